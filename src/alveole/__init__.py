@@ -1,0 +1,1 @@
+"""Alvéole: skill-sharing workshops for a neighbourhood (composition root)."""

@@ -1,0 +1,1 @@
+"""Users, tokens, auth guards, communities and organizers."""

@@ -1,0 +1,131 @@
+"""Who is asking: bearer tokens and session cookies, stored as SHA-256 hashes, and the guards."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+
+from litestar.connection import ASGIConnection
+
+from alveole.accounts.tables import AuthToken, Organizer, User
+from alveole.errors import Forbidden, NotAuthenticated
+
+SESSION_COOKIE = "alveole_session"
+TOKEN_LIFETIME = dt.timedelta(days=30)
+# A token lookup costs a database round trip on every request; keep answers a few seconds.
+# Logout and account deletion evict at once in this process; other processes within the TTL.
+_CACHE_TTL = 10.0
+_cache: dict[str, tuple[float, CurrentUser | None]] = {}
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    email: str
+    display_name: str
+    locale: str
+    timezone: str
+    is_admin: bool
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(user_id: int, now: dt.datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    await AuthToken.insert(
+        AuthToken(user=user_id, token_hash=hash_token(token), created_at=now,
+                  expires_at=now + TOKEN_LIFETIME)
+    )
+    return token
+
+
+async def revoke_token(token: str) -> None:
+    digest = hash_token(token)
+    _cache.pop(digest, None)
+    await AuthToken.delete().where(AuthToken.token_hash == digest)
+
+
+def forget_user(user_id: int) -> None:
+    """Evict every cached token of a user (logout everywhere, deletion)."""
+    for digest, (_, user) in list(_cache.items()):
+        if user is not None and user.id == user_id:
+            _cache.pop(digest, None)
+
+
+def token_from(connection: ASGIConnection) -> str | None:
+    header = connection.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        return value.strip() or None if scheme.lower() == "bearer" else None
+    return connection.cookies.get(SESSION_COOKIE) or None
+
+
+async def user_for_token(token: str, now: dt.datetime) -> CurrentUser | None:
+    digest = hash_token(token)
+    cached = _cache.get(digest)
+    mono = time.monotonic()
+    if cached and cached[0] > mono:
+        return cached[1]
+    row = await (
+        AuthToken.select(
+            AuthToken.expires_at,
+            AuthToken.user.id, AuthToken.user.email, AuthToken.user.display_name,
+            AuthToken.user.locale, AuthToken.user.timezone, AuthToken.user.is_admin,
+            AuthToken.user.deleted_at,
+        )
+        .where(AuthToken.token_hash == digest)
+        .first()
+    )
+    user = None
+    if row and row["expires_at"] > now and row["user.deleted_at"] is None:
+        user = CurrentUser(
+            id=row["user.id"], email=row["user.email"], display_name=row["user.display_name"],
+            locale=row["user.locale"], timezone=row["user.timezone"], is_admin=row["user.is_admin"],
+        )
+    if len(_cache) > 50_000:
+        _cache.clear()
+    _cache[digest] = (mono + _CACHE_TTL, user)
+    return user
+
+
+async def optional_user(connection: ASGIConnection) -> CurrentUser | None:
+    """Litestar dependency: the authenticated user, or None for anonymous requests."""
+    token = token_from(connection)
+    if token is None:
+        return None
+    return await user_for_token(token, connection.app.state.clock.now())
+
+
+async def required_user(connection: ASGIConnection) -> CurrentUser:
+    """Litestar dependency: the authenticated user, or 401 `not-authenticated`."""
+    user = await optional_user(connection)
+    if user is None:
+        raise NotAuthenticated("Log in and send 'Authorization: Bearer <token>'.")
+    return user
+
+
+async def admin_user(connection: ASGIConnection) -> CurrentUser:
+    user = await required_user(connection)
+    if not user.is_admin:
+        raise Forbidden("Only an admin may do this.")
+    return user
+
+
+async def organizer_community_ids(user_id: int) -> set[int]:
+    rows = await Organizer.select(Organizer.community).where(Organizer.user == user_id)
+    return {r["community"] for r in rows}
+
+
+async def is_organizer_of(user: CurrentUser, community_id: int) -> bool:
+    return community_id in await organizer_community_ids(user.id)
+
+
+__all__ = [
+    "CurrentUser", "SESSION_COOKIE", "issue_token", "revoke_token", "forget_user", "hash_token",
+    "optional_user", "required_user", "admin_user", "is_organizer_of", "organizer_community_ids",
+    "User",
+]

@@ -1,0 +1,51 @@
+"""Accounts and communities tables."""
+from piccolo.columns import (
+    JSON, Boolean, Float, ForeignKey, OnDelete, Text, Timestamptz, Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class User(Table, tablename="app_user"):
+    email = Varchar(length=320, unique=True, index=True)  # stored lowercased; NULL-free sentinel once erased
+    display_name = Varchar(length=120)
+    password_hash = Text(default="")
+    locale = Varchar(length=5, default="en")
+    timezone = Varchar(length=64, default="UTC")
+    bio = Text(default="")
+    skills = JSON(default=[])
+    is_admin = Boolean(default=False)
+    calendar_token = Varchar(length=64, unique=True, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    deleted_at = Timestamptz(null=True, default=None)
+
+
+class AuthToken(Table, tablename="auth_token"):
+    """Bearer and cookie sessions; only a SHA-256 of the token is stored."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+
+
+class Community(Table, tablename="community"):
+    slug = Varchar(length=64, unique=True, index=True)
+    name = Varchar(length=200)
+    timezone = Varchar(length=64, default="UTC")
+    locale = Varchar(length=5, default="en")
+    lat = Float(null=True, default=None)
+    lon = Float(null=True, default=None)
+    moderation = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Organizer(Table, tablename="community_organizer"):
+    community = ForeignKey(Community, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    # "community_id:user_id": one row per pair, enforced by the database
+    pair = Varchar(length=40, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+

@@ -1,0 +1,190 @@
+"""The Litestar application: routes of every package, dependencies, error handling, lifecycle."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.di import Provide
+from litestar.exceptions import (
+    HTTPException, MethodNotAllowedException, NotFoundException, ValidationException,
+)
+from litestar.openapi import OpenAPIConfig
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from alveole import db as dbmod
+from alveole import worker
+from alveole.accounts.auth import admin_user, optional_user, required_user
+from alveole.clock import Clock, SystemClock
+from alveole.errors import DomainError, problem_body
+from alveole.events import Notifier
+from alveole.runtime import Runtime
+from alveole.settings import Settings
+
+log = logging.getLogger("alveole")
+PROBLEM_JSON = "application/problem+json"
+MAX_BODY_BYTES = 1_000_000
+
+_HTTP_SLUGS = {
+    400: ("validation-error", "Invalid request"),
+    401: ("not-authenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("invalid-state", "Conflict"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def _problem(request: Request, status: int, slug: str, title: str, detail: str | None = None,
+             headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    return Response(
+        content=problem_body(status, slug, title, detail, instance=request.url.path, **extra),
+        status_code=status, media_type=PROBLEM_JSON, headers=headers or {},
+    )
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            errors.append({"field": item.get("key") or "body", "message": item.get("message", ""),
+                           "source": item.get("source", "body")})
+    return errors
+
+
+def on_domain_error(request: Request, exc: DomainError) -> Response:
+    return _problem(request, exc.status, exc.slug, exc.title, exc.detail, exc.headers, **exc.extra)
+
+
+def on_validation_error(request: Request, exc: ValidationException) -> Response:
+    errors = _validation_errors(exc)
+    if errors:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    else:
+        detail = exc.detail if exc.detail and exc.detail != "Bad Request" else "Malformed request"
+    return _problem(request, 400, "validation-error", "Invalid request", detail, errors=errors)
+
+
+def on_http_error(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    slug, title = _HTTP_SLUGS.get(status, ("error", "Error"))
+    if status == 400:
+        return on_validation_error(request, ValidationException(detail=exc.detail, extra=exc.extra))
+    detail = exc.detail if exc.detail and exc.detail != title else None
+    return _problem(request, status, slug, title, detail, dict(exc.headers or {}))
+
+
+def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+                    "Something went wrong on our side; it has been logged.")
+
+
+@get("/health", summary="Liveness", tags=["health"], sync_to_thread=False)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/ready", summary="Readiness: the database answers", tags=["health"])
+async def ready(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        await runtime.db.engine.run_ddl("SELECT 1")
+    except Exception as exc:  # noqa: BLE001
+        return _problem(request, 503, "not-ready", "Database unavailable", str(exc)[:200])
+    return Response({"status": "ready"}, media_type=MediaType.JSON)
+
+
+def _route_handlers() -> list[Any]:
+    from alveole.accounts.controllers import ROUTES as accounts_routes
+    from booking.controllers import ROUTES as booking_routes
+    from notify.controllers import ROUTES as notify_routes
+    from workshops.controllers import ROUTES as workshops_routes
+
+    return [health, ready, *accounts_routes, *workshops_routes, *booking_routes, *notify_routes]
+
+
+def _default_notifier() -> Notifier:
+    from notify.notifier import OutboxNotifier
+
+    return OutboxNotifier()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    mailer: Any = None,
+    clock: Clock | None = None,
+    notifier: Notifier | None = None,
+    start_worker: bool = False,
+) -> Litestar:
+    """Build the app. The database is connected (and bound) on start-up; `alveole serve`
+    migrates before calling this and passes `start_worker=True`."""
+    settings = settings or Settings.from_env()
+    runtime = Runtime(settings=settings, clock=clock or SystemClock(),
+                      notifier=notifier or _default_notifier(), mailer=mailer)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        runtime.database = await dbmod.connect(settings.database_url)
+        await _start_parts(runtime)
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run_forever(runtime, stop)) if start_worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, timeout=10)
+            await _stop_parts(runtime)
+            await dbmod.disconnect(runtime.database)
+
+    app = Litestar(
+        route_handlers=_route_handlers(),
+        dependencies={
+            "runtime": Provide(lambda: runtime, use_cache=True, sync_to_thread=False),
+            "user": Provide(required_user),
+            "maybe_user": Provide(optional_user),
+            "admin": Provide(admin_user),
+        },
+        exception_handlers={
+            DomainError: on_domain_error,
+            ValidationException: on_validation_error,
+            NotFoundException: on_http_error,
+            MethodNotAllowedException: on_http_error,
+            HTTPException: on_http_error,
+            Exception: on_unexpected_error,
+        },
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Alvéole", version="0.1.0",
+            description="Skill-sharing workshops for a neighbourhood. Errors are RFC 9457 "
+                        "problem details whose `type` ends in a stable slug.",
+            path="/schema",
+        ),
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=False,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.clock = runtime.clock
+    return app
+
+
+async def _start_parts(runtime: Runtime) -> None:
+    from booking.store import start_store
+
+    await start_store(runtime)
+
+
+async def _stop_parts(runtime: Runtime) -> None:
+    from booking.store import stop_store
+
+    await stop_store(runtime)

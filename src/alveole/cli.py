@@ -1,0 +1,163 @@
+"""The `alveole` command: serve, worker, migrate, create-admin, demo."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from alveole import db as dbmod
+from alveole.settings import Settings, SettingsError
+
+log = logging.getLogger("alveole.cli")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"alveole: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _migrate(settings: Settings, quiet: bool) -> None:
+    database = await dbmod.connect(settings.database_url)
+    try:
+        await dbmod.migrate(quiet=quiet)
+    finally:
+        await dbmod.disconnect(database)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(_migrate(settings, quiet=False))
+    print(f"Database is up to date ({_safe_url(settings.database_url)}).")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from alveole.accounts.admin import create_or_promote_admin
+
+    settings = _settings()
+
+    async def run() -> str:
+        await _migrate(settings, quiet=True)
+        database = await dbmod.connect(settings.database_url)
+        try:
+            return await create_or_promote_admin(args.email, args.password)
+        finally:
+            await dbmod.disconnect(database)
+
+    try:
+        outcome = asyncio.run(run())
+    except ValueError as exc:
+        print(f"alveole: {exc}", file=sys.stderr)
+        return 2
+    print(f"Admin {args.email}: {outcome}.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(_load_demo(settings))
+    return 0
+
+
+async def _load_demo(settings: Settings) -> None:
+    from alveole.clock import SystemClock
+    from alveole.demo import load_demo
+
+    await _migrate(settings, quiet=True)
+    database = await dbmod.connect(settings.database_url)
+    try:
+        logins = await load_demo(SystemClock().now())
+    finally:
+        await dbmod.disconnect(database)
+    print("Demo data loaded. Log in with any of these (password as shown):")
+    for role, email, password in logins:
+        print(f"  {role:<12} {email:<32} {password}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from alveole.app import create_app
+
+    settings = _settings()
+    asyncio.run(_migrate(settings, quiet=True))
+    if args.demo:
+        asyncio.run(_load_demo(settings))
+    app = create_app(settings, start_worker=not args.no_worker)
+    print(f"Alvéole on http://{args.host}:{args.port}  (database {_safe_url(settings.database_url)}, "
+          f"mail {'SMTP' if settings.smtp_url else f'files in {settings.mail_dir}/'})")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
+                access_log=args.verbose)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from alveole.app import _default_notifier, _start_parts, _stop_parts
+    from alveole.clock import SystemClock
+    from alveole.runtime import Runtime
+    from alveole.worker import run_forever
+
+    settings = _settings()
+
+    async def run() -> None:
+        await _migrate(settings, quiet=True)
+        runtime = Runtime(settings=settings, clock=SystemClock(), notifier=_default_notifier())
+        runtime.database = await dbmod.connect(settings.database_url)
+        await _start_parts(runtime)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"Alvéole worker running (poll every {settings.worker_poll_seconds:g} s); Ctrl-C stops it.")
+        try:
+            await run_forever(runtime, stop)
+        finally:
+            await _stop_parts(runtime)
+            await dbmod.disconnect(runtime.database)
+
+    asyncio.run(run())
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alveole", description="Alvéole: neighbourhood skill-sharing workshops.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (access log, SQL errors)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate, then run the server and the in-process worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load demo data first and print the logins")
+    serve.add_argument("--no-worker", action="store_true", help="do not start the in-process worker")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="run only the background worker").set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    admin = sub.add_parser("create-admin", help="create (or promote) an admin user")
+    admin.add_argument("email")
+    admin.add_argument("--password", required=True)
+    admin.set_defaults(func=cmd_create_admin)
+    sub.add_parser("demo", help="load demo data into the configured database").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alveole").setLevel(logging.INFO)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

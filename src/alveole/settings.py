@@ -1,0 +1,117 @@
+"""Settings read from ALVEOLE_* environment variables, with safe defaults for the embedded mode."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEV_SECRET_KEY = "alveole-dev-secret-key-do-not-use-in-production"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed: the service refuses to start."""
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    match = _DURATION.match(text)
+    if not match:
+        raise SettingsError(f"not a duration: {text!r} (use e.g. 24h, 90m, 2d, 30s)")
+    return dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_durations(text: str) -> tuple[dt.timedelta, ...]:
+    parts = [p for p in text.split(",") if p.strip()]
+    return tuple(sorted({parse_duration(p) for p in parts}, reverse=True))
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/alveole.db"
+    secret_key: str = DEV_SECRET_KEY
+    base_url: str = "http://127.0.0.1:8000"
+    env: str = "dev"
+    smtp_url: str | None = None
+    mail_from: str = "Alvéole <noreply@localhost>"
+    mail_dir: Path = Path("var/mail")
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    payment_hold: dt.timedelta = dt.timedelta(minutes=30)
+    reminder_offsets: tuple[dt.timedelta, ...] = (dt.timedelta(hours=24), dt.timedelta(hours=2))
+    feedback_delay: dt.timedelta = dt.timedelta(hours=1)
+    worker_poll_seconds: float = 5.0
+    rate_limits: bool = True
+    templates_dir: Path = field(default=TEMPLATES_DIR)
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env == "prod"
+
+    @property
+    def payments_configured(self) -> bool:
+        return bool(self.stripe_api_key and self.stripe_webhook_secret)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(f"ALVEOLE_{name}")
+            return value if value not in (None, "") else None
+
+        mode = (get("ENV") or "dev").lower()
+        if mode not in ("dev", "prod"):
+            raise SettingsError(f"ALVEOLE_ENV must be 'dev' or 'prod', not {mode!r}")
+        secret = get("SECRET_KEY")
+        if secret is None:
+            if mode == "prod":
+                raise SettingsError(
+                    "ALVEOLE_SECRET_KEY is required when ALVEOLE_ENV=prod "
+                    "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            secret = DEV_SECRET_KEY
+        elif mode == "prod" and len(secret) < 32:
+            raise SettingsError("ALVEOLE_SECRET_KEY must be at least 32 characters in prod")
+        database_url = get("DATABASE_URL") or cls.database_url
+        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise SettingsError(
+                "ALVEOLE_DATABASE_URL must be sqlite:///path or postgresql://user:pw@host:port/db"
+            )
+        smtp_url = get("SMTP_URL")
+        if smtp_url and not smtp_url.startswith(("smtp://", "smtp+starttls://", "smtps://")):
+            raise SettingsError("ALVEOLE_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
+        try:
+            hold_minutes = int(get("PAYMENT_HOLD_MINUTES") or 30)
+            poll = float(get("WORKER_POLL_SECONDS") or 5)
+        except ValueError as exc:
+            raise SettingsError(f"bad number in settings: {exc}") from None
+        if hold_minutes < 1 or poll <= 0:
+            raise SettingsError("ALVEOLE_PAYMENT_HOLD_MINUTES and ALVEOLE_WORKER_POLL_SECONDS must be positive")
+        rate_limits = (get("RATE_LIMITS") or "on").lower()
+        if rate_limits not in ("on", "off"):
+            raise SettingsError("ALVEOLE_RATE_LIMITS must be 'on' or 'off'")
+        return cls(
+            database_url=database_url,
+            secret_key=secret,
+            base_url=(get("BASE_URL") or cls.base_url).rstrip("/"),
+            env=mode,
+            smtp_url=smtp_url,
+            mail_from=get("MAIL_FROM") or cls.mail_from,
+            mail_dir=Path(get("MAIL_DIR") or "var/mail"),
+            stripe_api_key=get("STRIPE_API_KEY"),
+            stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base=get("STRIPE_API_BASE"),
+            payment_hold=dt.timedelta(minutes=hold_minutes),
+            reminder_offsets=parse_durations(get("REMINDER_OFFSETS") or "24h,2h"),
+            feedback_delay=parse_duration(get("FEEDBACK_DELAY") or "1h"),
+            worker_poll_seconds=poll,
+            rate_limits=rate_limits == "on",
+        )

@@ -1,0 +1,53 @@
+"""The background worker: runs every package's due jobs, in-process or as `alveole worker`."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from alveole.runtime import Runtime
+
+log = logging.getLogger("alveole.worker")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A named, idempotent unit of due work. `run` returns how many items it handled."""
+
+    name: str
+    run: Callable[[Runtime], Awaitable[int]]
+
+
+def all_jobs() -> list[Job]:
+    from booking.jobs import JOBS as booking_jobs
+    from notify.jobs import JOBS as notify_jobs
+
+    # booking first: expiring holds/offers produces emails the notify jobs then deliver
+    return [*booking_jobs, *notify_jobs]
+
+
+async def run_once(runtime: Runtime, jobs: list[Job] | None = None) -> dict[str, int]:
+    """Run every job once; a failing job is logged and does not stop the others."""
+    done: dict[str, int] = {}
+    for job in jobs if jobs is not None else all_jobs():
+        try:
+            done[job.name] = await job.run(runtime)
+        except Exception:  # noqa: BLE001 - the loop must survive any one job
+            log.exception("job %s failed", job.name)
+            done[job.name] = 0
+    return done
+
+
+async def run_forever(runtime: Runtime, stop: asyncio.Event) -> None:
+    jobs = all_jobs()
+    log.info("worker started: %s", ", ".join(j.name for j in jobs))
+    while not stop.is_set():
+        done = await run_once(runtime, jobs)
+        if any(done.values()):
+            log.info("worker: %s", ", ".join(f"{k}={v}" for k, v in done.items() if v))
+            continue  # more may be due right away
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=runtime.settings.worker_poll_seconds)
+        except asyncio.TimeoutError:
+            pass

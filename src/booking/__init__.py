@@ -1,0 +1,1 @@
+"""Seats, payment holds, waitlists, cancellation, payments, attendance and feedback."""

@@ -1,0 +1,67 @@
+"""Bookings, waitlist entries, idempotency keys and feedback."""
+from piccolo.columns import (
+    Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
+from piccolo.table import Table
+
+USER = LazyTableReference("User", module_path="alveole.accounts.tables")
+SESSION = LazyTableReference("WorkshopSession", module_path="workshops.tables")
+
+
+class Booking(Table, tablename="booking"):
+    session = ForeignKey(SESSION, on_delete=OnDelete.restrict, index=True)
+    user = ForeignKey(USER, on_delete=OnDelete.restrict, index=True)
+    seats = Integer()
+    # pending_payment | confirmed | cancelled | expired
+    status = Varchar(length=16, index=True)
+    attendance = Varchar(length=8, default="unknown")  # unknown | attended | no_show
+    amount_cents = Integer(default=0)
+    currency = Varchar(length=3, default="eur")
+    late_cancellation = Boolean(default=False)
+    hold_expires_at = Timestamptz(null=True, default=None, index=True)
+    checkin_code = Varchar(length=32, unique=True)
+    # "session_id:user_id" while pending_payment or confirmed, NULL otherwise: the database
+    # itself refuses a second active booking of one participant for one session.
+    active_slot = Varchar(length=40, unique=True, null=True, default=None)
+    checkout_session_id = Varchar(length=255, null=True, default=None, index=True)
+    checkout_url = Text(null=True, default=None)
+    payment_intent_id = Varchar(length=255, null=True, default=None)
+    refund_id = Varchar(length=255, null=True, default=None)
+    waitlist_entry_id = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    cancelled_at = Timestamptz(null=True, default=None)
+    cancelled_by = Varchar(length=12, null=True, default=None)  # participant | host | organizer | system
+
+
+class IdempotencyKey(Table, tablename="booking_idempotency_key"):
+    """A client's Idempotency-Key for a booking request, kept at least 24 h."""
+
+    # "user_id:key"
+    user_key = Varchar(length=300, unique=True)
+    request_hash = Varchar(length=64)
+    booking_id = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class WaitlistEntry(Table, tablename="waitlist_entry"):
+    session = ForeignKey(SESSION, on_delete=OnDelete.restrict, index=True)
+    user = ForeignKey(USER, on_delete=OnDelete.restrict, index=True)
+    seats = Integer()
+    # waiting | offered | booked | expired | withdrawn
+    status = Varchar(length=10, index=True)
+    offer_expires_at = Timestamptz(null=True, default=None, index=True)
+    # "session_id:user_id" while waiting or offered, NULL otherwise
+    active_slot = Varchar(length=40, unique=True, null=True, default=None)
+    booking_id = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Feedback(Table, tablename="feedback"):
+    booking = ForeignKey(Booking, on_delete=OnDelete.cascade, unique=True)
+    rating = Integer()
+    comment = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,1 @@
+"""Outbox, delivery worker, mailers, email templates, iCalendar and reminders."""

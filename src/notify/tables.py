@@ -1,0 +1,35 @@
+"""The outbox every email goes through, and per-(session, participant) invite sequences."""
+from piccolo.columns import JSON, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
+from piccolo.table import Table
+
+USER = LazyTableReference("User", module_path="alveole.accounts.tables")
+
+
+class OutboxMessage(Table, tablename="outbox_message"):
+    kind = Varchar(length=32, index=True)
+    recipient = ForeignKey(USER, on_delete=OnDelete.set_null, null=True, default=None)
+    recipient_email = Varchar(length=320, default="")
+    dedupe_key = Varchar(length=200, unique=True)
+    # what the renderer needs (ids, snapshot values); bodies are rendered once, then kept
+    payload = JSON(default={})
+    subject = Text(null=True, default=None)
+    body_text = Text(null=True, default=None)
+    body_html = Text(null=True, default=None)
+    attachments = JSON(default=[])
+    status = Varchar(length=10, default="pending", index=True)  # pending | sending | sent | failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    claimed_until = Timestamptz(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class InviteSequence(Table, tablename="invite_sequence"):
+    """SEQUENCE counter per (session, participant): strictly increasing across their messages."""
+
+    # "session_id:user_id"
+    pair = Varchar(length=40, unique=True)
+    sequence = Integer(default=0)

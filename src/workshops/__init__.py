@@ -1,0 +1,1 @@
+"""Workshops, their sessions (single or RRULE), hosts, moderation and listing."""

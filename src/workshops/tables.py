@@ -1,0 +1,55 @@
+"""Workshops and their dated sessions."""
+from piccolo.columns import (
+    JSON, Boolean, Float, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
+from piccolo.table import Table
+
+USER = LazyTableReference("User", module_path="alveole.accounts.tables")
+COMMUNITY = LazyTableReference("Community", module_path="alveole.accounts.tables")
+
+
+class Workshop(Table, tablename="workshop"):
+    community = ForeignKey(COMMUNITY, on_delete=OnDelete.restrict, index=True)
+    host = ForeignKey(USER, on_delete=OnDelete.restrict, index=True)
+    title = Varchar(length=200)
+    summary = Varchar(length=500)
+    description = Text(default="")
+    category = Varchar(length=40, index=True)
+    tags = JSON(default=[])
+    language = Varchar(length=8, default="en")
+    venue_name = Varchar(length=200, null=True, default=None)
+    venue_address = Varchar(length=500, null=True, default=None)
+    venue_lat = Float(null=True, default=None)
+    venue_lon = Float(null=True, default=None)
+    online_url = Varchar(length=500, null=True, default=None)
+    payment = Varchar(length=10, default="free")  # free | on_site | stripe
+    price_cents = Integer(default=0)
+    currency = Varchar(length=3, default="eur")
+    capacity = Integer()
+    max_seats_per_booking = Integer(default=4)
+    waitlist_enabled = Boolean(default=True)
+    waitlist_mode = Varchar(length=8, default="auto")  # auto | offer
+    offer_ttl_minutes = Integer(default=60)
+    cancellation_deadline_hours = Integer(default=24)
+    status = Varchar(length=12, default="draft", index=True)
+    rejection_reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    published_at = Timestamptz(null=True, default=None)
+
+
+class WorkshopSession(Table, tablename="workshop_session"):
+    """One dated occurrence of a workshop; times are stored in UTC, `timezone` is for display."""
+
+    workshop = ForeignKey(Workshop, on_delete=OnDelete.cascade, index=True)
+    starts_at = Timestamptz(index=True)
+    ends_at = Timestamptz()
+    timezone = Varchar(length=64)
+    capacity = Integer()
+    status = Varchar(length=10, default="scheduled", index=True)  # scheduled | cancelled
+    sequence = Integer(default=0)
+    cancel_reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,149 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL when
+ALVEOLE_TEST_DATABASE_URL is set), a frozen clock, the app and an HTTP client."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import httpx
+
+from alveole import db as dbmod
+from alveole.clock import FrozenClock
+from alveole.settings import Settings
+
+PG_URL = os.environ.get("ALVEOLE_TEST_DATABASE_URL")
+# A Tuesday morning in early December, well before the demo sessions.
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"alveole database: {'PostgreSQL ' + PG_URL.rsplit('@', 1)[-1] if PG_URL else 'SQLite files'}"
+
+
+async def _migrate(url: str) -> None:
+    database = await dbmod.connect(url)
+    try:
+        await dbmod.migrate(quiet=True)
+    finally:
+        await dbmod.disconnect(database)
+
+
+async def _reset_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per test run: a template SQLite file, or the PostgreSQL test database."""
+    if PG_URL:
+        asyncio.run(_reset_postgres(PG_URL))
+        asyncio.run(_migrate(PG_URL))
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate(f"sqlite:///{path}"))
+    return str(path)
+
+
+async def _truncate_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        tables = [r["tablename"] for r in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'migration'")]
+        await conn.execute(f"TRUNCATE {', '.join(chr(34) + t + chr(34) for t in tables)} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def database_url(migrated_template: str, tmp_path: Path) -> str:
+    """A migrated, empty database for this test alone."""
+    if PG_URL:
+        await _truncate_postgres(PG_URL)
+        return PG_URL
+    path = tmp_path / "alveole.db"
+    shutil.copyfile(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return bool(PG_URL)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, mail_dir=tmp_path / "mail",
+                    base_url="http://alveole.test", worker_poll_seconds=0.05)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[dbmod.Database]:
+    """The tables bound to this test's database, for service-level tests without HTTP."""
+    database = await dbmod.connect(database_url)
+    yield database
+    await dbmod.disconnect(database)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock):
+    from alveole.app import create_app
+
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP client on the app in this test's event loop (Litestar's AsyncTestClient runs the
+    app in another thread's loop, where a PostgreSQL pool made here could not be used)."""
+    async with running(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://alveole.test") as http:
+            yield http
+
+
+@contextlib.asynccontextmanager
+async def running(app) -> AsyncIterator[None]:
+    """Run the app's lifespan in a task of its own (anyio scopes must exit in their task)."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # start-up failed: raise it here
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.fixture
+def runtime(app, client):
+    """The running app's Runtime (settings, clock, database, notifier, parts)."""
+    return app.state.runtime

@@ -1,0 +1,95 @@
+"""Small async factories with overrides: `await make_user(email=...)`, `await make_session(capacity=2)`.
+
+They write rows directly (fast, no HTTP) and return plain dicts with ids; use `auth(user)`
+for request headers."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import secrets
+from typing import Any
+
+from alveole.accounts.auth import issue_token
+from alveole.accounts.tables import Community, Organizer, User
+from workshops.tables import Workshop, WorkshopSession
+
+_seq = itertools.count(1)
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
+# argon2 hash of "correct horse battery" made once, so factories stay fast
+_PASSWORD = "correct horse battery"
+_PASSWORD_HASH: str | None = None
+
+
+def _password_hash() -> str:
+    global _PASSWORD_HASH
+    if _PASSWORD_HASH is None:
+        from argon2 import PasswordHasher
+
+        _PASSWORD_HASH = PasswordHasher().hash(_PASSWORD)
+    return _PASSWORD_HASH
+
+
+async def make_user(**overrides: Any) -> dict[str, Any]:
+    n = next(_seq)
+    values: dict[str, Any] = dict(
+        email=f"user{n}@example.org", display_name=f"User {n}", password_hash=_password_hash(),
+        locale="en", timezone="Europe/Paris", is_admin=False,
+        calendar_token=secrets.token_urlsafe(24), created_at=NOW,
+    )
+    values.update(overrides)
+    user = User(**values)
+    await User.insert(user)
+    token = await issue_token(user.id, overrides.get("created_at", NOW))
+    return {"id": user.id, "email": values["email"], "token": token, "password": _PASSWORD,
+            "display_name": values["display_name"]}
+
+
+def auth(user: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user['token']}"}
+
+
+async def make_community(organizers: tuple[dict[str, Any], ...] = (), **overrides: Any) -> dict[str, Any]:
+    n = next(_seq)
+    values: dict[str, Any] = dict(slug=f"quartier-{n}", name=f"Quartier {n}", timezone="Europe/Paris",
+                                  locale="fr", lat=48.8566, lon=2.3522, moderation=True)
+    values.update(overrides)
+    community = Community(**values)
+    await Community.insert(community)
+    for organizer in organizers:
+        await Organizer.insert(Organizer(community=community.id, user=organizer["id"],
+                                         pair=f"{community.id}:{organizer['id']}"))
+    return {"id": community.id, **values}
+
+
+async def make_workshop(host: dict[str, Any] | None = None, community: dict[str, Any] | None = None,
+                        **overrides: Any) -> dict[str, Any]:
+    host = host or await make_user()
+    community = community or await make_community()
+    values: dict[str, Any] = dict(
+        community=community["id"], host=host["id"], title="Fix your bike", summary="Brakes, gears, tyres.",
+        description="Bring your bike.", category="repair", tags=["bike"], language="en",
+        venue_name="Maison du quartier", venue_address="1 rue de la Paix, Paris", venue_lat=48.86,
+        venue_lon=2.35, payment="free", price_cents=0, currency="eur", capacity=10,
+        max_seats_per_booking=4, waitlist_enabled=True, waitlist_mode="auto", offer_ttl_minutes=60,
+        cancellation_deadline_hours=24, status="published", created_at=NOW, updated_at=NOW,
+        published_at=NOW,
+    )
+    values.update(overrides)
+    workshop = Workshop(**values)
+    await Workshop.insert(workshop)
+    return {"id": workshop.id, "host": host, "community": community, **values}
+
+
+async def make_session(workshop: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    workshop = workshop or await make_workshop(**overrides.pop("workshop_overrides", {}))
+    starts_at = overrides.pop("starts_at", NOW + dt.timedelta(days=7))
+    values: dict[str, Any] = dict(
+        workshop=workshop["id"], starts_at=starts_at,
+        ends_at=overrides.pop("ends_at", starts_at + dt.timedelta(hours=2)),
+        timezone="Europe/Paris", capacity=workshop["capacity"], status="scheduled", sequence=0,
+        created_at=NOW, updated_at=NOW,
+    )
+    values.update(overrides)
+    session = WorkshopSession(**values)
+    await WorkshopSession.insert(session)
+    return {"id": session.id, "workshop": workshop, **values}
