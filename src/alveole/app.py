@@ -179,8 +179,10 @@ def create_app(
 
 
 async def _start_parts(runtime: Runtime) -> None:
+    from booking.stats import BookingStatsFromDatabase
     from booking.store import start_store
 
+    runtime.parts["booking_stats"] = BookingStatsFromDatabase()
     await start_store(runtime)
 
 

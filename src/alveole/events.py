@@ -85,3 +85,111 @@ class RecordingNotifier:
 
     def names(self) -> list[str]:
         return [e.name for e in self.events]
+
+
+# ---------------------------------------------------------------------------------------------
+# The event catalogue: the contract between the domain packages and `notify`.
+# Ids only (plus what cannot be recomputed later); the renderer loads the rest.
+# `booking_ids=None` on a session event means "every confirmed booking of the session at
+# delivery time" (notify fans it out); a tuple names the bookings concerned explicitly.
+
+
+@dataclass(frozen=True)
+class WorkshopSubmitted(DomainEvent):
+    workshop_id: int
+    community_id: int
+    host_id: int
+
+
+@dataclass(frozen=True)
+class WorkshopApproved(DomainEvent):
+    workshop_id: int
+    host_id: int
+
+
+@dataclass(frozen=True)
+class WorkshopRejected(DomainEvent):
+    workshop_id: int
+    host_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SessionUpdated(DomainEvent):
+    """Time or place changed; `sequence` is the session's new sequence."""
+
+    session_id: int
+    sequence: int
+    booking_ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SessionCancelled(DomainEvent):
+    session_id: int
+    sequence: int
+    reason: str
+    booking_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class BookingConfirmed(DomainEvent):
+    booking_id: int
+    session_id: int
+    user_id: int
+    via_waitlist: bool = False
+
+
+@dataclass(frozen=True)
+class BookingPendingPayment(DomainEvent):
+    booking_id: int
+    session_id: int
+    user_id: int
+    checkout_url: str
+    hold_expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BookingCancelled(DomainEvent):
+    booking_id: int
+    session_id: int
+    user_id: int
+    by: str  # participant | host | organizer | system
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class RefundIssued(DomainEvent):
+    booking_id: int
+    user_id: int
+    amount_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class HoldExpired(DomainEvent):
+    booking_id: int
+    session_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
+class WaitlistJoined(DomainEvent):
+    entry_id: int
+    session_id: int
+    user_id: int
+    position: int
+
+
+@dataclass(frozen=True)
+class WaitlistOffered(DomainEvent):
+    entry_id: int
+    session_id: int
+    user_id: int
+    offer_expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OfferExpired(DomainEvent):
+    entry_id: int
+    session_id: int
+    user_id: int
