@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException, MethodNotAllowedException, NotFoundException, ValidationException,
 )
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -19,6 +20,7 @@ from alveole import db as dbmod
 from alveole import worker
 from alveole.accounts.auth import admin_user, optional_user, required_user
 from alveole.clock import Clock, SystemClock
+from alveole.csrf import CSRFMiddleware
 from alveole.errors import DomainError, problem_body
 from alveole.events import Notifier
 from alveole.runtime import Runtime
@@ -163,6 +165,7 @@ def create_app(
             Exception: on_unexpected_error,
         },
         lifespan=[lifespan],
+        middleware=[DefineMiddleware(CSRFMiddleware, secret_key=settings.secret_key)],
         openapi_config=OpenAPIConfig(
             title="Alvéole", version="0.1.0",
             description="Skill-sharing workshops for a neighbourhood. Errors are RFC 9457 "

@@ -92,24 +92,27 @@ async def user_for_token(token: str, now: dt.datetime) -> CurrentUser | None:
     return user
 
 
-async def optional_user(connection: ASGIConnection) -> CurrentUser | None:
+# The dependencies' parameter is named `request`: Litestar injects the connection only under a
+# reserved name (any other name would be read as a query parameter).
+async def optional_user(request: ASGIConnection) -> CurrentUser | None:
     """Litestar dependency: the authenticated user, or None for anonymous requests."""
-    token = token_from(connection)
+    token = token_from(request)
     if token is None:
         return None
-    return await user_for_token(token, connection.app.state.clock.now())
+    return await user_for_token(token, request.app.state.clock.now())
 
 
-async def required_user(connection: ASGIConnection) -> CurrentUser:
+async def required_user(request: ASGIConnection) -> CurrentUser:
     """Litestar dependency: the authenticated user, or 401 `not-authenticated`."""
-    user = await optional_user(connection)
+    user = await optional_user(request)
     if user is None:
         raise NotAuthenticated("Log in and send 'Authorization: Bearer <token>'.")
     return user
 
 
-async def admin_user(connection: ASGIConnection) -> CurrentUser:
-    user = await required_user(connection)
+async def admin_user(request: ASGIConnection) -> CurrentUser:
+    """Litestar dependency: an admin, or 401 / 403 `forbidden`."""
+    user = await required_user(request)
     if not user.is_admin:
         raise Forbidden("Only an admin may do this.")
     return user

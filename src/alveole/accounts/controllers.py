@@ -1,4 +1,137 @@
-"""JSON API handlers of this package."""
+"""JSON API handlers of this package: auth, the current user (profile, export, erasure),
+communities and their organizers."""
 from __future__ import annotations
 
-ROUTES: list = []
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from alveole import privacy
+from alveole.accounts import service
+from alveole.accounts.auth import CurrentUser, token_from
+from alveole.accounts.schemas import (
+    Community, CommunityCreate, CommunityPage, Credentials, Export, Login, Organizer,
+    OrganizerCreate, Problem, User, UserCreate, UserUpdate,
+)
+from alveole.csrf import cleared_cookies, session_cookies
+from alveole.runtime import Runtime
+
+# Injected by parameter name (see app.py's dependencies)
+RuntimeDep = NamedDependency[Runtime]
+UserDep = NamedDependency[CurrentUser]
+
+_PROBLEMS = {
+    400: "validation-error: malformed JSON, a wrong type, a missing or out-of-range field",
+    401: "not-authenticated (or invalid-credentials at login)",
+    403: "forbidden: not allowed for this user, or a cookie request without its CSRF token",
+    404: "not-found",
+    409: "a conflict (email-taken, invalid-state)",
+    429: "rate-limited: too many attempts; see the Retry-After header",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    return {status: ResponseSpec(data_container=Problem, description=_PROBLEMS[status],
+                                 media_type="application/problem+json", generate_examples=False)
+            for status in statuses}
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/register", status_code=201, summary="Create an account",
+          description="Sends no email. `locale` is `en` or `fr`; `timezone` an IANA name.",
+          responses=problems(400, 409, 429))
+    async def register(self, data: JSONBody[UserCreate], request: Request,
+                       runtime: RuntimeDep) -> User:
+        return await service.register(runtime, data, client_ip(request))
+
+    @post("/login", status_code=200, summary="Log in: a bearer token and the session cookie",
+          description="Answers the same 401 `invalid-credentials` for an unknown email and a "
+                      "wrong password. Also sets the `alveole_session` (HttpOnly) and "
+                      "`alveole_csrf` cookies for the web pages.",
+          responses=problems(400, 401, 429))
+    async def login(self, data: JSONBody[Credentials], request: Request, runtime: RuntimeDep
+                    ) -> Response[Login]:
+        token, user = await service.login(runtime, data.email, data.password, client_ip(request))
+        return Response(Login(token=token, user=user),
+                        cookies=session_cookies(token, runtime.settings))
+
+    @post("/logout", status_code=204, summary="Log out: revoke the token used, clear the cookies",
+          responses=problems(401, 403))
+    async def logout(self, request: Request, user: UserDep, runtime: RuntimeDep) -> Response[None]:
+        await service.logout(token_from(request) or "")
+        return Response(None, status_code=204, cookies=cleared_cookies(runtime.settings))
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["me"]
+
+    @get("/", summary="The current user", responses=problems(401))
+    async def me(self, user: UserDep, runtime: RuntimeDep) -> User:
+        return await service.get_me(runtime, user.id)
+
+    @patch("/", summary="Update the current user's profile (partial)",
+           responses=problems(400, 401, 403))
+    async def update_me(self, data: JSONBody[UserUpdate], user: UserDep,
+                        runtime: RuntimeDep) -> User:
+        return await service.update_me(runtime, user.id, data)
+
+    @get("/export", summary="Export everything held about the current user",
+         responses=problems(401))
+    async def export(self, user: UserDep, runtime: RuntimeDep) -> Export:
+        return await privacy.export_user_data(runtime, user.id)
+
+    @delete("/", status_code=204, summary="Delete the account: personal data erased",
+            description="Bookings are kept, anonymous, for attendance counts; feedback keeps "
+                        "its rating but loses its comment; every session ends.",
+            responses=problems(401, 403))
+    async def delete_me(self, user: UserDep, runtime: RuntimeDep) -> Response[None]:
+        await privacy.delete_account(runtime, user.id)
+        return Response(None, status_code=204, cookies=cleared_cookies(runtime.settings))
+
+
+class CommunityController(Controller):
+    path = "/api/v1/communities"
+    tags = ["communities"]
+
+    @post("/", status_code=201, summary="Create a community (admin)",
+          responses=problems(400, 401, 403, 409))
+    async def create(self, data: JSONBody[CommunityCreate], admin: UserDep) -> Community:
+        return await service.create_community(data)
+
+    @get("/", summary="List communities", responses=problems(400))
+    async def list_all(
+        self,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> CommunityPage:
+        return await service.list_communities(limit, offset)
+
+    @get("/{slug:str}", summary="One community", responses=problems(404))
+    async def get_one(self, slug: FromPath[str]) -> Community:
+        return await service.get_community(slug)
+
+    @post("/{slug:str}/organizers", status_code=201,
+          summary="Name an organizer of the community (admin)",
+          description="201 when newly named; naming the same person again answers 200 "
+                      "and changes nothing.",
+          responses={200: ResponseSpec(data_container=Organizer,
+                                       description="Already an organizer"),
+                     **problems(400, 401, 403, 404)})
+    async def name_organizer(self, slug: FromPath[str], data: JSONBody[OrganizerCreate],
+                             admin: UserDep) -> Response[Organizer]:
+        organizer, created = await service.name_organizer(slug, data.email)
+        return Response(organizer, status_code=201 if created else 200)
+
+
+ROUTES: list = [AuthController, MeController, CommunityController]

@@ -1,0 +1,38 @@
+"""`alveole create-admin`: create an admin account, or promote an existing one."""
+from __future__ import annotations
+
+import datetime as dt
+
+from alveole.accounts import rules
+from alveole.accounts.errors import EmailTaken
+from alveole.accounts.service import create_user
+from alveole.accounts.tables import User
+from alveole.clock import SystemClock
+
+
+async def create_or_promote_admin(email: str, password: str, *,
+                                  now: dt.datetime | None = None) -> str:
+    """"created" for a new admin account; "promoted" when the email already had an account,
+    which becomes admin and keeps its own password (the one given is not applied to it).
+    Raises ValueError for a malformed email or a password of the wrong length."""
+    errors = rules.email_errors(email) + rules.password_errors(password)
+    if errors:
+        raise ValueError("; ".join(f"{e.field}: {e.message}" for e in errors))
+    email = rules.normalise_email(email)
+    if await _promote(email):
+        return "promoted"
+    try:
+        await create_user(email, password, email.split("@", 1)[0], now or SystemClock().now(),
+                          is_admin=True)
+    except EmailTaken:  # created by someone else meanwhile
+        if await _promote(email):
+            return "promoted"
+        raise ValueError(f"{email} belongs to an erased account") from None
+    return "created"
+
+
+async def _promote(email: str) -> bool:
+    rows = await (User.update({User.is_admin: True})
+                  .where((User.email == email) & User.deleted_at.is_null())
+                  .returning(User.id))
+    return bool(rows)

@@ -1,0 +1,12 @@
+"""Errors of the accounts package (DomainError subclasses; app.py turns them into problems)."""
+from __future__ import annotations
+
+from alveole.errors import DomainError, InvalidState
+
+
+class EmailTaken(DomainError):
+    status, slug, title = 409, "email-taken", "An account with this email already exists"
+
+
+class CommunityExists(InvalidState):
+    """A community slug is taken: API.md has no slug of its own for it, so `invalid-state`."""

@@ -1,0 +1,202 @@
+"""Request and response bodies of the accounts API (msgspec Structs)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from alveole.accounts import rules
+
+Locale = Literal["en", "fr"]
+Email = Annotated[str, Meta(max_length=320, description="An email address (case-insensitive)")]
+Timezone = Annotated[str, Meta(min_length=1, max_length=64, examples=["Europe/Paris"],
+                               description="An IANA timezone name")]
+DisplayName = Annotated[str, Meta(min_length=1, max_length=rules.DISPLAY_NAME_MAX)]
+Password = Annotated[str, Meta(min_length=rules.PASSWORD_MIN, max_length=rules.PASSWORD_MAX)]
+Bio = Annotated[str, Meta(max_length=rules.BIO_MAX)]
+Skills = Annotated[
+    list[Annotated[str, Meta(min_length=1, max_length=rules.SKILL_MAX)]],
+    Meta(max_length=rules.SKILLS_MAX),
+]
+Slug = Annotated[str, Meta(pattern=rules.SLUG_PATTERN, examples=["belleville"])]
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+
+
+class Problem(Struct):
+    """RFC 9457 problem details; `type` ends in a stable slug (see API.md)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+# --- users ---------------------------------------------------------------------------------
+
+class User(Struct):
+    id: int
+    email: str
+    display_name: str
+    locale: str
+    timezone: str
+    is_admin: bool
+    organizer_of: list[str]
+    calendar_url: str | None
+    bio: str
+    skills: list[str]
+
+
+class UserCreate(Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    display_name: DisplayName
+    locale: Locale = "en"
+    timezone: Timezone = "UTC"
+
+
+class UserUpdate(Struct, forbid_unknown_fields=True):
+    display_name: DisplayName | UnsetType = UNSET
+    locale: Locale | UnsetType = UNSET
+    timezone: Timezone | UnsetType = UNSET
+    bio: Bio | UnsetType = UNSET
+    skills: Skills | UnsetType = UNSET
+
+
+class Credentials(Struct):
+    email: Annotated[str, Meta(max_length=320)]
+    password: Annotated[str, Meta(max_length=rules.PASSWORD_MAX)]
+
+
+class Login(Struct):
+    """A fresh bearer token (also set as the session cookie) and who it belongs to."""
+
+    token: str
+    user: User
+
+
+# --- communities ---------------------------------------------------------------------------
+
+class Community(Struct):
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    locale: str
+    lat: float | None
+    lon: float | None
+    moderation: bool
+
+
+class CommunityCreate(Struct, forbid_unknown_fields=True):
+    slug: Slug
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    timezone: Timezone
+    locale: Locale = "en"
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    moderation: bool = True
+
+
+class CommunityPage(Struct):
+    items: list[Community]
+    total: int
+
+
+class OrganizerCreate(Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class Organizer(Struct):
+    community: str
+    user_id: int
+    email: str
+    display_name: str
+
+
+# --- export (privacy) ------------------------------------------------------------------------
+
+class ExportProfile(Struct):
+    id: int
+    email: str
+    display_name: str
+    locale: str
+    timezone: str
+    bio: str
+    skills: list[str]
+    is_admin: bool
+    calendar_url: str | None
+    created_at: dt.datetime
+
+
+class ExportSession(Struct):
+    """A login session (the token itself is never stored, only when it was issued)."""
+
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class ExportWorkshop(Struct):
+    id: int
+    community: str
+    title: str
+    summary: str
+    status: str
+    created_at: dt.datetime
+
+
+class ExportBooking(Struct):
+    id: int
+    session_id: int
+    workshop_id: int
+    workshop_title: str
+    starts_at: dt.datetime
+    seats: int
+    status: str
+    attendance: str
+    amount_cents: int
+    currency: str
+    late_cancellation: bool
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None
+
+
+class ExportWaitlistEntry(Struct):
+    id: int
+    session_id: int
+    workshop_title: str
+    seats: int
+    status: str
+    offer_expires_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ExportFeedback(Struct):
+    booking_id: int
+    workshop_title: str
+    rating: int
+    comment: str
+    created_at: dt.datetime
+
+
+class ExportEmail(Struct):
+    kind: str
+    subject: str | None
+    status: str
+    created_at: dt.datetime
+
+
+class Export(Struct):
+    """Everything Alvéole holds about one user."""
+
+    exported_at: dt.datetime
+    profile: ExportProfile
+    organizer_of: list[str]
+    sessions: list[ExportSession]
+    workshops_hosted: list[ExportWorkshop]
+    bookings: list[ExportBooking]
+    waitlist_entries: list[ExportWaitlistEntry]
+    feedback: list[ExportFeedback]
+    emails: list[ExportEmail]

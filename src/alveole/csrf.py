@@ -1,0 +1,143 @@
+"""The session and CSRF cookies, and the ASGI middleware that guards cookie-authenticated writes.
+
+A POST/PUT/PATCH/DELETE that carries the `alveole_session` cookie and no Authorization header
+must echo the `alveole_csrf` cookie in an `X-CSRF-Token` header (or, for urlencoded forms, a
+`csrf_token` field); the cookie is an HMAC of the session token under the secret key, so a
+cookie planted by a sibling site cannot be paired with someone else's session. Bearer-token
+requests, anonymous requests and the exempt paths (login, register, the Stripe webhook) pass.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from litestar.datastructures import Cookie
+
+from alveole.accounts.auth import SESSION_COOKIE, TOKEN_LIFETIME
+from alveole.errors import problem_body
+from alveole.settings import Settings
+
+CSRF_COOKIE = "alveole_csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FORM_FIELD = "csrf_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+EXEMPT_PATHS = frozenset({
+    "/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/payments/stripe/webhook",
+})
+_FORM_TYPE = b"application/x-www-form-urlencoded"
+_MAX_FORM_BYTES = 1_000_000
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def csrf_token_for(session_token: str, secret_key: str) -> str:
+    """The CSRF token that goes with a session (also what web forms render as `csrf_token`)."""
+    return hmac.new(secret_key.encode(), b"csrf:" + session_token.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def session_cookies(session_token: str, settings: Settings) -> list[Cookie]:
+    """Set at login: the HttpOnly session cookie and the script-readable CSRF cookie."""
+    common: dict[str, Any] = dict(path="/", samesite="lax", secure=settings.is_prod,
+                                  max_age=int(TOKEN_LIFETIME.total_seconds()))
+    return [
+        Cookie(key=SESSION_COOKIE, value=session_token, httponly=True, **common),
+        Cookie(key=CSRF_COOKIE, value=csrf_token_for(session_token, settings.secret_key),
+               httponly=False, **common),
+    ]
+
+
+def cleared_cookies(settings: Settings) -> list[Cookie]:
+    """Set at logout and account deletion: both cookies expired."""
+    common: dict[str, Any] = dict(path="/", samesite="lax", secure=settings.is_prod, max_age=0,
+                                  expires=0)
+    return [Cookie(key=SESSION_COOKIE, value="", httponly=True, **common),
+            Cookie(key=CSRF_COOKIE, value="", httponly=False, **common)]
+
+
+def _cookies(header: str) -> dict[str, str]:
+    jar: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name and name not in jar:
+            jar[name] = value.strip().strip('"')
+    return jar
+
+
+class CSRFMiddleware:
+    """ASGI middleware; wire it with `DefineMiddleware(CSRFMiddleware, secret_key=...)`."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], secret_key: str,
+                 exempt_paths: Iterable[str] = EXEMPT_PATHS) -> None:
+        self.app = app
+        self.secret_key = secret_key
+        self.exempt_paths = frozenset(exempt_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS
+                or scope["path"] in self.exempt_paths):
+            await self.app(scope, receive, send)
+            return
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name.lower(), value)
+        jar = _cookies(headers.get(b"cookie", b"").decode("latin-1"))
+        session = jar.get(SESSION_COOKIE)
+        # With an Authorization header the cookie is not what authenticates the request.
+        if b"authorization" in headers or not session:
+            await self.app(scope, receive, send)
+            return
+        submitted = headers.get(CSRF_HEADER.encode(), b"").decode("latin-1")
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if not submitted and content_type == _FORM_TYPE:
+            submitted, receive = await self._form_field(receive)
+        expected = csrf_token_for(session, self.secret_key)
+        cookie = jar.get(CSRF_COOKIE, "")
+        if (submitted and hmac.compare_digest(submitted, cookie)
+                and hmac.compare_digest(cookie, expected)):
+            await self.app(scope, receive, send)
+            return
+        await self._refuse(scope, send)
+
+    async def _form_field(self, receive: Receive) -> tuple[str, Receive]:
+        """Read the form body to find `csrf_token`, then hand the app a replay of it."""
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > _MAX_FORM_BYTES or not message.get("more_body", False):
+                break
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        field = ""
+        if size <= _MAX_FORM_BYTES:
+            values = parse_qs(body.decode("latin-1"), keep_blank_values=True)
+            field = (values.get(CSRF_FORM_FIELD) or [""])[0]
+        pending = list(messages)
+
+        async def replay() -> dict[str, Any]:
+            return pending.pop(0) if pending else await receive()
+
+        return field, replay
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send) -> None:
+        body = json.dumps(problem_body(
+            403, "forbidden", "Not allowed",
+            "Missing or wrong CSRF token: send the alveole_csrf cookie's value in the "
+            "X-CSRF-Token header (or a csrf_token form field), or use a bearer token.",
+            instance=scope["path"],
+        )).encode()
+        await send({"type": "http.response.start", "status": 403, "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+        ]})
+        await send({"type": "http.response.body", "body": body})

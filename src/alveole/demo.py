@@ -1,0 +1,224 @@
+"""Demo data: a Belleville community (Paris 20e) with its organizer, two hosts, a participant,
+six published workshops with upcoming sessions and one proposal awaiting approval.
+
+`load_demo(now)` is idempotent: a second run adds nothing and returns the same logins. It goes
+through the use cases (accounts and workshops services) like a user would, except for the hosts'
+bios, written once on creation. No email is queued for the demo's own moderation steps.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from piccolo.engine.sqlite import TransactionType
+
+from alveole.accounts import schemas as accounts_schemas
+from alveole.accounts import service as accounts
+from alveole.accounts.auth import CurrentUser
+from alveole.accounts.tables import User
+from alveole.clock import FrozenClock
+from alveole.db import Database
+from alveole.events import RecordingNotifier
+from alveole.runtime import Runtime
+from alveole.settings import Settings
+from workshops import schemas, service
+from workshops.communities import get_community_by_slug
+from workshops.tables import Workshop
+
+PASSWORD = "alveole-demo"
+PARIS = ZoneInfo("Europe/Paris")
+COMMUNITY = "belleville"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    role: str
+    email: str
+    display_name: str
+    bio: str = ""
+    skills: tuple[str, ...] = ()
+    is_admin: bool = False
+
+
+ADMIN = DemoUser("admin", "admin@alveole.test", "Admin Alvéole", is_admin=True)
+ORGANIZER = DemoUser("organizer", "nadia@alveole.test", "Nadia Haddad",
+                     bio="Runs the Maison de quartier des Amandiers.")
+AMINA = DemoUser(
+    "host", "amina@alveole.test", "Amina Diallo",
+    bio="Bike mechanic on weekdays, gardener on my balcony, and I mend everything I own.",
+    skills=("bike repair", "sewing", "gardening"),
+)
+LOUIS = DemoUser(
+    "host", "louis@alveole.test", "Louis Martin",
+    bio="Retired accountant and weekend baker. Happy to share what forty years taught me.",
+    skills=("sourdough", "spreadsheets", "French"),
+)
+CHLOE = DemoUser("participant", "chloe@alveole.test", "Chloé Bernard")
+USERS = (ADMIN, ORGANIZER, AMINA, LOUIS, CHLOE)
+
+
+@dataclass(frozen=True)
+class DemoSession:
+    days_ahead: int  # from the demo's "today" in Paris
+    start: str  # local wall-clock time, HH:MM
+    minutes: int
+    rrule: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoWorkshop:
+    host: DemoUser
+    title: str
+    summary: str
+    description: str
+    category: str
+    tags: tuple[str, ...]
+    venue: tuple[str, str, float, float]
+    sessions: tuple[DemoSession, ...]
+    payment: str = "free"
+    price_cents: int = 0
+    capacity: int = 8
+    language: str = "fr"
+    status: str = "published"
+    waitlist_mode: str = "auto"
+
+
+AMANDIERS = ("Maison de quartier des Amandiers", "110 rue des Amandiers, 75020 Paris", 48.8650, 2.3890)
+RESSOURCERIE = ("Ressourcerie de Belleville", "15 rue Ramponeau, 75020 Paris", 48.8712, 2.3790)
+JARDIN = ("Jardin partagé de la Mare", "33 rue de la Mare, 75020 Paris", 48.8711, 2.3862)
+CAFE = ("Café associatif La Commune", "8 rue Dénoyez, 75020 Paris", 48.8713, 2.3775)
+BIBLIOTHEQUE = ("Bibliothèque Couronnes", "66 rue des Couronnes, 75020 Paris", 48.8693, 2.3831)
+
+WORKSHOPS = (
+    DemoWorkshop(
+        AMINA, "Réparer son vélo : freins et vitesses",
+        "Learn to adjust brakes and derailleurs on your own bike, with tools provided.",
+        "Bring your bike (any kind). We start with a safety check, then everyone adjusts their own "
+        "brakes and gears with help. Tools, grease and spare cables are provided.",
+        "repair", ("vélo", "bike", "repair"), RESSOURCERIE,
+        (DemoSession(4, "10:00", 150), DemoSession(18, "10:00", 150)), capacity=6,
+    ),
+    DemoWorkshop(
+        LOUIS, "Pain au levain",
+        "Feed a starter, knead, shape and bake a sourdough loaf; take home some starter.",
+        "We bake together in the community kitchen. You leave with a loaf, a jar of starter and a "
+        "printed schedule for baking at home. The fee covers flour and energy.",
+        "cooking", ("pain", "bread", "levain"), AMANDIERS,
+        (DemoSession(6, "09:30", 180),), payment="on_site", price_cents=500, capacity=8,
+    ),
+    DemoWorkshop(
+        LOUIS, "Tableur : les bases",
+        "Formulas, sums and a household budget in a free spreadsheet, step by step.",
+        "For complete beginners. Bring a laptop if you have one; a few are available on site. We use "
+        "LibreOffice Calc, and everything applies to other spreadsheets too.",
+        "digital", ("tableur", "spreadsheet", "budget"), BIBLIOTHEQUE,
+        (DemoSession(5, "14:00", 120), DemoSession(12, "14:00", 120)), capacity=10,
+        waitlist_mode="offer",
+    ),
+    DemoWorkshop(
+        AMINA, "Couture et raccommodage",
+        "Sew on buttons, darn socks and patch jeans: visible mending with a neighbour.",
+        "Bring one or two garments that need care. Needles, threads and fabric scraps are provided. "
+        "A small fee covers the materials.",
+        "sewing", ("couture", "mending", "zéro déchet"), RESSOURCERIE,
+        (DemoSession(9, "18:30", 120),), payment="on_site", price_cents=300, capacity=8,
+    ),
+    DemoWorkshop(
+        AMINA, "Potager sur le balcon",
+        "Grow herbs and salads in pots: soil, seeds, watering and what grows in the shade.",
+        "We plant together in the shared garden and everyone leaves with a pot of herbs. Good for "
+        "small balconies and windowsills.",
+        "gardening", ("jardin", "balcon", "garden"), JARDIN,
+        (DemoSession(11, "10:30", 90), DemoSession(25, "10:30", 90), DemoSession(39, "10:30", 90)),
+        capacity=12,
+    ),
+    DemoWorkshop(
+        LOUIS, "Conversation en français",
+        "A relaxed weekly French conversation table for newcomers to the neighbourhood, all levels.",
+        "Every Tuesday evening over tea: we talk about the neighbourhood, the news and daily life. "
+        "Beginners welcome; the group splits by level when it grows.",
+        "language", ("français", "conversation", "FLE"), CAFE,
+        (DemoSession(7, "18:30", 90, rrule="FREQ=WEEKLY;COUNT=8"),), capacity=12,
+    ),
+    DemoWorkshop(
+        LOUIS, "Repair café : petit électroménager",
+        "Bring a broken toaster, lamp or radio and we try to fix it together.",
+        "Safety first: we check everything unplugged, then look for the fault together. Spare fuses "
+        "and basic parts on site.",
+        "repair", ("repair café", "électroménager"), AMANDIERS,
+        (DemoSession(20, "14:00", 180),), capacity=10, status="submitted",
+    ),
+)
+
+
+def _demo_runtime(now: dt.datetime) -> Runtime:
+    """A runtime on the already bound engine; events are only recorded (the demo mails no one)."""
+    engine = Workshop._meta.db
+    return Runtime(settings=Settings.from_env(), clock=FrozenClock(now), notifier=RecordingNotifier(),
+                   database=Database(url="demo", engine=engine))
+
+
+async def _ensure_user(person: DemoUser, now: dt.datetime) -> CurrentUser:
+    row = await User.select(User.id).where(User.email == person.email).first()
+    if row is None:
+        user_id = await accounts.create_user(person.email, PASSWORD, person.display_name, now,
+                                             locale="fr", timezone="Europe/Paris", is_admin=person.is_admin)
+        if person.bio or person.skills:
+            await User.update({User.bio: person.bio, User.skills: list(person.skills)}).where(User.id == user_id)
+    else:
+        user_id = row["id"]
+    return CurrentUser(id=user_id, email=person.email, display_name=person.display_name, locale="fr",
+                       timezone="Europe/Paris", is_admin=person.is_admin)
+
+
+async def _ensure_community() -> None:
+    if await get_community_by_slug(COMMUNITY) is None:
+        await accounts.create_community(accounts_schemas.CommunityCreate(
+            slug=COMMUNITY, name="Belleville", timezone="Europe/Paris", locale="fr", lat=48.8722, lon=2.3790,
+            moderation=True,
+        ))
+    await accounts.name_organizer(COMMUNITY, ORGANIZER.email)
+
+
+def _session_body(today: dt.date, session: DemoSession) -> schemas.SessionCreate:
+    hour, minute = (int(part) for part in session.start.split(":"))
+    start = dt.datetime.combine(today + dt.timedelta(days=session.days_ahead), dt.time(hour, minute))
+    return schemas.SessionCreate(starts_at=start, ends_at=start + dt.timedelta(minutes=session.minutes),
+                                 timezone="Europe/Paris", rrule=session.rrule)
+
+
+async def _ensure_workshop(runtime: Runtime, spec: DemoWorkshop, host: CurrentUser, organizer: CurrentUser,
+                           today: dt.date) -> None:
+    if await service.find_workshop_id(host.id, spec.title) is not None:
+        return
+    name, address, lat, lon = spec.venue
+    # one transaction per workshop (the use cases' own transactions join it): an interrupted
+    # run leaves no half-made workshop behind for the next run to skip
+    transaction = (runtime.db.engine.transaction(transaction_type=TransactionType.immediate)
+                   if runtime.db.is_sqlite else runtime.db.engine.transaction())
+    async with transaction:
+        created = await service.create_workshop(runtime, host, schemas.WorkshopCreate(
+            community=COMMUNITY, title=spec.title, summary=spec.summary, description=spec.description,
+            category=spec.category, tags=list(spec.tags), language=spec.language,
+            venue=schemas.Venue(name=name, address=address, lat=lat, lon=lon), payment=spec.payment,
+            price_cents=spec.price_cents, currency="eur", capacity=spec.capacity,
+            waitlist=schemas.Waitlist(enabled=True, mode=spec.waitlist_mode, offer_ttl_minutes=120),
+        ))
+        for session in spec.sessions:
+            await service.add_sessions(runtime, host, created.id, _session_body(today, session))
+        if spec.status in ("submitted", "published"):
+            await service.submit_workshop(runtime, host, created.id)
+        if spec.status == "published":
+            await service.approve_workshop(runtime, organizer, created.id)
+
+
+async def load_demo(now: dt.datetime) -> list[tuple[str, str, str]]:
+    """Load the demo data (tables must be bound); returns (role, email, password) logins."""
+    runtime = _demo_runtime(now)
+    people = {person.email: await _ensure_user(person, now) for person in USERS}
+    await _ensure_community()
+    today = now.astimezone(PARIS).date()
+    for spec in WORKSHOPS:
+        await _ensure_workshop(runtime, spec, people[spec.host.email], people[ORGANIZER.email], today)
+    return [(person.role, person.email, PASSWORD) for person in USERS]

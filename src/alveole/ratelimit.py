@@ -1,0 +1,69 @@
+"""A small sliding-window rate limiter keyed by string ("login-ip:203.0.113.7").
+
+It keeps its counts in memory, **per process**: with several app workers each one counts on
+its own, so the effective limit is the configured one times the number of processes. That is
+enough to blunt password guessing and sign-up floods; a shared store would be the next step.
+Time comes from the injected Clock, so tests move a FrozenClock instead of sleeping.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import deque
+
+from alveole.clock import Clock
+
+
+class RateLimiter:
+    """At most `limit` hits per key within any `window`."""
+
+    def __init__(self, limit: int, window: dt.timedelta, clock: Clock, *,
+                 max_keys: int = 100_000) -> None:
+        if limit < 1 or window <= dt.timedelta(0):
+            raise ValueError("a rate limit needs a positive limit and window")
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self.max_keys = max_keys
+        self._hits: dict[str, deque[dt.datetime]] = {}
+
+    def retry_after(self, key: str) -> int | None:
+        """Seconds until `key` may hit again, or None when it may hit now."""
+        hits = self._recent(key)
+        if hits is None or len(hits) < self.limit:
+            return None
+        wait = (hits[0] + self.window - self.clock.now()).total_seconds()
+        return max(1, math.ceil(wait))
+
+    def hit(self, key: str) -> None:
+        """Count one hit for `key` (whether or not it was over the limit is the caller's call)."""
+        hits = self._recent(key)
+        if hits is None:
+            if len(self._hits) >= self.max_keys:
+                self._prune()
+            hits = self._hits[key] = deque()
+        hits.append(self.clock.now())
+
+    def reset(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+    def _recent(self, key: str) -> deque[dt.datetime] | None:
+        hits = self._hits.get(key)
+        if hits is None:
+            return None
+        horizon = self.clock.now() - self.window
+        while hits and hits[0] <= horizon:
+            hits.popleft()
+        if not hits:
+            del self._hits[key]
+            return None
+        return hits
+
+    def _prune(self) -> None:
+        # Memory stays bounded whatever keys clients make up: drop what has aged out, and if
+        # that is not enough, forget everything (erring towards letting people in).
+        horizon = self.clock.now() - self.window
+        for key in [k for k, hits in self._hits.items() if hits[-1] <= horizon]:
+            del self._hits[key]
+        if len(self._hits) >= self.max_keys:
+            self._hits.clear()
