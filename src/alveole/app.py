@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -51,11 +52,28 @@ def _problem(request: Request, status: int, slug: str, title: str, detail: str |
     )
 
 
+_AT_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def _field_of(message: str, key: str | None) -> str:
+    """Name the offending field: msgspec says "… - at `$.venue.lat`" or "missing required field `x`"."""
+    path = _AT_PATH.search(message)
+    missing = _MISSING.search(message)
+    prefix = path.group(1) if path else ""
+    if missing:
+        return f"{prefix}.{missing.group(1)}" if prefix else missing.group(1)
+    if prefix:
+        return prefix
+    return key if key and key != "data" else "body"
+
+
 def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            errors.append({"field": item.get("key") or "body", "message": item.get("message", ""),
+            message = str(item.get("message", ""))
+            errors.append({"field": _field_of(message, item.get("key")), "message": message,
                            "source": item.get("source", "body")})
     return errors
 
