@@ -1,4 +1,154 @@
-"""JSON API handlers of this package."""
+"""JSON API handlers of this package: thin — decode, call one service function, encode."""
 from __future__ import annotations
 
-ROUTES: list = []
+from typing import Annotated, Any
+
+from litestar import Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from alveole.accounts.auth import CurrentUser
+from alveole.runtime import Runtime
+from workshops import rules, schemas, service
+
+RuntimeDep = NamedDependency[Runtime]
+UserDep = NamedDependency[CurrentUser]
+MaybeUserDep = NamedDependency[CurrentUser | None]
+
+TAGS = ["workshops"]
+PROBLEM_JSON = "application/problem+json"
+_PROBLEMS = {
+    400: "validation-error: a field or parameter is invalid (named in `errors`)",
+    401: "not-authenticated",
+    403: "forbidden",
+    404: "not-found",
+    409: "invalid-state: not allowed in the workshop's current status",
+}
+PAYMENTS_409 = "payments-not-configured: `stripe` on an instance without Stripe keys"
+
+
+def problems(*codes: int, conflict: str | None = None) -> dict[int, ResponseSpec]:
+    """Problem-details responses for the OpenAPI schema; `conflict` describes a 409 other than invalid-state."""
+    descriptions = {**_PROBLEMS, **({409: conflict} if conflict else {})}
+    return {
+        code: ResponseSpec(data_container=schemas.Problem, description=descriptions[code], media_type=PROBLEM_JSON)
+        for code in codes
+    }
+
+
+@post("/api/v1/workshops", tags=TAGS, summary="Propose a workshop (the caller becomes its host)",
+      description="Creates a draft. A venue or an online_url is required; free workshops cost 0, "
+                  "on_site and stripe ones more; `stripe` needs payments configured (else 409 "
+                  "payments-not-configured). An unknown community is a 400 naming `community`.",
+      responses=problems(400, 401, 409, conflict=PAYMENTS_409))
+async def create_workshop(data: JSONBody[schemas.WorkshopCreate], runtime: RuntimeDep, user: UserDep) -> schemas.Workshop:
+    return await service.create_workshop(runtime, user, data)
+
+
+@get("/api/v1/workshops", tags=TAGS, summary="List published workshops",
+     description="Soonest next session first, or nearest first with `near`. Dates and naive date-times "
+                 "in `from`/`to` are read in the filtered community's time zone (UTC without "
+                 "`community`); a date in `to` includes that day. A workshop matches `from`/`to` when "
+                 "one of its scheduled sessions starts in the range.",
+     responses=problems(400))
+async def list_workshops(
+    runtime: RuntimeDep,
+    community: Annotated[str | None, QueryParameter(description="Community slug")] = None,
+    host: Annotated[str | None, QueryParameter(description="Host user id")] = None,
+    category: Annotated[str | None, QueryParameter(description="Exact category, any case")] = None,
+    q: Annotated[str | None, QueryParameter(description="Text in title, summary, description or tags")] = None,
+    starts_from: Annotated[str | None, QueryParameter(name="from", description="Date or RFC 3339 date-time")] = None,
+    starts_to: Annotated[str | None, QueryParameter(name="to", description="Date or RFC 3339 date-time")] = None,
+    near: Annotated[str | None, QueryParameter(description="lat,lon e.g. 48.87,2.38")] = None,
+    radius_km: Annotated[str | None, QueryParameter(description="Radius around `near`, default 10")] = None,
+    payment: Annotated[str | None, QueryParameter(description="free, on_site or stripe")] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    offset: Annotated[int, QueryParameter(ge=0, le=rules.MAX_ID)] = 0,
+) -> schemas.WorkshopList:
+    query = await service.listing_query(
+        community=community, host=host, category=category, q=q, starts_from=starts_from,
+        starts_to=starts_to, near=near, radius_km=radius_km, payment=payment,
+    )
+    return await service.list_workshops(runtime, query, limit=limit, offset=offset)
+
+
+@get("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="A workshop with its sessions and rating",
+     description="Drafts, submitted and rejected workshops are shown only to their host and the "
+                 "organizers of their community (404 for anyone else).",
+     responses=problems(404))
+async def get_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, maybe_user: MaybeUserDep) -> schemas.Workshop:
+    return await service.workshop_detail(runtime, workshop_id, maybe_user)
+
+
+@patch("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="Edit a workshop (host)",
+       description="Partial update. A new venue or online URL bumps the sequence of every upcoming "
+                   "session and sends participants an updated invite.",
+       responses=problems(400, 401, 403, 404, 409, conflict=f"invalid-state (a cancelled or archived "
+                                                            f"workshop), or {PAYMENTS_409}"))
+async def update_workshop(
+    workshop_id: FromPath[int], data: JSONBody[schemas.WorkshopUpdate], runtime: RuntimeDep, user: UserDep,
+) -> schemas.Workshop:
+    return await service.update_workshop(runtime, user, workshop_id, data)
+
+
+@post("/api/v1/workshops/{workshop_id:int}/submit", tags=TAGS, status_code=200,
+      summary="Submit a draft for approval (host)",
+      description="draft or rejected → submitted; straight to published where the community has no moderation.",
+      responses=problems(401, 403, 404, 409))
+async def submit_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, user: UserDep) -> schemas.Workshop:
+    return await service.submit_workshop(runtime, user, workshop_id)
+
+
+@post("/api/v1/workshops/{workshop_id:int}/approve", tags=TAGS, status_code=200,
+      summary="Approve a submitted workshop (organizer of its community)",
+      responses=problems(401, 403, 404, 409))
+async def approve_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, user: UserDep) -> schemas.Workshop:
+    return await service.approve_workshop(runtime, user, workshop_id)
+
+
+@post("/api/v1/workshops/{workshop_id:int}/reject", tags=TAGS, status_code=200,
+      summary="Reject a submitted workshop with a reason (organizer of its community)",
+      responses=problems(400, 401, 403, 404, 409))
+async def reject_workshop(
+    workshop_id: FromPath[int], data: JSONBody[schemas.Reject], runtime: RuntimeDep, user: UserDep,
+) -> schemas.Workshop:
+    return await service.reject_workshop(runtime, user, workshop_id, data.reason)
+
+
+@post("/api/v1/workshops/{workshop_id:int}/sessions", tags=TAGS,
+      summary="Schedule one session, or several from an RRULE (host)",
+      description=f"Times are RFC 3339; a naive time is read in `timezone`. At most "
+                  f"{rules.MAX_OCCURRENCES} sessions come from one rule (a longer or endless rule is cut).",
+      responses=problems(400, 401, 403, 404, 409))
+async def add_sessions(
+    workshop_id: FromPath[int], data: JSONBody[schemas.SessionCreate], runtime: RuntimeDep, user: UserDep,
+) -> schemas.SessionList:
+    return await service.add_sessions(runtime, user, workshop_id, data)
+
+
+@get("/api/v1/sessions/{session_id:int}", tags=TAGS, summary="A session with its seat counts",
+     responses=problems(404))
+async def get_session(session_id: FromPath[int], runtime: RuntimeDep, maybe_user: MaybeUserDep) -> schemas.Session:
+    return await service.session_detail(runtime, session_id, maybe_user)
+
+
+@get("/api/v1/hosts/{host_id:int}", tags=["hosts"], summary="A host's public profile",
+     responses=problems(404))
+async def get_host(host_id: FromPath[int], runtime: RuntimeDep) -> schemas.HostProfile:
+    return await service.host_profile(runtime, host_id)
+
+
+@get("/api/v1/communities/{slug:str}/calendar.ics", tags=["communities"],
+     summary="The community's public calendar (iCalendar, METHOD:PUBLISH)",
+     media_type="text/calendar; charset=utf-8", responses=problems(404))
+async def community_calendar(slug: FromPath[str], runtime: RuntimeDep) -> Response[bytes]:
+    body = await service.community_calendar(runtime, slug)
+    return Response(content=body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'inline; filename="{slug}.ics"'})
+
+
+ROUTES: list[Any] = [
+    create_workshop, list_workshops, get_workshop, update_workshop, submit_workshop, approve_workshop,
+    reject_workshop, add_sessions, get_session, get_host, community_calendar,
+]

@@ -1,0 +1,60 @@
+"""The community's public iCalendar feed (METHOD:PUBLISH), built with the icalendar library.
+
+Pure: the service hands it sessions and their workshops; no I/O here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from icalendar import Calendar, Event
+
+if TYPE_CHECKING:
+    from workshops.service import SessionRecord, WorkshopRecord
+
+PRODID = "-//Alveole//Community calendar//EN"
+
+
+def session_uid(session_id: int) -> str:
+    return f"session-{session_id}@alveole"
+
+
+def workshop_url(base_url: str, workshop_id: int) -> str:
+    return f"{base_url.rstrip('/')}/workshops/{workshop_id}"
+
+
+def community_feed(
+    *, community_name: str, sessions: Sequence[tuple[SessionRecord, WorkshopRecord]], now: dt.datetime,
+    base_url: str,
+) -> bytes:
+    """One VEVENT per session, DTSTART/DTEND in the session's zone with a VTIMEZONE for each zone
+    covering just the feed's dates; SEQUENCE is the session's, so edits replace older copies."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", community_name)
+    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0)
+    for session, workshop in sessions:
+        event = Event()
+        event.add("uid", session_uid(session.id))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", session.local_starts_at.replace(microsecond=0))
+        event.add("dtend", session.local_ends_at.replace(microsecond=0))
+        event.add("summary", workshop.title)
+        event.add("description", workshop.summary)
+        if workshop.location:
+            event.add("location", workshop.location)
+        if workshop.venue and workshop.venue.lat is not None and workshop.venue.lon is not None:
+            event.add("geo", (workshop.venue.lat, workshop.venue.lon))
+        event.add("url", workshop_url(base_url, workshop.id))
+        event.add("sequence", session.sequence)
+        event.add("status", "CONFIRMED")
+        cal.add_component(event)
+    if sessions:
+        first = min(s.local_starts_at for s, _ in sessions).date()
+        last = max(s.local_ends_at for s, _ in sessions).date() + dt.timedelta(days=1)
+        cal.add_missing_timezones(first_date=first, last_date=last)
+    return cal.to_ical()

@@ -1,0 +1,524 @@
+"""Pure decisions about workshops and sessions: field rules, lifecycle, times and RRULEs, geography.
+
+No I/O and no await here; the service feeds these functions values and turns their verdicts
+into queries. Validation failures name the field (or query parameter) at fault.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alveole.errors import InvalidState, ValidationFailed
+
+UTC = dt.timezone.utc
+
+TITLE_MAX = 200
+SUMMARY_MAX = 500
+DESCRIPTION_MAX = 20_000
+CATEGORY_MAX = 40
+TAG_MAX = 40
+TAGS_MAX = 20
+VENUE_NAME_MAX = 200
+VENUE_ADDRESS_MAX = 500
+URL_MAX = 500
+CAPACITY_MAX = 10_000
+SEATS_PER_BOOKING_MAX = 100
+PRICE_MAX_CENTS = 10_000_000
+OFFER_TTL_MAX_MINUTES = 7 * 24 * 60
+DEADLINE_MAX_HOURS = 366 * 24
+REASON_MAX = 1000
+RRULE_MAX = 500
+MAX_OCCURRENCES = 52
+SESSION_MAX_DURATION = dt.timedelta(days=7)
+SESSION_MAX_AHEAD = dt.timedelta(days=10 * 366)
+RADIUS_DEFAULT_KM = 10.0
+RADIUS_MAX_KM = 1000.0
+EARTH_RADIUS_KM = 6371.0088
+# ids are 32-bit serials on PostgreSQL: a bigger number can name nothing (and must not reach asyncpg)
+MAX_ID = 2**31 - 1
+
+PAYMENTS = ("free", "on_site", "stripe")
+WAITLIST_MODES = ("auto", "offer")
+STATUSES = ("draft", "submitted", "published", "rejected", "cancelled", "archived")
+# what anyone may read; the other statuses are for the host and the community's organizers
+PUBLIC_STATUSES = frozenset({"published", "cancelled", "archived"})
+# the host can no longer change these
+CLOSED_STATUSES = frozenset({"cancelled", "archived"})
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+
+
+# ------------------------------------------------------------------------------------ problems
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+def validation_error(problems: Iterable[FieldProblem]) -> ValidationFailed:
+    """One 400 `validation-error` listing every problem as `errors: [{field, message}]`."""
+    items = list(problems)
+    detail = "; ".join(f"{p.field}: {p.message}" for p in items)
+    return ValidationFailed(detail, errors=[{"field": p.field, "message": p.message} for p in items])
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    return validation_error([FieldProblem(field, message)])
+
+
+def raise_problems(problems: list[FieldProblem]) -> None:
+    if problems:
+        raise validation_error(problems)
+
+
+# ------------------------------------------------------------------------------ workshop fields
+
+@dataclass(frozen=True)
+class VenueFields:
+    name: str
+    address: str
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class WorkshopFields:
+    """Everything a host decides about a workshop (the whole state, after a partial update too)."""
+
+    title: str
+    summary: str
+    category: str
+    capacity: int
+    payment: str = "free"
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    language: str = "en"
+    venue: VenueFields | None = None
+    online_url: str | None = None
+    price_cents: int = 0
+    currency: str = "eur"
+    max_seats_per_booking: int = 4
+    waitlist_enabled: bool = True
+    waitlist_mode: str = "auto"
+    offer_ttl_minutes: int = 60
+    cancellation_deadline_hours: int = 24
+
+
+@functools.cache
+def known_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(code.lower() for code in list_currencies())
+
+
+def normalise_currency(code: str) -> str | None:
+    """ISO 4217 code in any case → lowercase, or None when it is not a currency."""
+    if not isinstance(code, str) or not _CURRENCY.match(code):
+        return None
+    lowered = code.lower()
+    return lowered if lowered in known_currencies() else None
+
+
+def is_web_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
+def has_nul(text: str | None) -> bool:
+    """PostgreSQL text cannot hold NUL characters: refuse them as bad input, not a 500."""
+    return text is not None and "\x00" in text
+
+
+def _text_problems(field: str, value: str, maximum: int, *, required: bool) -> list[FieldProblem]:
+    if has_nul(value):
+        return [FieldProblem(field, "must not contain NUL characters")]
+    if required and not value.strip():
+        return [FieldProblem(field, "must not be empty")]
+    if len(value) > maximum:
+        return [FieldProblem(field, f"at most {maximum} characters")]
+    return []
+
+
+def _range_problem(field: str, value: int, low: int, high: int) -> list[FieldProblem]:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return [FieldProblem(field, f"must be an integer from {low} to {high}")]
+    return []
+
+
+def check_workshop(fields: WorkshopFields) -> list[FieldProblem]:
+    """Every rule a workshop must satisfy, as a list of problems (empty: valid)."""
+    problems: list[FieldProblem] = []
+    problems += _text_problems("title", fields.title, TITLE_MAX, required=True)
+    problems += _text_problems("summary", fields.summary, SUMMARY_MAX, required=True)
+    problems += _text_problems("description", fields.description, DESCRIPTION_MAX, required=False)
+    problems += _text_problems("category", fields.category, CATEGORY_MAX, required=True)
+    if len(fields.tags) > TAGS_MAX:
+        problems.append(FieldProblem("tags", f"at most {TAGS_MAX} tags"))
+    for i, tag in enumerate(fields.tags):
+        if not tag.strip() or len(tag) > TAG_MAX or has_nul(tag):
+            problems.append(FieldProblem(f"tags[{i}]", f"a tag has 1 to {TAG_MAX} characters"))
+    if len(fields.language) > 8 or not _LANGUAGE.match(fields.language):
+        problems.append(FieldProblem("language", "a language tag such as 'fr' or 'en'"))
+    if fields.venue is None and not fields.online_url:
+        problems.append(FieldProblem("venue", "a venue or an online_url is required"))
+    if fields.venue is not None:
+        problems += _venue_problems(fields.venue)
+    if fields.online_url is not None and (len(fields.online_url) > URL_MAX or not is_web_url(fields.online_url)
+                                          or has_nul(fields.online_url)):
+        problems.append(FieldProblem("online_url", f"an http(s) URL of at most {URL_MAX} characters"))
+    problems += _payment_problems(fields)
+    problems += _range_problem("capacity", fields.capacity, 1, CAPACITY_MAX)
+    problems += _range_problem("max_seats_per_booking", fields.max_seats_per_booking, 1, SEATS_PER_BOOKING_MAX)
+    if fields.waitlist_mode not in WAITLIST_MODES:
+        problems.append(FieldProblem("waitlist.mode", "one of: auto, offer"))
+    problems += _range_problem("waitlist.offer_ttl_minutes", fields.offer_ttl_minutes, 1, OFFER_TTL_MAX_MINUTES)
+    problems += _range_problem("cancellation_deadline_hours", fields.cancellation_deadline_hours, 0,
+                               DEADLINE_MAX_HOURS)
+    return problems
+
+
+def _venue_problems(venue: VenueFields) -> list[FieldProblem]:
+    problems = _text_problems("venue.name", venue.name, VENUE_NAME_MAX, required=True)
+    problems += _text_problems("venue.address", venue.address, VENUE_ADDRESS_MAX, required=True)
+    if (venue.lat is None) != (venue.lon is None):
+        problems.append(FieldProblem("venue.lat" if venue.lat is None else "venue.lon",
+                                     "give both lat and lon, or neither"))
+    if venue.lat is not None and not (math.isfinite(venue.lat) and -90 <= venue.lat <= 90):
+        problems.append(FieldProblem("venue.lat", "a latitude from -90 to 90"))
+    if venue.lon is not None and not (math.isfinite(venue.lon) and -180 <= venue.lon <= 180):
+        problems.append(FieldProblem("venue.lon", "a longitude from -180 to 180"))
+    return problems
+
+
+def _payment_problems(fields: WorkshopFields) -> list[FieldProblem]:
+    if fields.payment not in PAYMENTS:
+        return [FieldProblem("payment", "one of: free, on_site, stripe")]
+    problems: list[FieldProblem] = []
+    if normalise_currency(fields.currency) is None:
+        problems.append(FieldProblem("currency", "an ISO 4217 currency code such as 'EUR'"))
+    price = fields.price_cents
+    if isinstance(price, bool) or not isinstance(price, int):
+        problems.append(FieldProblem("price_cents", "must be an integer"))
+    elif fields.payment == "free" and price != 0:
+        problems.append(FieldProblem("price_cents", "a free workshop has price_cents 0"))
+    elif fields.payment != "free" and not 0 < price <= PRICE_MAX_CENTS:
+        problems.append(FieldProblem("price_cents", f"a paying workshop costs 1 to {PRICE_MAX_CENTS} cents"))
+    return problems
+
+
+SAME_SPOT_DEGREES = 1e-4  # about 10 m: stored coordinates lose digits (REAL columns on PostgreSQL)
+
+
+def _same_venue(a: VenueFields | None, b: VenueFields | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    if (a.name.strip(), a.address.strip()) != (b.name.strip(), b.address.strip()):
+        return False
+    if (a.lat is None) != (b.lat is None) or (a.lon is None) != (b.lon is None):
+        return False
+    return all(x is None or abs(x - y) < SAME_SPOT_DEGREES for x, y in ((a.lat, b.lat), (a.lon, b.lon)))
+
+
+def place_changed(before: tuple[VenueFields | None, str | None], after: tuple[VenueFields | None, str | None]) -> bool:
+    """A new venue (name, address or position) or a new online URL: participants must hear of it.
+    Resending the same venue (to the precision it is stored with) changes nothing."""
+    return not _same_venue(before[0], after[0]) or before[1] != after[1]
+
+
+# ------------------------------------------------------------------------------------ lifecycle
+
+def status_after_submit(status: str, moderation: bool) -> str:
+    """draft|rejected → submitted, or published at once where the community has no moderation."""
+    if status not in ("draft", "rejected"):
+        raise InvalidState(f"A {status} workshop cannot be submitted; only drafts and rejected ones.")
+    return "submitted" if moderation else "published"
+
+
+def check_can_moderate(status: str) -> None:
+    """Approve and reject apply to submitted workshops only."""
+    if status != "submitted":
+        raise InvalidState(f"Only a submitted workshop can be approved or rejected; this one is {status}.")
+
+
+def check_open_for_changes(status: str) -> None:
+    if status in CLOSED_STATUSES:
+        raise InvalidState(f"A {status} workshop can no longer be changed.")
+
+
+def check_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not 1 <= len(reason) <= REASON_MAX or has_nul(reason):
+        raise invalid("reason", f"give a reason of 1 to {REASON_MAX} characters")
+    return reason
+
+
+# ------------------------------------------------------------------------------- session times
+
+def zone(name: str, field: str = "timezone") -> ZoneInfo:
+    """The IANA zone, or a validation error naming `field`."""
+    if not isinstance(name, str) or not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        raise invalid(field, "an IANA time zone such as 'Europe/Paris'")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise invalid(field, "an IANA time zone such as 'Europe/Paris'") from None
+
+
+def localise(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """An aware instant in UTC; a naive value is wall-clock time in `tz` (a time skipped by a DST
+    change moves forward by the gap, an ambiguous one takes the first occurrence)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=tz, fold=0)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # the first or last hours of year 1 or 9999
+        raise ValueError("date out of range") from None
+
+
+def validate_session_times(
+    starts_at: dt.datetime, ends_at: dt.datetime, timezone: str, now: dt.datetime,
+) -> tuple[dt.datetime, dt.datetime]:
+    """Check a session's times and return them in UTC. Naive values are read in `timezone`;
+    the end follows the start, by at most 7 days, and the start is not in the past."""
+    tz = zone(timezone)
+    try:
+        start = localise(starts_at, tz)
+    except ValueError:
+        raise invalid("starts_at", "out of range") from None
+    try:
+        end = localise(ends_at, tz)
+    except ValueError:
+        raise invalid("ends_at", "out of range") from None
+    if start <= now:
+        raise invalid("starts_at", "must be in the future")
+    if start - now > SESSION_MAX_AHEAD:
+        raise invalid("starts_at", "at most 10 years ahead")
+    if end <= start:
+        raise invalid("ends_at", "must be after starts_at")
+    if end - start > SESSION_MAX_DURATION:
+        raise invalid("ends_at", "a session lasts at most 7 days")
+    return start, end
+
+
+_UNTIL = re.compile(r"(?i)(^|;)UNTIL=([0-9TZ]+)(?=;|$)")
+
+
+def _normalise_rule(rule: str, tz: ZoneInfo) -> str:
+    """The RRULE body with UNTIL in the session's wall-clock time (dateutil, given a naive
+    DTSTART, needs a naive UNTIL); a date-only UNTIL includes that whole day."""
+    body = rule.strip()
+    if body.upper().startswith("RRULE:"):
+        body = body[6:]
+    if not body or "\n" in body or "\r" in body or ":" in body:
+        raise invalid("rrule", "an RFC 5545 RRULE such as 'FREQ=WEEKLY;COUNT=4'")
+
+    def local_until(match: re.Match[str]) -> str:
+        text = match.group(2).upper()
+        try:
+            if re.fullmatch(r"\d{8}", text):
+                local = dt.datetime.strptime(text, "%Y%m%d").replace(hour=23, minute=59, second=59)
+            elif re.fullmatch(r"\d{8}T\d{6}Z", text):
+                instant = dt.datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+                local = instant.astimezone(tz).replace(tzinfo=None)
+            elif re.fullmatch(r"\d{8}T\d{6}", text):
+                local = dt.datetime.strptime(text, "%Y%m%dT%H%M%S")
+            else:
+                raise ValueError(text)
+        except ValueError:
+            raise invalid("rrule", "UNTIL must be a date (20270131) or a date-time (20270131T120000Z)") from None
+        return f"{match.group(1)}UNTIL={local:%Y%m%dT%H%M%S}"
+
+    return _UNTIL.sub(local_until, body)
+
+
+def expand_rrule(
+    rule: str, starts_at: dt.datetime, ends_at: dt.datetime, timezone: str, limit: int = MAX_OCCURRENCES,
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Occurrences of an RFC 5545 RRULE from the first session (aware instants), in UTC.
+
+    The rule runs in the session's local wall-clock time, so 14:00 Europe/Paris stays 14:00
+    across DST changes; every occurrence keeps the first one's duration. A rule with more
+    occurrences than `limit` (or none to end it) is cut at `limit`.
+    """
+    from dateutil.rrule import rrulestr
+
+    if len(rule) > RRULE_MAX:
+        raise invalid("rrule", f"at most {RRULE_MAX} characters")
+    tz = zone(timezone)
+    body = _normalise_rule(rule, tz)
+    first_local = starts_at.astimezone(tz).replace(tzinfo=None)
+    duration = ends_at - starts_at
+    try:
+        recurrence = rrulestr(body, dtstart=first_local)
+        occurrences = []
+        for local in recurrence:
+            occurrences.append(local)
+            if len(occurrences) >= limit:
+                break
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError) as exc:
+        raise invalid("rrule", f"not a valid RRULE ({exc})") from None
+    if not occurrences:
+        raise invalid("rrule", "the rule yields no occurrence")
+    result = []
+    try:
+        for local in occurrences:
+            start = localise(local, tz)
+            result.append((start, start + duration))
+    except (ValueError, OverflowError):
+        raise invalid("rrule", "an occurrence falls out of the calendar's range") from None
+    return result
+
+
+# ----------------------------------------------------------------------------------- geography
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    """Degrees around a point that contain every point within the radius (a cheap SQL prefilter).
+    `min_lon`/`max_lon` are None when the box wraps the antimeridian or a pole: no filter on longitude."""
+
+    min_lat: float
+    max_lat: float
+    min_lon: float | None
+    max_lon: float | None
+
+
+def bounding_box(lat: float, lon: float, radius_km: float) -> BoundingBox:
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    min_lat, max_lat = lat - dlat, lat + dlat
+    if min_lat <= -90 or max_lat >= 90:
+        return BoundingBox(max(min_lat, -90.0), min(max_lat, 90.0), None, None)
+    # widest at the latitude of the box edge nearest a pole
+    widest = max(abs(min_lat), abs(max_lat))
+    dlon = math.degrees(radius_km / (EARTH_RADIUS_KM * math.cos(math.radians(widest))))
+    if dlon >= 180 or lon - dlon < -180 or lon + dlon > 180:
+        return BoundingBox(min_lat, max_lat, None, None)
+    return BoundingBox(min_lat, max_lat, lon - dlon, lon + dlon)
+
+
+# ------------------------------------------------------------------------------ listing filters
+
+@dataclass(frozen=True)
+class Near:
+    lat: float
+    lon: float
+    radius_km: float
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    """Filters of GET /api/v1/workshops, parsed and checked."""
+
+    community: str | None = None
+    host: int | None = None
+    category: str | None = None
+    q: str | None = None
+    starts_from: dt.datetime | None = None  # UTC, inclusive
+    starts_before: dt.datetime | None = None  # UTC, exclusive
+    near: Near | None = None
+    payment: str | None = None
+
+
+def _float(text: str, param: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise invalid(param, "must be a number") from None
+    if not math.isfinite(value):
+        raise invalid(param, "must be a finite number")
+    return value
+
+
+def parse_moment(text: str, param: str, tz: dt.tzinfo, *, end_of_range: bool) -> dt.datetime:
+    """A date (`2026-12-05`: the whole day in `tz`) or an RFC 3339 date-time (naive: in `tz`).
+    For the end of a range a date means the start of the following day."""
+    text = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = dt.date.fromisoformat(text)
+            if end_of_range:
+                day += dt.timedelta(days=1)
+            return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(UTC)
+        # an unencoded '+' of an offset arrives as a space
+        text = re.sub(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:\d{2})$", r"\1+\2", text)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt ][0-9:.]+([Zz]|[+-]\d{2}:\d{2})?", text):
+            raise ValueError(text)
+        value = dt.datetime.fromisoformat(text.replace("z", "Z"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise invalid(param, "a date (2026-12-05) or an RFC 3339 date-time") from None
+
+
+def parse_listing_query(
+    *, community: str | None = None, host: str | None = None, category: str | None = None,
+    q: str | None = None,
+    starts_from: str | None = None, starts_to: str | None = None, near: str | None = None,
+    radius_km: str | None = None, payment: str | None = None, tz: dt.tzinfo = UTC,
+) -> ListingQuery:
+    """Query-string values → ListingQuery; a bad value is a 400 naming its parameter. Dates and
+    naive date-times are read in `tz` (the filtered community's zone, else UTC)."""
+    for param, value in (("community", community), ("category", category), ("q", q), ("from", starts_from),
+                         ("to", starts_to), ("near", near)):
+        if has_nul(value):
+            raise invalid(param, "must not contain NUL characters")
+    community = community.strip() if community and community.strip() else None
+    category = category.strip() if category and category.strip() else None
+    if category and len(category) > CATEGORY_MAX:
+        raise invalid("category", f"at most {CATEGORY_MAX} characters")
+    q = q.strip() if q and q.strip() else None
+    if q and len(q) > 200:
+        raise invalid("q", "at most 200 characters")
+    host_id = None
+    if host is not None:
+        if not re.fullmatch(r"\d{1,10}", host.strip()) or not 0 < int(host) <= MAX_ID:
+            raise invalid("host", "a user id")
+        host_id = int(host)
+    if payment is not None and payment not in PAYMENTS:
+        raise invalid("payment", "one of: free, on_site, stripe")
+    start = parse_moment(starts_from, "from", tz, end_of_range=False) if starts_from else None
+    end = parse_moment(starts_to, "to", tz, end_of_range=True) if starts_to else None
+    if start and end and end <= start:
+        raise invalid("to", "must come after from")
+    place = None
+    if near is not None:
+        parts = near.split(",")
+        if len(parts) != 2:
+            raise invalid("near", "lat,lon such as 48.87,2.38")
+        lat, lon = _float(parts[0], "near"), _float(parts[1], "near")
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise invalid("near", "latitude from -90 to 90, longitude from -180 to 180")
+        radius = RADIUS_DEFAULT_KM
+        if radius_km is not None:
+            radius = _float(radius_km, "radius_km")
+            if not 0 < radius <= RADIUS_MAX_KM:
+                raise invalid("radius_km", f"more than 0 and at most {RADIUS_MAX_KM:g}")
+        place = Near(lat, lon, radius)
+    elif radius_km is not None:
+        raise invalid("radius_km", "only with near=lat,lon")
+    return ListingQuery(community=community, host=host_id, category=category, q=q, starts_from=start,
+                        starts_before=end, near=place, payment=payment)
+
+
+def like_pattern(text: str) -> str:
+    """A `LIKE … ESCAPE '\\'` pattern matching `text` anywhere, its wildcards taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

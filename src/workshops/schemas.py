@@ -1,0 +1,199 @@
+"""Request and response bodies of the workshops API (msgspec Structs).
+
+Constraints declared here document the API (OpenAPI) and reject bad types early; the rules
+in `rules.py` stay the authority, also for callers that build these Structs in Python.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from workshops import rules
+
+Payment = Literal["free", "on_site", "stripe"]
+WaitlistMode = Literal["auto", "offer"]
+Status = Literal["draft", "submitted", "published", "rejected", "cancelled", "archived"]
+
+Title = Annotated[str, Meta(min_length=1, max_length=rules.TITLE_MAX)]
+Summary = Annotated[str, Meta(min_length=1, max_length=rules.SUMMARY_MAX)]
+Description = Annotated[str, Meta(max_length=rules.DESCRIPTION_MAX)]
+Category = Annotated[str, Meta(min_length=1, max_length=rules.CATEGORY_MAX,
+                               description="Free text, e.g. 'repair' or 'cooking'")]
+Tags = Annotated[list[Annotated[str, Meta(min_length=1, max_length=rules.TAG_MAX)]],
+                 Meta(max_length=rules.TAGS_MAX)]
+Language = Annotated[str, Meta(min_length=2, max_length=8, description="Language tag, e.g. 'fr'")]
+Url = Annotated[str, Meta(min_length=1, max_length=rules.URL_MAX, description="http(s) URL")]
+Currency = Annotated[str, Meta(pattern="^[A-Za-z]{3}$",
+                               description="ISO 4217 code in any case; answered lowercase")]
+Capacity = Annotated[int, Meta(ge=1, le=rules.CAPACITY_MAX)]
+SeatsPerBooking = Annotated[int, Meta(ge=1, le=rules.SEATS_PER_BOOKING_MAX)]
+PriceCents = Annotated[int, Meta(ge=0, le=rules.PRICE_MAX_CENTS,
+                                 description="0 for free workshops, more for on_site and stripe")]
+DeadlineHours = Annotated[int, Meta(ge=0, le=rules.DEADLINE_MAX_HOURS)]
+
+
+class Venue(Struct, kw_only=True):
+    name: Annotated[str, Meta(min_length=1, max_length=rules.VENUE_NAME_MAX)]
+    address: Annotated[str, Meta(min_length=1, max_length=rules.VENUE_ADDRESS_MAX)]
+    lat: Annotated[float, Meta(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Meta(ge=-180, le=180)] | None = None
+
+
+class Waitlist(Struct, kw_only=True):
+    enabled: bool = True
+    mode: WaitlistMode = "auto"
+    offer_ttl_minutes: Annotated[int, Meta(ge=1, le=rules.OFFER_TTL_MAX_MINUTES)] = 60
+
+
+class WorkshopCreate(Struct, kw_only=True):
+    community: Annotated[str, Meta(min_length=1, max_length=64, description="Community slug")]
+    title: Title
+    summary: Summary
+    category: Category
+    payment: Payment
+    capacity: Capacity
+    description: Description = ""
+    tags: Tags = msgspec.field(default_factory=list)
+    language: Language | None = None  # default: the community's locale
+    venue: Venue | None = None
+    online_url: Url | None = None
+    price_cents: PriceCents = 0
+    currency: Currency = "eur"
+    max_seats_per_booking: SeatsPerBooking = 4
+    waitlist: Waitlist = msgspec.field(default_factory=Waitlist)
+    cancellation_deadline_hours: DeadlineHours = 24
+
+
+class WorkshopUpdate(Struct, kw_only=True):
+    """Partial update: absent fields stay; `venue: null` / `online_url: null` remove them."""
+
+    title: Title | UnsetType = UNSET
+    summary: Summary | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    category: Category | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
+    language: Language | UnsetType = UNSET
+    venue: Venue | None | UnsetType = UNSET
+    online_url: Url | None | UnsetType = UNSET
+    payment: Payment | UnsetType = UNSET
+    price_cents: PriceCents | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    capacity: Capacity | UnsetType = UNSET
+    max_seats_per_booking: SeatsPerBooking | UnsetType = UNSET
+    waitlist: Waitlist | UnsetType = UNSET
+    cancellation_deadline_hours: DeadlineHours | UnsetType = UNSET
+
+
+class Reject(Struct, kw_only=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=rules.REASON_MAX)]
+
+
+class SessionCreate(Struct, kw_only=True):
+    starts_at: Annotated[dt.datetime, Meta(description="RFC 3339; without an offset it is read in `timezone`")]
+    ends_at: dt.datetime
+    timezone: Annotated[str, Meta(min_length=1, max_length=64, description="IANA zone, e.g. Europe/Paris")]
+    capacity: Capacity | None = None  # default: the workshop's
+    rrule: Annotated[str, Meta(max_length=rules.RRULE_MAX, description=(
+        "RFC 5545 RRULE, e.g. 'FREQ=WEEKLY;COUNT=4', run in the session's local time; "
+        f"at most {rules.MAX_OCCURRENCES} occurrences are created (a longer or endless rule is cut)"
+    ))] | None = None
+
+
+# ---------------------------------------------------------------------------------- responses
+
+class Person(Struct, kw_only=True):
+    id: int
+    display_name: str
+
+
+class Rating(Struct, kw_only=True):
+    average: float | None  # null below 3 ratings
+    count: int
+
+
+class Session(Struct, kw_only=True):
+    id: int
+    workshop_id: int
+    starts_at: dt.datetime  # with the offset of `timezone`
+    ends_at: dt.datetime
+    timezone: str
+    capacity: int
+    seats_taken: int
+    seats_left: int
+    waitlist_length: int
+    status: Literal["scheduled", "cancelled"]
+    sequence: int
+
+
+class SessionList(Struct, kw_only=True):
+    items: list[Session]
+    total: int
+
+
+class WorkshopSummary(Struct, kw_only=True):
+    """A workshop in lists (listing, host profile): everything but its sessions."""
+
+    id: int
+    community: str
+    host: Person
+    title: str
+    summary: str
+    description: str
+    category: str
+    tags: list[str]
+    language: str
+    venue: Venue | None
+    online_url: str | None
+    payment: Payment
+    price_cents: int
+    currency: str
+    capacity: int
+    max_seats_per_booking: int
+    waitlist: Waitlist
+    cancellation_deadline_hours: int
+    status: Status
+    rejection_reason: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    published_at: dt.datetime | None
+    next_session: Session | None
+    rating: Rating
+
+
+class Workshop(WorkshopSummary, kw_only=True):
+    """A workshop with all its sessions, in start order."""
+
+    sessions: list[Session]
+
+
+class WorkshopList(Struct, kw_only=True):
+    items: list[WorkshopSummary]
+    total: int
+
+
+class HostProfile(Struct, kw_only=True):
+    id: int
+    display_name: str
+    bio: str
+    skills: list[str]
+    workshops: list[WorkshopSummary]
+    rating: Rating
+
+
+class FieldError(Struct, kw_only=True):
+    field: str
+    message: str
+
+
+class Problem(Struct, kw_only=True):
+    """RFC 9457 problem details; `type` ends in a stable slug."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None

@@ -1,0 +1,744 @@
+"""Workshop and session use cases: propose, edit, moderate, schedule, list, show, host profiles,
+the community calendar feed. The only code of this package that queries tables.
+
+For other packages: `get_workshop` / `get_workshops` / `get_session` (records, any status),
+`can_view` / `can_moderate` (who may see / moderate a workshop), `render_sessions` (sessions as the
+API shows them, seats included) and `validate_session_times` (re-exported from rules).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from piccolo.engine.sqlite import TransactionType
+
+from alveole.accounts.auth import CurrentUser, is_organizer_of
+from alveole.accounts.service import get_public_profile
+from alveole.errors import Forbidden, InvalidState, NotFound
+from alveole.events import (
+    OUTBOX_INSERT_PICCOLO,
+    DomainEvent,
+    SessionUpdated,
+    WorkshopApproved,
+    WorkshopRejected,
+    WorkshopSubmitted,
+)
+from alveole.runtime import Runtime
+from workshops import calendar, rules, schemas
+from workshops.communities import get_community, get_community_by_slug
+from workshops.errors import PaymentsNotConfigured
+from workshops.ports import BookingStats, NoBookings, Rating
+from workshops.rules import VenueFields, WorkshopFields, validate_session_times
+from workshops.tables import Workshop, WorkshopSession
+
+__all__ = [
+    "SessionRecord",
+    "WorkshopRecord",
+    "add_sessions",
+    "approve_workshop",
+    "can_moderate",
+    "can_view",
+    "community_calendar",
+    "create_workshop",
+    "find_workshop_id",
+    "get_session",
+    "get_workshop",
+    "get_workshops",
+    "host_profile",
+    "list_workshops",
+    "reject_workshop",
+    "render_sessions",
+    "session_detail",
+    "submit_workshop",
+    "update_workshop",
+    "validate_session_times",
+    "workshop_detail",
+]
+
+UTC = dt.timezone.utc
+FEED_HISTORY = dt.timedelta(days=365)  # past sessions kept in the community feed
+HOST_PROFILE_WORKSHOPS = 200
+
+
+# ------------------------------------------------------------------------------------- records
+
+@dataclass(frozen=True)
+class WorkshopRecord:
+    """A workshop row with its community slug and host name (what other packages need)."""
+
+    id: int
+    community_id: int
+    community_slug: str
+    host_id: int
+    host_display_name: str
+    title: str
+    summary: str
+    description: str
+    category: str
+    tags: tuple[str, ...]
+    language: str
+    venue: VenueFields | None
+    online_url: str | None
+    payment: str
+    price_cents: int
+    currency: str
+    capacity: int
+    max_seats_per_booking: int
+    waitlist_enabled: bool
+    waitlist_mode: str
+    offer_ttl_minutes: int
+    cancellation_deadline_hours: int
+    status: str
+    rejection_reason: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    published_at: dt.datetime | None
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in rules.PUBLIC_STATUSES
+
+    @property
+    def location(self) -> str:
+        """One line for invites and feeds: the venue, else the online URL."""
+        if self.venue:
+            return f"{self.venue.name}, {self.venue.address}"
+        return self.online_url or ""
+
+    def fields(self) -> WorkshopFields:
+        return WorkshopFields(
+            title=self.title, summary=self.summary, description=self.description, category=self.category,
+            tags=self.tags, language=self.language, venue=self.venue, online_url=self.online_url,
+            payment=self.payment, price_cents=self.price_cents, currency=self.currency,
+            capacity=self.capacity, max_seats_per_booking=self.max_seats_per_booking,
+            waitlist_enabled=self.waitlist_enabled, waitlist_mode=self.waitlist_mode,
+            offer_ttl_minutes=self.offer_ttl_minutes,
+            cancellation_deadline_hours=self.cancellation_deadline_hours,
+        )
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session row; `starts_at`/`ends_at` are UTC instants, `timezone` is for display."""
+
+    id: int
+    workshop_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    timezone: str
+    capacity: int
+    status: str
+    sequence: int
+    cancel_reason: str
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        return _zone_or_utc(self.timezone)
+
+    @property
+    def local_starts_at(self) -> dt.datetime:
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def local_ends_at(self) -> dt.datetime:
+        return self.ends_at.astimezone(self.zone)
+
+
+def _zone_or_utc(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - a zone since removed from tzdata: show UTC
+        return UTC
+
+
+_WORKSHOP_COLUMNS = (*Workshop.all_columns(), Workshop.community.slug, Workshop.host.display_name)
+
+
+def _load_json_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return tuple(str(v) for v in (value or []))
+
+
+def _coordinate(value: float | None) -> float | None:
+    # REAL columns on PostgreSQL give back float4 noise (48.8566 → 48.85660171508789)
+    return None if value is None else round(float(value), 6)
+
+
+def _workshop_record(row: dict[str, Any]) -> WorkshopRecord:
+    venue = None
+    if row["venue_name"] is not None:
+        venue = VenueFields(name=row["venue_name"], address=row["venue_address"] or "",
+                            lat=_coordinate(row["venue_lat"]), lon=_coordinate(row["venue_lon"]))
+    return WorkshopRecord(
+        id=row["id"], community_id=row["community"], community_slug=row["community.slug"],
+        host_id=row["host"], host_display_name=row["host.display_name"], title=row["title"],
+        summary=row["summary"], description=row["description"], category=row["category"],
+        tags=_load_json_list(row["tags"]), language=row["language"], venue=venue,
+        online_url=row["online_url"], payment=row["payment"], price_cents=row["price_cents"],
+        currency=row["currency"], capacity=row["capacity"],
+        max_seats_per_booking=row["max_seats_per_booking"], waitlist_enabled=row["waitlist_enabled"],
+        waitlist_mode=row["waitlist_mode"], offer_ttl_minutes=row["offer_ttl_minutes"],
+        cancellation_deadline_hours=row["cancellation_deadline_hours"], status=row["status"],
+        rejection_reason=row["rejection_reason"], created_at=row["created_at"],
+        updated_at=row["updated_at"], published_at=row["published_at"],
+    )
+
+
+def _session_record(row: dict[str, Any]) -> SessionRecord:
+    return SessionRecord(
+        id=row["id"], workshop_id=row["workshop"], starts_at=row["starts_at"], ends_at=row["ends_at"],
+        timezone=row["timezone"], capacity=row["capacity"], status=row["status"],
+        sequence=row["sequence"], cancel_reason=row["cancel_reason"],
+    )
+
+
+def _valid_id(value: int) -> bool:
+    return isinstance(value, int) and 0 < value <= rules.MAX_ID
+
+
+async def get_workshops(workshop_ids: Sequence[int]) -> dict[int, WorkshopRecord]:
+    ids = sorted({i for i in workshop_ids if _valid_id(i)})
+    if not ids:
+        return {}
+    rows = await Workshop.select(*_WORKSHOP_COLUMNS).where(Workshop.id.is_in(ids)).output(load_json=True)
+    return {row["id"]: _workshop_record(row) for row in rows}
+
+
+async def get_workshop(workshop_id: int) -> WorkshopRecord:
+    """The workshop, whatever its status (callers decide who may see it); NotFound if none."""
+    found = await get_workshops([workshop_id])
+    if workshop_id not in found:
+        raise NotFound(f"No workshop {workshop_id}.")
+    return found[workshop_id]
+
+
+async def get_session(session_id: int) -> SessionRecord:
+    """The session, whatever its status; NotFound if none."""
+    row = None
+    if _valid_id(session_id):
+        row = await WorkshopSession.select().where(WorkshopSession.id == session_id).first()
+    if row is None:
+        raise NotFound(f"No session {session_id}.")
+    return _session_record(row)
+
+
+async def find_workshop_id(host_id: int, title: str) -> int | None:
+    """The host's (oldest) workshop with this exact title, if any (idempotent loaders)."""
+    row = await Workshop.select(Workshop.id).where(
+        (Workshop.host == host_id) & (Workshop.title == title)).order_by(Workshop.id).first()
+    return row["id"] if row else None
+
+
+async def _sessions(where: Any, order_by: Any = WorkshopSession.starts_at) -> list[SessionRecord]:
+    rows = await WorkshopSession.select().where(where).order_by(order_by, WorkshopSession.id)
+    return [_session_record(r) for r in rows]
+
+
+# ------------------------------------------------------------------------------ who may do what
+
+async def can_view(user: CurrentUser | None, workshop: WorkshopRecord) -> bool:
+    """Published (and cancelled/archived) workshops are public; the others only for their host,
+    the organizers of their community and admins."""
+    if workshop.is_public:
+        return True
+    if user is None:
+        return False
+    if user.is_admin or user.id == workshop.host_id:
+        return True
+    return await is_organizer_of(user, workshop.community_id)
+
+
+async def can_moderate(user: CurrentUser, workshop: WorkshopRecord) -> bool:
+    """Organizers of the workshop's community, and admins."""
+    return user.is_admin or await is_organizer_of(user, workshop.community_id)
+
+
+async def _visible_workshop(workshop_id: int, viewer: CurrentUser | None) -> WorkshopRecord:
+    workshop = await get_workshop(workshop_id)
+    if not await can_view(viewer, workshop):
+        raise NotFound(f"No workshop {workshop_id}.")  # not 403: drafts must not leak
+    return workshop
+
+
+def _require_host(user: CurrentUser, workshop: WorkshopRecord) -> None:
+    if user.id != workshop.host_id:
+        raise Forbidden("Only the workshop's host may do this.")
+
+
+# ------------------------------------------------------------------------------------ rendering
+
+def _stats(runtime: Runtime) -> BookingStats:
+    return runtime.parts.get("booking_stats") or NoBookings()
+
+
+async def render_sessions(runtime: Runtime, sessions: Sequence[SessionRecord]) -> list[schemas.Session]:
+    """Sessions as the API shows them, with seat counts from the booking side (one query)."""
+    if not sessions:
+        return []
+    seats = await _stats(runtime).seats_by_session([s.id for s in sessions], runtime.clock.now())
+    result = []
+    for s in sessions:
+        taken = seats.get(s.id)
+        seats_taken = taken.seats_taken if taken else 0
+        result.append(schemas.Session(
+            id=s.id, workshop_id=s.workshop_id, starts_at=s.local_starts_at, ends_at=s.local_ends_at,
+            timezone=s.timezone, capacity=s.capacity, seats_taken=seats_taken,
+            seats_left=max(0, s.capacity - seats_taken),
+            waitlist_length=taken.waitlist_length if taken else 0, status=s.status, sequence=s.sequence,
+        ))
+    return result
+
+
+def _rating(rating: Rating | None) -> schemas.Rating:
+    rating = rating or Rating()
+    average = None if rating.average is None else round(float(rating.average), 2)
+    return schemas.Rating(average=average, count=rating.count)
+
+
+def _summary_fields(w: WorkshopRecord, rating: Rating | None, next_session: schemas.Session | None) -> dict:
+    venue = None
+    if w.venue:
+        venue = schemas.Venue(name=w.venue.name, address=w.venue.address, lat=w.venue.lat, lon=w.venue.lon)
+    return dict(
+        id=w.id, community=w.community_slug, host=schemas.Person(id=w.host_id, display_name=w.host_display_name),
+        title=w.title, summary=w.summary, description=w.description, category=w.category,
+        tags=list(w.tags), language=w.language, venue=venue, online_url=w.online_url, payment=w.payment,
+        price_cents=w.price_cents, currency=w.currency, capacity=w.capacity,
+        max_seats_per_booking=w.max_seats_per_booking,
+        waitlist=schemas.Waitlist(enabled=w.waitlist_enabled, mode=w.waitlist_mode,
+                                  offer_ttl_minutes=w.offer_ttl_minutes),
+        cancellation_deadline_hours=w.cancellation_deadline_hours, status=w.status,
+        rejection_reason=w.rejection_reason if w.status == "rejected" else None,
+        created_at=w.created_at, updated_at=w.updated_at, published_at=w.published_at,
+        next_session=next_session, rating=_rating(rating),
+    )
+
+
+async def _detail(runtime: Runtime, workshop: WorkshopRecord) -> schemas.Workshop:
+    sessions = await render_sessions(runtime, await _sessions(WorkshopSession.workshop == workshop.id))
+    now = runtime.clock.now()
+    upcoming = [s for s in sessions if s.status == "scheduled" and s.starts_at >= now]
+    ratings = await _stats(runtime).rating_by_workshop([workshop.id])
+    return schemas.Workshop(**_summary_fields(workshop, ratings.get(workshop.id),
+                                              upcoming[0] if upcoming else None), sessions=sessions)
+
+
+async def _summaries(runtime: Runtime, workshop_ids: list[int]) -> list[schemas.WorkshopSummary]:
+    """Workshops in the given order, each with its next session and rating (a few batched queries)."""
+    if not workshop_ids:
+        return []
+    workshops = await get_workshops(workshop_ids)
+    next_ids = await _next_session_ids(workshop_ids, runtime.clock.now())
+    next_sessions = {s.workshop_id: s for s in await render_sessions(
+        runtime, await _sessions(WorkshopSession.id.is_in(list(next_ids.values())))
+    )} if next_ids else {}
+    ratings = await _stats(runtime).rating_by_workshop(workshop_ids)
+    return [
+        schemas.WorkshopSummary(**_summary_fields(workshops[i], ratings.get(i), next_sessions.get(i)))
+        for i in workshop_ids if i in workshops
+    ]
+
+
+_NEXT_SESSION = (
+    "SELECT s.id FROM workshop_session s WHERE s.\"workshop\" = w.id AND s.status = 'scheduled' "
+    "AND s.starts_at >= {} ORDER BY s.starts_at, s.id LIMIT 1"
+)
+
+
+async def _next_session_ids(workshop_ids: list[int], now: dt.datetime) -> dict[int, int]:
+    marks = ", ".join("{}" for _ in workshop_ids)
+    rows = await Workshop.raw(
+        f"SELECT w.id AS id, ({_NEXT_SESSION}) AS next_id FROM workshop w WHERE w.id IN ({marks})",
+        now, *workshop_ids,
+    )
+    return {r["id"]: r["next_id"] for r in rows if r["next_id"] is not None}
+
+
+# ------------------------------------------------------------------------------------- writing
+
+def _write_transaction(runtime: Runtime) -> Any:
+    """One serialised transaction for check-then-write: BEGIN IMMEDIATE on SQLite (a deferred one
+    would fail at once when upgrading its read lock); on PostgreSQL the writes are conditional."""
+    engine = runtime.db.engine
+    if runtime.db.is_sqlite:
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def _write_outbox(runtime: Runtime, events: Sequence[DomainEvent], now: dt.datetime) -> None:
+    """The emails these events mean, written in the caller's transaction."""
+    if not events:
+        return
+    postgres = not runtime.db.is_sqlite
+    for row in runtime.notifier.outbox_rows(events):
+        await Workshop.raw(OUTBOX_INSERT_PICCOLO, *row.params(now, postgres=postgres))
+
+
+def _tags_json(tags: Sequence[str]) -> str:
+    # keep accents readable in the stored text so `q` finds them (json.dumps would write \u00e9)
+    return json.dumps([t.strip() for t in tags], ensure_ascii=False)
+
+
+def _columns_of(fields: WorkshopFields) -> dict[Any, Any]:
+    venue = fields.venue
+    return {
+        Workshop.title: fields.title.strip(), Workshop.summary: fields.summary.strip(),
+        Workshop.description: fields.description, Workshop.category: fields.category.strip(),
+        Workshop.tags: _tags_json(fields.tags), Workshop.language: fields.language,
+        Workshop.venue_name: venue.name.strip() if venue else None,
+        Workshop.venue_address: venue.address.strip() if venue else None,
+        Workshop.venue_lat: venue.lat if venue else None, Workshop.venue_lon: venue.lon if venue else None,
+        Workshop.online_url: fields.online_url, Workshop.payment: fields.payment,
+        Workshop.price_cents: fields.price_cents, Workshop.currency: rules.normalise_currency(fields.currency),
+        Workshop.capacity: fields.capacity, Workshop.max_seats_per_booking: fields.max_seats_per_booking,
+        Workshop.waitlist_enabled: fields.waitlist_enabled, Workshop.waitlist_mode: fields.waitlist_mode,
+        Workshop.offer_ttl_minutes: fields.offer_ttl_minutes,
+        Workshop.cancellation_deadline_hours: fields.cancellation_deadline_hours,
+    }
+
+
+def _venue(venue: schemas.Venue | None) -> VenueFields | None:
+    if venue is None:
+        return None
+    return VenueFields(name=venue.name, address=venue.address, lat=venue.lat, lon=venue.lon)
+
+
+def _check_payments(runtime: Runtime, payment: str) -> None:
+    if payment == "stripe" and not runtime.settings.payments_configured:
+        raise PaymentsNotConfigured("This instance takes no online payments: choose free or on_site.")
+
+
+async def create_workshop(runtime: Runtime, user: CurrentUser, data: schemas.WorkshopCreate) -> schemas.Workshop:
+    """A new draft workshop in a community; the user becomes its host."""
+    community = await get_community_by_slug(data.community)
+    language = data.language or (community.locale if community else "en")
+    fields = WorkshopFields(
+        title=data.title, summary=data.summary, description=data.description, category=data.category,
+        tags=tuple(data.tags), language=language, venue=_venue(data.venue), online_url=data.online_url,
+        payment=data.payment, price_cents=data.price_cents, currency=data.currency, capacity=data.capacity,
+        max_seats_per_booking=data.max_seats_per_booking, waitlist_enabled=data.waitlist.enabled,
+        waitlist_mode=data.waitlist.mode, offer_ttl_minutes=data.waitlist.offer_ttl_minutes,
+        cancellation_deadline_hours=data.cancellation_deadline_hours,
+    )
+    problems = rules.check_workshop(fields)
+    if community is None:
+        problems.insert(0, rules.FieldProblem("community", f"no community with slug {data.community!r}"))
+    rules.raise_problems(problems)
+    _check_payments(runtime, fields.payment)
+    now = runtime.clock.now()
+    columns = {c._meta.name: v for c, v in _columns_of(fields).items()}
+    workshop = Workshop(community=community.id, host=user.id, status="draft", created_at=now,
+                        updated_at=now, **columns)
+    await Workshop.insert(workshop)
+    return await _detail(runtime, await get_workshop(workshop.id))
+
+
+async def _locked_workshop(runtime: Runtime, workshop_id: int) -> WorkshopRecord:
+    """The workshop, read inside the caller's write transaction. SQLite's BEGIN IMMEDIATE already
+    serialises writers; on PostgreSQL the row is locked so a read-check-write cannot interleave."""
+    if not runtime.db.is_sqlite and _valid_id(workshop_id):
+        await Workshop.raw("SELECT id FROM workshop WHERE id = {} FOR UPDATE", workshop_id)
+    return await get_workshop(workshop_id)
+
+
+def _merge(current: WorkshopFields, data: schemas.WorkshopUpdate) -> WorkshopFields:
+    changes: dict[str, Any] = {}
+    for name in ("title", "summary", "description", "category", "language", "online_url", "payment",
+                 "price_cents", "currency", "capacity", "max_seats_per_booking",
+                 "cancellation_deadline_hours"):
+        value = getattr(data, name)
+        if value is not msgspec.UNSET:
+            changes[name] = value
+    if data.tags is not msgspec.UNSET:
+        changes["tags"] = tuple(data.tags)
+    if data.venue is not msgspec.UNSET:
+        changes["venue"] = _venue(data.venue)
+    if data.waitlist is not msgspec.UNSET:
+        changes.update(waitlist_enabled=data.waitlist.enabled, waitlist_mode=data.waitlist.mode,
+                       offer_ttl_minutes=data.waitlist.offer_ttl_minutes)
+    if changes.get("payment") == "free" and data.price_cents is msgspec.UNSET:
+        changes["price_cents"] = 0  # switching to free needs no separate price change
+    return replace(current, **changes)
+
+
+async def update_workshop(
+    runtime: Runtime, user: CurrentUser, workshop_id: int, data: schemas.WorkshopUpdate,
+) -> schemas.Workshop:
+    """Partial update by the host. A new place (venue or online URL) bumps the sequence of every
+    upcoming scheduled session and tells their participants, in the same transaction."""
+    now = runtime.clock.now()
+    async with _write_transaction(runtime):
+        workshop = await _locked_workshop(runtime, workshop_id)
+        _require_host(user, workshop)
+        rules.check_open_for_changes(workshop.status)
+        before = workshop.fields()
+        after = _merge(before, data)
+        rules.raise_problems(rules.check_workshop(after))
+        if data.payment is not msgspec.UNSET:
+            _check_payments(runtime, after.payment)
+        await Workshop.update({**_columns_of(after), Workshop.updated_at: now}).where(Workshop.id == workshop_id)
+        events: list[DomainEvent] = []
+        if rules.place_changed((before.venue, before.online_url), (after.venue, after.online_url)):
+            bumped = await WorkshopSession.update({
+                WorkshopSession.sequence: WorkshopSession.sequence + 1, WorkshopSession.updated_at: now,
+            }).where(
+                (WorkshopSession.workshop == workshop_id) & (WorkshopSession.status == "scheduled")
+                & (WorkshopSession.starts_at > now)
+            ).returning(WorkshopSession.id, WorkshopSession.sequence)
+            events = [SessionUpdated(at=now, session_id=r["id"], sequence=r["sequence"])
+                      for r in sorted(bumped, key=lambda r: r["id"])]
+        await _write_outbox(runtime, events, now)
+    return await _detail(runtime, await get_workshop(workshop_id))
+
+
+async def _transition(workshop_id: int, from_status: str, values: dict[Any, Any]) -> None:
+    """Change the status only if it is still `from_status` (a concurrent change loses cleanly)."""
+    changed = await Workshop.update(values).where(
+        (Workshop.id == workshop_id) & (Workshop.status == from_status)
+    ).returning(Workshop.id)
+    if not changed:
+        raise InvalidState("The workshop changed meanwhile; reload it and try again.")
+
+
+async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int) -> schemas.Workshop:
+    """draft|rejected → submitted (organizers are told), or → published without moderation."""
+    now = runtime.clock.now()
+    async with _write_transaction(runtime):
+        workshop = await _locked_workshop(runtime, workshop_id)
+        _require_host(user, workshop)
+        community = await get_community(workshop.community_id)
+        target = rules.status_after_submit(workshop.status, community.moderation if community else True)
+        values: dict[Any, Any] = {Workshop.status: target, Workshop.updated_at: now}
+        if target == "published":
+            values[Workshop.published_at] = now
+        await _transition(workshop_id, workshop.status, values)
+        if target == "submitted":
+            await _write_outbox(runtime, [WorkshopSubmitted(
+                at=now, workshop_id=workshop_id, community_id=workshop.community_id, host_id=workshop.host_id,
+            )], now)
+    return await _detail(runtime, await get_workshop(workshop_id))
+
+
+async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int) -> schemas.Workshop:
+    """submitted → published, by an organizer of the workshop's community (or an admin)."""
+    now = runtime.clock.now()
+    async with _write_transaction(runtime):
+        workshop = await _locked_workshop(runtime, workshop_id)
+        if not await can_moderate(user, workshop):
+            raise Forbidden("Only the community's organizers may approve its workshops.")
+        rules.check_can_moderate(workshop.status)
+        await _transition(workshop_id, "submitted", {
+            Workshop.status: "published", Workshop.published_at: now, Workshop.updated_at: now,
+            Workshop.rejection_reason: "",
+        })
+        await _write_outbox(runtime, [WorkshopApproved(at=now, workshop_id=workshop_id,
+                                                       host_id=workshop.host_id)], now)
+    return await _detail(runtime, await get_workshop(workshop_id))
+
+
+async def reject_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int, reason: str) -> schemas.Workshop:
+    """submitted → rejected with a reason the host is sent; the host may edit and resubmit."""
+    now = runtime.clock.now()
+    async with _write_transaction(runtime):
+        workshop = await _locked_workshop(runtime, workshop_id)
+        if not await can_moderate(user, workshop):
+            raise Forbidden("Only the community's organizers may reject its workshops.")
+        reason = rules.check_reason(reason)
+        rules.check_can_moderate(workshop.status)
+        await _transition(workshop_id, "submitted", {
+            Workshop.status: "rejected", Workshop.rejection_reason: reason, Workshop.updated_at: now,
+        })
+        await _write_outbox(runtime, [WorkshopRejected(at=now, workshop_id=workshop_id,
+                                                       host_id=workshop.host_id, reason=reason)], now)
+    return await _detail(runtime, await get_workshop(workshop_id))
+
+
+async def add_sessions(
+    runtime: Runtime, user: CurrentUser, workshop_id: int, data: schemas.SessionCreate,
+) -> schemas.SessionList:
+    """One session, or one per occurrence of an RRULE (at most 52), all in one transaction."""
+    now = runtime.clock.now()
+    workshop = await get_workshop(workshop_id)
+    _require_host(user, workshop)
+    starts_at, ends_at = validate_session_times(data.starts_at, data.ends_at, data.timezone, now)
+    occurrences = [(starts_at, ends_at)]
+    if data.rrule is not None and data.rrule.strip():
+        occurrences = rules.expand_rrule(data.rrule, starts_at, ends_at, data.timezone)
+    capacity = workshop.capacity if data.capacity is None else data.capacity
+    if isinstance(capacity, bool) or not 1 <= capacity <= rules.CAPACITY_MAX:
+        raise rules.invalid("capacity", f"must be an integer from 1 to {rules.CAPACITY_MAX}")
+    rows = [
+        WorkshopSession(workshop=workshop_id, starts_at=start, ends_at=end, timezone=data.timezone,
+                        capacity=capacity, status="scheduled", sequence=0, created_at=now, updated_at=now)
+        for start, end in occurrences
+    ]
+    async with _write_transaction(runtime):
+        # re-read inside the transaction: a workshop cancelled meanwhile takes no new sessions
+        rules.check_open_for_changes((await _locked_workshop(runtime, workshop_id)).status)
+        await WorkshopSession.insert(*rows)
+    created = await _sessions(WorkshopSession.id.is_in([r.id for r in rows]))
+    return schemas.SessionList(items=await render_sessions(runtime, created), total=len(created))
+
+
+# ------------------------------------------------------------------------------------- reading
+
+async def workshop_detail(runtime: Runtime, workshop_id: int, viewer: CurrentUser | None) -> schemas.Workshop:
+    return await _detail(runtime, await _visible_workshop(workshop_id, viewer))
+
+
+async def session_detail(runtime: Runtime, session_id: int, viewer: CurrentUser | None) -> schemas.Session:
+    session = await get_session(session_id)
+    workshop = await get_workshop(session.workshop_id)
+    if not await can_view(viewer, workshop):
+        raise NotFound(f"No session {session_id}.")
+    return (await render_sessions(runtime, [session]))[0]
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """WHERE fragments with Piccolo `{}` placeholders and their arguments, in order."""
+
+    clauses: tuple[str, ...] = ()
+    args: tuple[Any, ...] = ()
+
+    def add(self, clause: str, *args: Any) -> _Sql:
+        return _Sql(self.clauses + (clause,), self.args + args)
+
+    @property
+    def where(self) -> str:
+        return " AND ".join(self.clauses) or "TRUE"
+
+
+def _listing_filter(query: rules.ListingQuery, community_id: int | None, postgres: bool) -> _Sql:
+    sql = _Sql().add("w.status = 'published'")
+    if community_id is not None:
+        sql = sql.add('w."community" = {}', community_id)
+    if query.host is not None:
+        sql = sql.add('w."host" = {}', query.host)
+    if query.category:
+        sql = sql.add("lower(w.category) = lower(CAST({} AS TEXT))", query.category)
+    if query.payment:
+        sql = sql.add("w.payment = {}", query.payment)
+    if query.q:
+        # ILIKE is Unicode-aware on PostgreSQL; SQLite's LIKE ignores case for ASCII letters only
+        like = "ILIKE" if postgres else "LIKE"
+        searched = ["w.title", "w.summary", "w.description", "CAST(w.tags AS TEXT)"]
+        patterns = [rules.like_pattern(query.q)] * len(searched)
+        ascii_form = json.dumps(query.q.lower())[1:-1]
+        if ascii_form != query.q.lower():
+            # tags written by json.dumps' default hold "v\u00e9lo" rather than "vélo"
+            searched.append("CAST(w.tags AS TEXT)")
+            patterns.append(rules.like_pattern(ascii_form))
+        sql = sql.add("(" + " OR ".join(f"{c} {like} {{}} ESCAPE '\\'" for c in searched) + ")", *patterns)
+    if query.starts_from or query.starts_before:
+        window, args = [], []
+        if query.starts_from:
+            window.append("s.starts_at >= {}")
+            args.append(query.starts_from)
+        if query.starts_before:
+            window.append("s.starts_at < {}")
+            args.append(query.starts_before)
+        sql = sql.add(
+            "EXISTS (SELECT 1 FROM workshop_session s WHERE s.\"workshop\" = w.id AND s.status = 'scheduled' AND "
+            + " AND ".join(window) + ")", *args)
+    if query.near:
+        box = rules.bounding_box(query.near.lat, query.near.lon, query.near.radius_km)
+        sql = sql.add("w.venue_lat BETWEEN {} AND {}", box.min_lat, box.max_lat)
+        if box.min_lon is not None:
+            sql = sql.add("w.venue_lon BETWEEN {} AND {}", box.min_lon, box.max_lon)
+        sql = sql.add("w.venue_lon IS NOT NULL")
+    return sql
+
+
+async def listing_query(
+    *, community: str | None = None, host: str | None = None, category: str | None = None,
+    q: str | None = None, starts_from: str | None = None, starts_to: str | None = None,
+    near: str | None = None, radius_km: str | None = None, payment: str | None = None,
+) -> rules.ListingQuery:
+    """Query-string filters → ListingQuery; dates are read in the filtered community's zone."""
+    tz: dt.tzinfo = UTC
+    if community and (starts_from or starts_to):
+        found = await get_community_by_slug(community.strip())
+        if found is not None:
+            tz = _zone_or_utc(found.timezone)
+    return rules.parse_listing_query(
+        community=community, host=host, category=category, q=q, starts_from=starts_from,
+        starts_to=starts_to, near=near, radius_km=radius_km, payment=payment, tz=tz,
+    )
+
+
+async def list_workshops(
+    runtime: Runtime, query: rules.ListingQuery, *, limit: int = 50, offset: int = 0,
+) -> schemas.WorkshopList:
+    """Published workshops matching the filters, soonest next session first (or nearest first
+    with `near`). Counting and paging happen in the database; with `near`, the bounding-box
+    candidates are read (ids and positions) and the exact distance is applied here."""
+    community_id = None
+    if query.community:
+        community = await get_community_by_slug(query.community)
+        if community is None:
+            return schemas.WorkshopList(items=[], total=0)
+        community_id = community.id
+    sql = _listing_filter(query, community_id, postgres=not runtime.db.is_sqlite)
+    now = runtime.clock.now()
+    if query.near:
+        near = query.near
+        rows = await Workshop.raw(
+            f"SELECT w.id AS id, w.venue_lat AS lat, w.venue_lon AS lon FROM workshop w WHERE {sql.where}",
+            *sql.args,
+        )
+        distances = sorted(
+            (d, r["id"]) for r in rows
+            if (d := rules.haversine_km(near.lat, near.lon, r["lat"], r["lon"])) <= near.radius_km
+        )
+        total = len(distances)
+        page = [i for _, i in distances[offset:offset + limit]]
+    else:
+        counted = await Workshop.raw(f"SELECT COUNT(*) AS n FROM workshop w WHERE {sql.where}", *sql.args)
+        total = counted[0]["n"]
+        next_start = _NEXT_SESSION.replace("SELECT s.id", "SELECT s.starts_at")
+        rows = await Workshop.raw(
+            f"SELECT w.id AS id FROM workshop w WHERE {sql.where} "
+            f"ORDER BY ({next_start}) ASC NULLS LAST, w.id DESC LIMIT {{}} OFFSET {{}}",
+            *sql.args, now, limit, offset,
+        )
+        page = [r["id"] for r in rows]
+    return schemas.WorkshopList(items=await _summaries(runtime, page), total=total)
+
+
+async def host_profile(runtime: Runtime, host_id: int) -> schemas.HostProfile:
+    """A user's public face: bio, skills, published workshops and the rating of all of them."""
+    profile = await get_public_profile(host_id) if _valid_id(host_id) else None
+    if profile is None:
+        raise NotFound(f"No host {host_id}.")
+    workshops = await list_workshops(runtime, rules.ListingQuery(host=host_id), limit=HOST_PROFILE_WORKSHOPS)
+    rating = await _stats(runtime).rating_of_host(host_id)
+    return schemas.HostProfile(id=profile.id, display_name=profile.display_name, bio=profile.bio,
+                               skills=list(profile.skills), workshops=workshops.items, rating=_rating(rating))
+
+
+async def community_calendar(runtime: Runtime, slug: str) -> bytes:
+    """The community's public iCalendar feed: every scheduled session of its published workshops
+    (from a year back), METHOD:PUBLISH."""
+    community = await get_community_by_slug(slug)
+    if community is None:
+        raise NotFound(f"No community {slug!r}.")
+    now = runtime.clock.now()
+    published = Workshop.select(Workshop.id).where(
+        (Workshop.community == community.id) & (Workshop.status == "published"))
+    sessions = await _sessions(
+        WorkshopSession.workshop.is_in(published) & (WorkshopSession.status == "scheduled")
+        & (WorkshopSession.ends_at >= now - FEED_HISTORY)
+    )
+    workshops = await get_workshops([s.workshop_id for s in sessions])
+    return calendar.community_feed(
+        community_name=community.name, sessions=[(s, workshops[s.workshop_id]) for s in sessions],
+        now=now, base_url=runtime.settings.base_url,
+    )
+

@@ -1,0 +1,57 @@
+"""The demo data loader: what it creates, and that a second run adds nothing."""
+from __future__ import annotations
+
+import datetime as dt
+
+from alveole.accounts.passwords import verify_password
+from alveole.accounts.tables import Community, Organizer, User
+from alveole.demo import load_demo
+from workshops.tables import Workshop, WorkshopSession
+
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
+
+
+async def counts() -> tuple[int, ...]:
+    return (await User.count(), await Community.count(), await Organizer.count(), await Workshop.count(),
+            await WorkshopSession.count())
+
+
+class TestLoadDemo:
+    async def test_loads_once_and_again_adds_nothing(self, db):
+        logins = await load_demo(NOW)
+        first = await counts()
+        assert first == (5, 1, 1, 7, 2 + 1 + 2 + 1 + 3 + 8 + 1)
+        again = await load_demo(NOW + dt.timedelta(days=1))
+        assert again == logins
+        assert await counts() == first
+
+        roles = [role for role, _, _ in logins]
+        assert roles == ["admin", "organizer", "host", "host", "participant"]
+        assert ("admin", "admin@alveole.test") == logins[0][:2]
+        for _, email, password in logins:
+            row = await User.select(User.password_hash, User.is_admin).where(User.email == email).first()
+            assert await verify_password(row["password_hash"], password)
+        assert (await User.select(User.is_admin).where(User.email == "admin@alveole.test").first())["is_admin"]
+
+    async def test_the_workshops(self, db):
+        await load_demo(NOW)
+        community = await Community.select().where(Community.slug == "belleville").first()
+        assert (community["name"], community["timezone"], community["moderation"]) == (
+            "Belleville", "Europe/Paris", True)
+        rows = await Workshop.select(Workshop.id, Workshop.status, Workshop.payment, Workshop.venue_lat,
+                                     Workshop.venue_lon, Workshop.title)
+        statuses = sorted(r["status"] for r in rows)
+        assert statuses == ["published"] * 6 + ["submitted"]
+        assert {r["payment"] for r in rows} == {"free", "on_site"}
+        # Paris 20e
+        assert all(48.85 < r["venue_lat"] < 48.88 and 2.37 < r["venue_lon"] < 2.42 for r in rows)
+        sessions = await WorkshopSession.select(WorkshopSession.workshop, WorkshopSession.starts_at)
+        assert all(s["starts_at"] > NOW for s in sessions)
+        per_workshop = {r["id"]: sum(s["workshop"] == r["id"] for s in sessions) for r in rows}
+        assert all(n >= 1 for n in per_workshop.values())
+        conversation = next(r["id"] for r in rows if r["title"] == "Conversation en français")
+        weekly = sorted(s["starts_at"] for s in sessions if s["workshop"] == conversation)
+        assert len(weekly) == 8 and {b - a for a, b in zip(weekly, weekly[1:])} == {dt.timedelta(days=7)}
+        hosts = await User.select(User.bio, User.skills).where(User.email.is_in(
+            ["amina@alveole.test", "louis@alveole.test"])).output(load_json=True)
+        assert all(h["bio"] and h["skills"] for h in hosts)
