@@ -60,12 +60,11 @@ def _field_of(message: str, key: str | None) -> str:
     """Name the offending field: msgspec says "… - at `$.venue.lat`" or "missing required field `x`"."""
     path = _AT_PATH.search(message)
     missing = _MISSING.search(message)
-    prefix = path.group(1) if path else ""
+    # Litestar strips the " - at `$.x`" suffix and puts the path in `key` ("data" = the body)
+    prefix = path.group(1) if path else (key if key and key != "data" else "")
     if missing:
         return f"{prefix}.{missing.group(1)}" if prefix else missing.group(1)
-    if prefix:
-        return prefix
-    return key if key and key != "data" else "body"
+    return prefix or "body"
 
 
 def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:

@@ -15,3 +15,11 @@ def test_wrong_type_names_the_path():
 
 def test_query_parameter_keeps_its_key():
     assert _field_of("Expected `int`, got `str`", "limit") == "limit"
+
+
+def test_litestar_style_nested_missing_field():
+    assert _field_of("Object missing required field `address`", "venue") == "venue.address"
+
+
+def test_malformed_body_names_the_body():
+    assert _field_of("JSON is malformed", "data") == "body"
