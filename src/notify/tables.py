@@ -18,10 +18,15 @@ class OutboxMessage(Table, tablename="outbox_message"):
     body_text = Text(null=True, default=None)
     body_html = Text(null=True, default=None)
     attachments = JSON(default=[])
-    status = Varchar(length=10, default="pending", index=True)  # pending | sending | sent | failed
+    # pending | sending | sent | failed | skipped (no longer relevant when its turn came)
+    status = Varchar(length=10, default="pending", index=True)
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
     claimed_until = Timestamptz(null=True, default=None)
+    # which delivery worker holds the claim (random per process): only it may settle the row
+    claimed_by = Varchar(length=40, null=True, default=None)
+    # when the bodies were rendered: the Date header, so a retry sends identical content
+    rendered_at = Timestamptz(null=True, default=None)
     last_error = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,354 @@
+"""Composing one outbox row into an email: load its context, render subject, text and HTML in
+the recipient's language and timezone, attach the iCalendar part, and build the MIME message.
+
+Rendering happens once per row (the outbox stores the result), so a retry sends the very same
+content; `preview=True` renders without touching the SEQUENCE counter (the /dev/outbox page).
+A row whose message no longer makes sense when its turn comes (a reminder for a booking
+cancelled since, a payment link for a hold already paid) raises `Skip`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.charset
+import email.header
+import email.message
+import email.policy
+import email.utils
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from typing import Any
+
+from babel.dates import format_date, format_time, format_timedelta
+from babel.numbers import format_currency
+
+from alveole.settings import Settings
+from notify import context as ctx
+from notify import invites
+from notify.i18n import environment, language_of
+from notify.ical import InviteEvent, booking_url, invite_ics, workshop_url, zone
+from notify.notifier import CALENDAR_METHODS
+
+BOOKING_KINDS = frozenset({
+    "booking_confirmed", "waitlist_booked", "booking_cancelled", "session_updated",
+    "session_cancelled", "payment_link", "hold_expired", "refund_issued", "reminder",
+    "feedback_request",
+})
+ENTRY_KINDS = frozenset({"waitlist_joined", "waitlist_offer", "offer_expired"})
+WORKSHOP_KINDS = frozenset({"workshop_submitted", "workshop_approved", "workshop_rejected"})
+SESSION_KINDS = frozenset({"host_roster"})
+
+
+class Skip(Exception):
+    """This row's message is no longer relevant; it is settled without sending."""
+
+
+@dataclass
+class Composed:
+    recipient: ctx.Person
+    subject: str
+    body_text: str
+    body_html: str
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Dates, times, durations and money in one recipient's language and timezone."""
+
+    language: str
+    timezone: str
+
+    def local(self, value: dt.datetime) -> dt.datetime:
+        return value.astimezone(zone(self.timezone))
+
+    def date(self, value: dt.datetime) -> str:
+        return format_date(self.local(value), format="full", locale=self.language)
+
+    def time(self, value: dt.datetime) -> str:
+        return format_time(self.local(value), format="short", locale=self.language)
+
+    def moment(self, value: dt.datetime | None) -> str:
+        if value is None:
+            return ""
+        return f"{self.date(value)}, {self.time(value)} ({self.timezone})"
+
+    def span(self, starts_at: dt.datetime, ends_at: dt.datetime) -> str:
+        if self.local(starts_at).date() == self.local(ends_at).date():
+            return (f"{self.date(starts_at)}, {self.time(starts_at)} – {self.time(ends_at)} "
+                    f"({self.timezone})")
+        return (f"{self.date(starts_at)}, {self.time(starts_at)} – {self.date(ends_at)}, "
+                f"{self.time(ends_at)} ({self.timezone})")
+
+    def money(self, cents: int, currency: str) -> str:
+        return format_currency(cents / 100, (currency or "eur").upper(), locale=self.language)
+
+    def ahead(self, seconds: int) -> str:
+        return format_timedelta(dt.timedelta(seconds=seconds), add_direction=True,
+                                threshold=1.5, locale=self.language)
+
+
+def _payload_time(payload: dict[str, Any], key: str) -> dt.datetime | None:
+    return ctx.utc(payload.get(key)) if payload.get(key) else None
+
+
+@dataclass
+class Prepared:
+    """Everything a row's message needs, loaded; rendering it is then pure computation."""
+
+    record: dict[str, Any]
+    recipient: ctx.Person
+    language: str
+    values: dict[str, Any]
+    booking: ctx.BookingView | None = None
+    # the calendar part's METHOD, or None (see take_sequence)
+    calendar_method: str | None = None
+
+    @property
+    def sequence_key(self) -> tuple[int, int] | None:
+        """(session, participant) whose SEQUENCE this message takes, if it has an invite."""
+        if self.calendar_method is None or self.booking is None:
+            return None
+        return self.booking.session.id, self.booking.participant.id
+
+
+async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) -> Prepared:
+    """Load what the row's message needs (reads only). Raises Skip when it is moot."""
+    kind: str = record["kind"]
+    payload: dict[str, Any] = record["payload"]
+    base_url = settings.base_url
+    values: dict[str, Any] = {"kind": kind, "payload": payload, "base_url": base_url}
+    booking: ctx.BookingView | None = None
+    session: ctx.SessionView | None = None
+    recipient: ctx.Person | None = None
+
+    if kind in BOOKING_KINDS:
+        booking = await ctx.load_booking(int(payload["booking_id"]))
+        if booking is None:
+            raise Skip("the booking no longer exists")
+        session, recipient = booking.session, booking.participant
+        _check_booking_still_relevant(kind, booking, now)
+        values.update(booking=booking, booking_url=booking_url(base_url, booking.id),
+                      feedback_url=f"{booking_url(base_url, booking.id)}/feedback")
+    elif kind in ENTRY_KINDS:
+        entry = await ctx.load_waitlist_entry(int(payload["entry_id"]))
+        if entry is None:
+            raise Skip("the waitlist entry no longer exists")
+        if kind == "waitlist_offer" and entry.status != "offered":
+            raise Skip(f"the offer is no longer open (entry {entry.status})")
+        session, recipient = entry.session, entry.participant
+        values.update(entry=entry, accept_url=f"{base_url}/waitlist/{entry.id}/accept")
+    elif kind in SESSION_KINDS:
+        session = await ctx.load_session(int(payload["session_id"]))
+        if session is None:
+            raise Skip("the session no longer exists")
+        if session.status != "scheduled" or now >= session.starts_at:
+            raise Skip("the session is cancelled or has started")
+        recipient = session.workshop.host
+        lines = await ctx.roster(session.id)
+        values.update(roster=lines, booked_seats=sum(line.seats for line in lines))
+    elif kind in WORKSHOP_KINDS:
+        workshop = await ctx.load_workshop(int(payload["workshop_id"]))
+        if workshop is None:
+            raise Skip("the workshop no longer exists")
+        values.update(workshop=workshop, community=workshop.community,
+                      workshop_url=workshop_url(base_url, workshop.id))
+        recipient = workshop.host
+        if record.get("recipient") is not None and record["recipient"] != workshop.host.id:
+            recipient = await ctx.load_person(int(record["recipient"]))
+    else:
+        raise Skip(f"unknown kind {kind!r}")
+
+    if recipient is None or recipient.deleted or not recipient.email:
+        raise Skip("the recipient has no address any more")
+    if session is not None:
+        values.update(session=session, workshop=session.workshop,
+                      community=session.workshop.community,
+                      workshop_url=workshop_url(base_url, session.workshop.id))
+
+    return Prepared(record=record, recipient=recipient, language=language_of(recipient.locale),
+                    values=values, booking=booking,
+                    calendar_method=CALENDAR_METHODS.get(kind) if booking is not None else None)
+
+
+async def take_sequence(prepared: Prepared, *, preview: bool = False) -> int | None:
+    """The SEQUENCE of this message's calendar part, bumped in `invite_sequence` (read only
+    when previewing); None when it has no calendar part. A CANCEL goes only to someone who
+    was sent an invite before (not, say, for an unpaid hold): otherwise the part is dropped."""
+    key = prepared.sequence_key
+    if key is None:
+        return None
+    stored = await invites.stored_sequence(*key)
+    if prepared.calendar_method == "CANCEL" and stored is None:
+        prepared.calendar_method = None
+        return None
+    floor = prepared.booking.session.sequence
+    if preview:
+        return max(floor, -1 if stored is None else stored + 1)
+    return await invites.next_sequence(*key, floor)
+
+
+def render(prepared: Prepared, settings: Settings, now: dt.datetime,
+           sequence: int | None = None) -> Composed:
+    """Subject, text, HTML and the calendar part (at `sequence`). No I/O."""
+    kind, recipient, language = prepared.record["kind"], prepared.recipient, prepared.language
+    values = dict(prepared.values)
+    fmt = Formatter(language, recipient.timezone or "UTC")
+    values.update(recipient=recipient, fmt=fmt)
+    if "session" in values:
+        values["when"] = fmt.span(values["session"].starts_at, values["session"].ends_at)
+    _kind_values(kind, prepared.record["payload"], values, fmt, now)
+
+    attachments: list[dict[str, Any]] = []
+    if prepared.calendar_method is not None and prepared.booking is not None:
+        assert sequence is not None, "a calendar message needs its SEQUENCE"
+        booking = prepared.booking
+        item = InviteEvent(session=booking.session, participant=booking.participant,
+                           sequence=sequence, booking_id=booking.id,
+                           cancelled=prepared.calendar_method == "CANCEL")
+        attachments.append({"filename": "invite.ics", "content_type": "text/calendar",
+                            "method": prepared.calendar_method,
+                            "content": invite_ics(item, stamp=now, base_url=settings.base_url)})
+    values["has_invite"] = bool(attachments)
+
+    templates = settings.templates_dir / "email"
+    text_module = environment(templates, language, False).get_template(f"{kind}.txt") \
+        .make_module(values)
+    # one line; keep the no-break spaces French typography puts before ":" and "?"
+    subject = re.sub(r"[ \t\r\n]+", " ", str(getattr(text_module, "subject", "Alvéole"))).strip()
+    html = environment(templates, language, True).get_template(f"{kind}.html") \
+        .render(values, subject=subject)
+    return Composed(recipient=recipient, subject=subject, body_text=str(text_module),
+                    body_html=html, attachments=attachments)
+
+
+async def compose(record: dict[str, Any], settings: Settings, now: dt.datetime, *,
+                  preview: bool = False) -> Composed:
+    """prepare + take the SEQUENCE + render, for one row. `preview` takes no SEQUENCE (the
+    next one is shown) and stores nothing."""
+    prepared = await prepare(record, settings, now)
+    sequence = await take_sequence(prepared, preview=preview)
+    return render(prepared, settings, now, sequence)
+
+
+def _check_booking_still_relevant(kind: str, booking: ctx.BookingView, now: dt.datetime) -> None:
+    session = booking.session
+    if kind == "reminder":
+        if booking.status != "confirmed" or session.status != "scheduled":
+            raise Skip("the booking or its session is no longer on")
+        if now >= session.starts_at:
+            raise Skip("the session has already started")
+    elif kind == "feedback_request":
+        if booking.status != "confirmed" or session.status != "scheduled":
+            raise Skip("the booking or its session is no longer on")
+        if booking.attendance == "no_show":
+            raise Skip("the participant was marked no-show")
+    elif kind == "session_updated":
+        if booking.status != "confirmed":
+            raise Skip("the booking is no longer confirmed")
+    elif kind == "payment_link":
+        if booking.status != "pending_payment":
+            raise Skip("the payment hold is no longer open")
+
+
+def _kind_values(kind: str, payload: dict[str, Any], values: dict[str, Any], fmt: Formatter,
+                 now: dt.datetime) -> None:
+    booking: ctx.BookingView | None = values.get("booking")
+    if booking is not None:
+        values["paid"] = fmt.money(booking.amount_cents, booking.currency) \
+            if booking.amount_cents else ""
+    if kind == "payment_link":
+        values["checkout_url"] = payload.get("checkout_url") or (booking and booking.checkout_url)
+        values["hold_expires"] = fmt.moment(_payload_time(payload, "hold_expires_at")
+                                            or (booking and booking.hold_expires_at))
+    elif kind == "refund_issued":
+        values["refund"] = fmt.money(int(payload.get("amount_cents") or 0),
+                                     payload.get("currency") or "eur")
+    elif kind == "waitlist_joined":
+        values["position"] = int(payload.get("position") or 1)
+    elif kind == "waitlist_offer":
+        entry = values["entry"]
+        values["offer_expires"] = fmt.moment(_payload_time(payload, "offer_expires_at")
+                                             or entry.offer_expires_at)
+    elif kind == "session_cancelled":
+        values["reason"] = payload.get("reason") or values["session"].cancel_reason
+    elif kind == "booking_cancelled":
+        values["cancelled_by"] = payload.get("by") or "participant"
+        values["late"] = bool(payload.get("late"))
+    elif kind == "reminder":
+        # the real time left (the session may have moved since the reminder was scheduled)
+        values["ahead"] = fmt.ahead(int((values["session"].starts_at - now).total_seconds()))
+    elif kind == "workshop_rejected":
+        values["reason"] = payload.get("reason") or values["workshop"].rejection_reason
+
+
+# --- the MIME message ------------------------------------------------------------------------
+
+def _mail_domain(settings: Settings) -> str:
+    _, address = email.utils.parseaddr(settings.mail_from)
+    return address.rpartition("@")[2] or "alveole.local"
+
+
+def message_id(record: dict[str, Any], settings: Settings) -> str:
+    """Deterministic per row: a retry carries the same Message-ID (receivers may dedupe)."""
+    digest = hashlib.sha256(record["dedupe_key"].encode()).hexdigest()[:20]
+    return f"<outbox.{record['id']}.{digest}@{_mail_domain(settings)}>"
+
+
+_UTF8_QP = email.charset.Charset("utf-8")
+_UTF8_QP.body_encoding = email.charset.QP  # readable bodies, 7-bit safe on any relay
+
+
+def _header(name: str, text: str) -> str | email.header.Header:
+    """A header value, RFC 2047-encoded (and folded) when it is not plain ASCII."""
+    return text if text.isascii() else email.header.Header(text, "utf-8", header_name=name)
+
+
+def _text_part(text: str, subtype: str) -> MIMEText:
+    part = MIMEText(text, subtype, _UTF8_QP)
+    del part["MIME-Version"]  # only the top level says it
+    return part
+
+
+def email_message(record: dict[str, Any], settings: Settings) -> email.message.EmailMessage:
+    """The email for a rendered row: multipart/alternative (text, HTML), plus a
+    `text/calendar; method=…` part named invite.ics for calendar kinds.
+
+    Built with the compat32 MIME classes (≈10× cheaper than EmailMessage.set_content) under
+    an EmailMessage root; its boundaries are fixed per row, so a retry is byte-for-byte
+    the message tried first."""
+    digest = hashlib.sha256(record["dedupe_key"].encode()).hexdigest()[:16]
+    alternative = MIMEMultipart("alternative", boundary=f"=_alveole_{digest}_alt",
+                                _subparts=[_text_part(record["body_text"], "plain"),
+                                           _text_part(record["body_html"], "html")])
+    del alternative["MIME-Version"]
+    calendars = []
+    for attachment in record.get("attachments") or []:
+        part = _text_part(attachment["content"], attachment["content_type"].partition("/")[2])
+        if attachment.get("method"):
+            part.set_param("method", attachment["method"], requote=False)  # method=REQUEST
+        part.set_param("name", attachment["filename"])
+        part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
+        calendars.append(part)
+
+    message = email.message.EmailMessage(policy=email.policy.compat32)
+    if calendars:
+        message["Content-Type"] = "multipart/mixed"
+        message.set_boundary(f"=_alveole_{digest}_mixed")
+        message.set_payload([alternative, *calendars])
+    else:
+        message["Content-Type"] = "multipart/alternative"
+        message.set_boundary(f"=_alveole_{digest}_alt")
+        message.set_payload(alternative.get_payload())
+    message["MIME-Version"] = "1.0"
+    name, address = email.utils.parseaddr(settings.mail_from)
+    message["From"] = email.utils.formataddr((name, address), charset="utf-8")
+    message["To"] = record["recipient_email"]
+    message["Subject"] = _header("Subject", record["subject"])
+    message["Message-ID"] = message_id(record, settings)
+    message["Date"] = email.utils.format_datetime(ctx.utc(record["rendered_at"]))
+    message["X-Alveole-Kind"] = record["kind"]
+    message["Auto-Submitted"] = "auto-generated"
+    return message

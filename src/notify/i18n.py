@@ -1,0 +1,62 @@
+"""Gettext catalogues (Babel) and Jinja2 environments with the i18n extension.
+
+Catalogues live in `<project>/locale/<lang>/LC_MESSAGES/messages.po` (shared with the web
+pages later). Only the `.po` files are committed: they are compiled in memory the first time a
+language is needed, so a fresh clone works after `pip install -e .` with no build step.
+English is the source language. Extract and update with `babel.cfg` at the project root:
+
+    pybabel extract -F babel.cfg -o locale/messages.pot .
+    pybabel update -i locale/messages.pot -d locale
+"""
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+
+import jinja2
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from alveole.settings import PROJECT_ROOT
+
+LOCALE_DIR = PROJECT_ROOT / "locale"
+LANGUAGES = ("en", "fr")
+DOMAIN = "messages"
+
+
+def language_of(locale: str | None) -> str:
+    """The supported language closest to a locale (`fr-CA` → `fr`, unknown → `en`)."""
+    code = (locale or "en").replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else "en"
+
+
+@functools.lru_cache(maxsize=8)
+def translations(language: str, locale_dir: Path = LOCALE_DIR) -> NullTranslations:
+    po_path = locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if language == "en" or not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+@functools.lru_cache(maxsize=32)
+def environment(templates_dir: Path, language: str, autoescape: bool) -> jinja2.Environment:
+    """A Jinja2 environment for one language; `autoescape` for HTML, off for plain text."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=autoescape,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["lang"] = language
+    return env

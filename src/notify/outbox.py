@@ -1,0 +1,392 @@
+"""Outbox delivery: claim due rows, expand fan-outs, render once, send, settle.
+
+Life of a row: `pending` → (claimed) `sending` → `sent` | `failed` | `skipped`, or back to
+`pending` with `next_attempt_at` pushed back after a failed attempt.
+
+- Claiming is one statement: `UPDATE … SET status='sending', claimed_until = now + LEASE,
+  claimed_by = <worker> WHERE id IN (SELECT … due … LIMIT n) RETURNING …` on SQLite (the
+  statement holds the write lock throughout), and on PostgreSQL a `WITH due AS MATERIALIZED
+  (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM due`, so several workers split the
+  due rows between them. A row left `sending` past its lease (its worker crashed) is due
+  again: nothing is lost.
+- A batch is rendered in three short database steps (reads; SEQUENCE bumps; storing the
+  results), then sent over one SMTP connection; the rows sent are marked in one statement.
+- Only the claiming worker settles a row (`WHERE claimed_by = me`), and it does not send once
+  its lease has run out, so in normal operation one dedupe key is never sent twice.
+- The subject, bodies and attachments are rendered once and stored in the row: a retry sends
+  identical content, with the same Message-ID and Date.
+- A failed attempt counts in `attempts`, keeps `last_error` and waits `retry_delay(attempts)`:
+  15 s, 30 s, 60 s … capped at 10 minutes. Transient failures (connection refused, timeouts,
+  4xx) are retried until they succeed; a permanent rejection of the recipient (5xx to RCPT or
+  DATA) marks the row `failed` after PERMANENT_FAILURE_ATTEMPTS attempts. Each row is settled
+  on its own, so one bad recipient never holds up the others. When the relay itself cannot be
+  reached, the rest of the batch is not tried (each row counts a failed attempt and waits).
+- Fan-out rows (`payload.fanout`) are expanded into one row per recipient with
+  `INSERT … ON CONFLICT (dedupe_key) DO NOTHING` (expanding twice is harmless), then marked
+  sent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+import aiosmtplib
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from alveole.events import OutboxRow
+from alveole.runtime import Runtime
+from notify import context as ctx
+from notify.compose import Composed, Prepared, Skip, email_message, prepare, render, take_sequence
+from notify.mailers import Mailer, PermanentDeliveryError, build_mailer
+from notify.notifier import (
+    FANOUT_COMMUNITY_ORGANIZERS,
+    FANOUT_SESSION_PARTICIPANTS,
+    session_updated_key,
+    workshop_submitted_key,
+)
+from notify.tables import OutboxMessage
+
+log = logging.getLogger("alveole.notify")
+
+LEASE = dt.timedelta(minutes=5)
+BATCH_SIZE = 50
+MAX_BATCHES_PER_RUN = 20
+PERMANENT_FAILURE_ATTEMPTS = 3
+FIRST_RETRY_SECONDS = 15
+MAX_RETRY_SECONDS = 600
+
+COLUMNS = (
+    "id, kind, recipient, recipient_email, dedupe_key, payload, subject, body_text, body_html, "
+    "attachments, status, attempts, next_attempt_at, claimed_until, claimed_by, rendered_at, "
+    "last_error, created_at, sent_at"
+)
+_INSERT_COLUMNS = (
+    '"kind", "recipient", "recipient_email", "dedupe_key", "payload", "next_attempt_at", '
+    '"created_at", "status", "attempts", "attachments"'
+)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Wait after the `attempts`-th failed attempt: 15 s, 30 s, 60 s, … never above 10 min."""
+    exponent = min(max(attempts, 1) - 1, 16)
+    return dt.timedelta(seconds=min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** exponent))
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """A 5xx rejection of this message or its recipient: retrying will not help. (5xx to
+    EHLO, AUTH or MAIL FROM is the relay's configuration, the same for every row: retried.)"""
+    if isinstance(exc, PermanentDeliveryError):
+        return True
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(500 <= r.code < 600 for r in exc.recipients)
+    if isinstance(exc, (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError)):
+        return 500 <= exc.code < 600
+    return False
+
+
+def is_relay_unreachable(exc: BaseException) -> bool:
+    """The relay cannot be reached or dropped us: not about this message."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return False
+    return isinstance(exc, (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError,
+                            aiosmtplib.SMTPServerDisconnected, ConnectionError, TimeoutError))
+
+
+def is_sqlite() -> bool:
+    return isinstance(OutboxMessage._meta.db, SQLiteEngine)
+
+
+def worker_id(runtime: Runtime) -> str:
+    """This process's claim owner name (random, so two processes never share one)."""
+    return runtime.parts.setdefault("notify.worker_id", f"{os.getpid()}-{secrets.token_hex(8)}")
+
+
+def get_mailer(runtime: Runtime) -> Mailer:
+    if runtime.mailer is not None:
+        return runtime.mailer
+    mailer = runtime.parts.get("notify.mailer")
+    if mailer is None:
+        mailer = runtime.parts["notify.mailer"] = build_mailer(runtime.settings)
+    return mailer
+
+
+def decode_record(row: dict[str, Any]) -> dict[str, Any]:
+    record = dict(row)
+    for key, empty in (("payload", {}), ("attachments", [])):
+        value = record.get(key)
+        if isinstance(value, (str, bytes)):
+            value = json.loads(value) if value else empty
+        record[key] = value if value is not None else empty
+    for key in ("next_attempt_at", "claimed_until", "rendered_at", "created_at", "sent_at"):
+        if key in record:
+            record[key] = ctx.utc(record[key])
+    return record
+
+
+async def insert_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk: int = 200) -> int:
+    """Insert outbox rows, skipping dedupe keys already present. Returns how many were new."""
+    postgres = not is_sqlite()
+    inserted = 0
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        values = ", ".join(
+            "({}, {}, {}, {}, {}, {}, {}, 'pending', 0, '[]')" for _ in part)
+        params: list[Any] = []
+        for row in part:
+            params.extend(row.params(now, postgres=postgres))
+        result = await OutboxMessage.raw(
+            f"INSERT INTO outbox_message ({_INSERT_COLUMNS}) VALUES {values} "
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", *params)
+        inserted += len(result)
+    return inserted
+
+
+async def claim(now: dt.datetime, owner: str, limit: int = BATCH_SIZE,
+                lease: dt.timedelta = LEASE) -> list[dict[str, Any]]:
+    """Claim up to `limit` due rows for `owner`, oldest due first."""
+    due = ("((status = 'pending' AND next_attempt_at <= {}) "
+           "OR (status = 'sending' AND claimed_until <= {}))")
+    if is_sqlite():
+        # one statement holds SQLite's write lock from start to end: no one else claims meanwhile
+        rows = await OutboxMessage.raw(
+            "UPDATE outbox_message SET status = 'sending', claimed_until = {}, claimed_by = {} "
+            f"WHERE id IN (SELECT id FROM outbox_message WHERE {due} "
+            f"ORDER BY next_attempt_at, id LIMIT {{}}) AND {due} RETURNING {COLUMNS}",
+            now + lease, owner, now, now, limit, now, now,
+        )
+    else:
+        # MATERIALIZED: the locking subquery runs exactly once. Inlined into a join, PostgreSQL
+        # may rescan it, and each rescan SKIPs the rows the previous one locked: more than
+        # `limit` rows would be claimed.
+        rows = await OutboxMessage.raw(
+            "WITH due AS MATERIALIZED ("
+            f"SELECT id FROM outbox_message WHERE {due} ORDER BY next_attempt_at, id LIMIT {{}} "
+            "FOR UPDATE SKIP LOCKED) "
+            "UPDATE outbox_message AS o SET status = 'sending', claimed_until = {}, claimed_by = {} "
+            f"FROM due WHERE o.id = due.id RETURNING {', '.join('o.' + c for c in COLUMNS.split(', '))}",
+            now, now, limit, now + lease, owner,
+        )
+    records = [decode_record(r) for r in rows]
+    records.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
+    return records
+
+
+async def _settle(record: dict[str, Any], owner: str, sets: str, *args: Any) -> bool:
+    rows = await OutboxMessage.raw(
+        f"UPDATE outbox_message SET {sets}, claimed_until = NULL, claimed_by = NULL "
+        "WHERE id = {} AND claimed_by = {} AND status = 'sending' RETURNING id",
+        *args, record["id"], owner)
+    return bool(rows)
+
+
+async def mark_sent(record: dict[str, Any], owner: str, now: dt.datetime, attempted: bool) -> bool:
+    return await _settle(record, owner,
+                         "status = 'sent', sent_at = {}, last_error = NULL, attempts = attempts + {}",
+                         now, 1 if attempted else 0)
+
+
+async def mark_skipped(record: dict[str, Any], owner: str, reason: str) -> bool:
+    return await _settle(record, owner, "status = 'skipped', last_error = {}", reason[:2000])
+
+
+async def mark_failed_attempt(record: dict[str, Any], owner: str, now: dt.datetime,
+                              exc: BaseException) -> str:
+    attempts = int(record["attempts"]) + 1
+    permanent = is_permanent(exc)
+    status = "failed" if permanent and attempts >= PERMANENT_FAILURE_ATTEMPTS else "pending"
+    error = f"{'permanent' if permanent else 'transient'}: {type(exc).__name__}: {exc}"[:2000]
+    await _settle(record, owner,
+                  "status = {}, attempts = {}, last_error = {}, next_attempt_at = {}",
+                  status, attempts, error, now + retry_delay(attempts))
+    return status
+
+
+async def store_rendering(record: dict[str, Any], owner: str, now: dt.datetime,
+                          composed: Composed) -> bool:
+    attachments = json.dumps(composed.attachments, separators=(",", ":"))
+    rows = await OutboxMessage.raw(
+        "UPDATE outbox_message SET subject = {}, body_text = {}, body_html = {}, attachments = {}, "
+        "rendered_at = {}, recipient = {}, recipient_email = {} "
+        "WHERE id = {} AND claimed_by = {} AND status = 'sending' RETURNING id",
+        composed.subject, composed.body_text, composed.body_html, attachments, now,
+        composed.recipient.id, composed.recipient.email, record["id"], owner,
+    )
+    if not rows:
+        record["status"] = "lost"  # another worker took it over
+    else:
+        record.update(subject=composed.subject, body_text=composed.body_text,
+                      body_html=composed.body_html, attachments=composed.attachments,
+                      rendered_at=now, recipient=composed.recipient.id,
+                      recipient_email=composed.recipient.email)
+    return bool(rows)
+
+
+async def fanout_rows(record: dict[str, Any]) -> list[OutboxRow]:
+    """The per-recipient rows a fan-out row stands for, computed now."""
+    payload = {k: v for k, v in record["payload"].items() if k != "fanout"}
+    fanout = record["payload"].get("fanout")
+    if fanout == FANOUT_SESSION_PARTICIPANTS:
+        session_id, sequence = int(payload["session_id"]), int(payload["sequence"])
+        bookings = await ctx.confirmed_bookings_of_session(session_id, ctx.utc(payload.get("at")))
+        return [
+            OutboxRow(record["kind"], session_updated_key(session_id, sequence, booking_id),
+                      user_id, {**payload, "booking_id": booking_id})
+            for booking_id, user_id in bookings
+        ]
+    if fanout == FANOUT_COMMUNITY_ORGANIZERS:
+        organizers = await ctx.community_organizers(int(payload["community_id"]))
+        return [
+            OutboxRow(record["kind"], workshop_submitted_key(record["dedupe_key"], person.id),
+                      person.id, payload)
+            for person in organizers
+        ]
+    raise ValueError(f"unknown fan-out {fanout!r}")
+
+
+def _transaction(*, write: bool) -> Any:
+    """One connection for a group of statements (Piccolo's SQLite engine otherwise opens one
+    per statement); on SQLite a writing group takes the lock up front (BEGIN IMMEDIATE)."""
+    engine = OutboxMessage._meta.db
+    if isinstance(engine, SQLiteEngine):
+        kind = TransactionType.immediate if write else TransactionType.deferred
+        return engine.transaction(transaction_type=kind)
+    return engine.transaction()
+
+
+async def render_batch(runtime: Runtime, records: list[dict[str, Any]], owner: str) -> None:
+    """Render the claimed rows not rendered yet, in three short database steps: reads on one
+    connection, the SEQUENCE bumps in one write transaction (in row order, so a participant's
+    messages get increasing values), the results stored in another. Rendering itself runs
+    outside any transaction. A row that fails is one failed attempt of that row alone."""
+    if not records:
+        return
+    now = runtime.clock.now()
+    settings = runtime.settings
+    prepared: list[Prepared] = []
+    skipped: list[tuple[dict[str, Any], str]] = []
+    failed: list[tuple[dict[str, Any], BaseException]] = []
+    async with _transaction(write=False):
+        for record in records:
+            try:
+                prepared.append(await prepare(record, settings, now))
+            except Skip as skip:
+                skipped.append((record, str(skip)))
+            except Exception as exc:  # noqa: BLE001 - this row's failure, not the batch's
+                failed.append((record, exc))
+    sequences: dict[int, int | None] = {}
+    if any(p.sequence_key for p in prepared):
+        async with _transaction(write=True):
+            for item in prepared:
+                sequences[id(item)] = await take_sequence(item)
+    composed: list[tuple[dict[str, Any], Composed]] = []
+    for item in prepared:
+        try:
+            composed.append((item.record, render(item, settings, now, sequences.get(id(item)))))
+        except Exception as exc:  # noqa: BLE001 - this row's failure, not the batch's
+            failed.append((item.record, exc))
+    if composed or skipped:
+        async with _transaction(write=True):
+            for record, result in composed:
+                await store_rendering(record, owner, now, result)
+            for record, reason in skipped:
+                await mark_skipped(record, owner, reason)
+                record["status"] = "skipped"
+    for record, exc in failed:
+        await _failed(record, owner, now, exc)
+
+
+async def _failed(record: dict[str, Any], owner: str, now: dt.datetime, exc: BaseException) -> None:
+    status = await mark_failed_attempt(record, owner, now, exc)
+    record["status"] = status
+    log.warning("outbox %s (%s) attempt %s failed → %s: %s: %s", record["id"], record["kind"],
+                int(record["attempts"]) + 1, status, type(exc).__name__, exc)
+
+
+async def mark_sent_many(ids: list[int], owner: str, now: dt.datetime) -> int:
+    if not ids:
+        return 0
+    rows = await OutboxMessage.raw(
+        "UPDATE outbox_message SET status = 'sent', sent_at = {}, last_error = NULL, "
+        "attempts = attempts + 1, claimed_until = NULL, claimed_by = NULL "
+        f"WHERE claimed_by = {{}} AND status = 'sending' AND id IN ({', '.join('{}' for _ in ids)}) "
+        "RETURNING id", now, owner, *ids)
+    return len(rows)
+
+
+async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: str,
+                        mailer: Mailer) -> None:
+    """Expand the fan-outs, render what needs it, send, settle."""
+    clock = runtime.clock
+    for record in records:
+        if record["payload"].get("fanout"):
+            try:
+                await insert_rows(await fanout_rows(record), clock.now())
+                await mark_sent(record, owner, clock.now(), attempted=False)
+                record["status"] = "expanded"
+            except Exception as exc:  # noqa: BLE001 - a fan-out that fails is retried like any row
+                await _failed(record, owner, clock.now(), exc)
+    await render_batch(runtime, [r for r in records if r["status"] == "sending" and r["subject"] is None],
+                       owner)
+    sent: list[int] = []
+    relay_down: BaseException | None = None
+    try:
+        for record in records:
+            if record["status"] != "sending" or record["subject"] is None:
+                continue  # expanded, skipped, failed, or taken over meanwhile
+            if clock.now() >= record["claimed_until"]:
+                continue  # our lease ran out: the row is someone else's now
+            if relay_down is not None:
+                # no point waiting for a dead relay once per row: the rest of the batch waits
+                await _failed(record, owner, clock.now(), relay_down)
+                continue
+            try:
+                await mailer.send(email_message(record, runtime.settings))
+            except Exception as exc:  # noqa: BLE001 - any failure is one failed attempt of this row
+                await _failed(record, owner, clock.now(), exc)
+                if is_relay_unreachable(exc):
+                    relay_down = exc
+            else:
+                sent.append(record["id"])
+    finally:
+        await mark_sent_many(sent, owner, clock.now())
+
+
+async def deliver_due(runtime: Runtime, *, batch_size: int = BATCH_SIZE,
+                      max_batches: int = MAX_BATCHES_PER_RUN) -> int:
+    """Deliver what is due now, a batch at a time. Returns how many rows were handled."""
+    owner = worker_id(runtime)
+    mailer = get_mailer(runtime)
+    handled = 0
+    try:
+        for _ in range(max_batches):
+            records = await claim(runtime.clock.now(), owner, batch_size)
+            if not records:
+                break
+            await process_batch(runtime, records, owner, mailer)
+            handled += len(records)
+    finally:
+        close = getattr(mailer, "close", None)
+        if close is not None:
+            await close()
+    return handled
+
+
+async def outbox_page(limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Newest rows first, for the /dev/outbox page."""
+    rows = await OutboxMessage.raw(
+        "SELECT id, kind, recipient, recipient_email, dedupe_key, status, attempts, last_error, "
+        "created_at, sent_at, next_attempt_at FROM outbox_message ORDER BY id DESC "
+        "LIMIT {} OFFSET {}", limit, offset)
+    total = await OutboxMessage.count()
+    return [decode_record(r) for r in rows], total
+
+
+async def outbox_record(message_id: int) -> dict[str, Any] | None:
+    rows = await OutboxMessage.raw(f"SELECT {COLUMNS} FROM outbox_message WHERE id = {{}}",
+                                   message_id)
+    return decode_record(rows[0]) if rows else None

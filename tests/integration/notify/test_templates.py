@@ -1,0 +1,207 @@
+"""Every kind of email, in English and in French: headers, parts, links, accessibility basics,
+times in the recipient's timezone."""
+from __future__ import annotations
+
+import datetime as dt
+import html.parser
+import re
+
+import pytest
+
+from alveole.events import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingPendingPayment,
+    HoldExpired,
+    OfferExpired,
+    OutboxRow,
+    RefundIssued,
+    SessionCancelled,
+    SessionUpdated,
+    WaitlistJoined,
+    WaitlistOffered,
+    WorkshopApproved,
+    WorkshopRejected,
+    WorkshopSubmitted,
+)
+from notify.notifier import CALENDAR_METHODS, KINDS
+from notify.outbox import deliver_due, insert_rows
+from tests.conftest import T0
+from tests.factories import (
+    make_booking_row,
+    make_community,
+    make_session,
+    make_user,
+    make_waitlist_row,
+    make_workshop,
+)
+
+from .conftest import calendar_part, emit, parts_of
+
+BASE = "http://alveole.test"
+START = T0 + dt.timedelta(days=7)  # 2026-12-08 09:00 UTC
+
+
+class Page(html.parser.HTMLParser):
+    """Collects what the accessibility checks need from an HTML part."""
+
+    VOID = frozenset({"meta", "br", "hr", "img", "input", "link"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.lang = None
+        self.title = ""
+        self.links: list[str] = []
+        self.images: list[dict] = []
+        self.text: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if tag == "a":
+            self.links.append(attrs.get("href"))
+        if tag == "img":
+            self.images.append(attrs)
+        self._in_title = tag == "title"
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}> in {self.stack}"
+        self.stack.pop()
+        self._in_title = False
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        self.text.append(data)
+
+
+async def scenario(kind: str, runtime, clock, recipient_locale: str):
+    """Data for one message of `kind` to a recipient; returns (recipient, links expected)."""
+    who = await make_user(locale=recipient_locale, timezone="America/Montreal", display_name="Zoé <Z>")
+    host = await make_user(display_name="Hélène")
+    community = await make_community(name="Quartier Nord")
+    workshop = await make_workshop(host=host, community=community, payment="stripe", price_cents=1500)
+    session = await make_session(workshop, starts_at=START)
+    now = clock.now()
+    w_url = f"{BASE}/workshops/{workshop['id']}"
+    if kind in ("workshop_submitted", "workshop_approved", "workshop_rejected"):
+        if kind == "workshop_submitted":
+            community = await make_community(organizers=(who,), name="Quartier Sud")
+            workshop = await make_workshop(host=host, community=community, status="submitted")
+            event = WorkshopSubmitted(at=now, workshop_id=workshop["id"], community_id=community["id"],
+                                      host_id=host["id"])
+        else:
+            workshop = await make_workshop(host=who, community=community)
+            event = (WorkshopApproved(at=now, workshop_id=workshop["id"], host_id=who["id"])
+                     if kind == "workshop_approved" else
+                     WorkshopRejected(at=now, workshop_id=workshop["id"], host_id=who["id"],
+                                      reason="Please say <what> to bring"))
+        return who, [event], [f"{BASE}/workshops/{workshop['id']}"]
+    if kind == "host_roster":
+        workshop = await make_workshop(host=who, community=community)
+        roster_session = await make_session(workshop, starts_at=START)
+        await make_booking_row(roster_session, await make_user(display_name="Ana & Co"), seats=2)
+        row = OutboxRow("host_roster", f"host_roster:{roster_session['id']}", who["id"],
+                        {"session_id": roster_session["id"]})
+        return who, [row], [f"{BASE}/workshops/{workshop['id']}"]
+    if kind in ("waitlist_joined", "waitlist_offer", "offer_expired"):
+        entry = await make_waitlist_row(session, who, status="offered" if kind == "waitlist_offer" else "waiting",
+                                        offer_expires_at=START - dt.timedelta(days=1))
+        common = dict(at=now, entry_id=entry["id"], session_id=session["id"], user_id=who["id"])
+        event = {"waitlist_joined": lambda: WaitlistJoined(position=3, **common),
+                 "waitlist_offer": lambda: WaitlistOffered(offer_expires_at=START - dt.timedelta(days=1),
+                                                           **common),
+                 "offer_expired": lambda: OfferExpired(**common)}[kind]()
+        links = [f"{BASE}/waitlist/{entry['id']}/accept"] if kind == "waitlist_offer" else [w_url]
+        return who, [event], links
+    status = "pending_payment" if kind == "payment_link" else "confirmed"
+    booking = await make_booking_row(session, who, status=status, seats=2, amount_cents=3000,
+                                     attendance="attended", checkout_url="https://checkout.example/c/1")
+    b_url = f"{BASE}/bookings/{booking['id']}"
+    common = dict(at=now, booking_id=booking["id"], user_id=who["id"])
+    if kind in ("booking_cancelled", "session_cancelled"):
+        # a CANCEL only goes to someone invited before
+        await emit(runtime, BookingConfirmed(session_id=session["id"], **common))
+        await deliver_due(runtime)
+    events = {
+        "booking_confirmed": lambda: [BookingConfirmed(session_id=session["id"], **common)],
+        "waitlist_booked": lambda: [BookingConfirmed(session_id=session["id"], via_waitlist=True, **common)],
+        "booking_cancelled": lambda: [BookingCancelled(session_id=session["id"], by="host", **common)],
+        "payment_link": lambda: [BookingPendingPayment(session_id=session["id"],
+                                                       checkout_url="https://checkout.example/c/1",
+                                                       hold_expires_at=now + dt.timedelta(minutes=30),
+                                                       **common)],
+        "hold_expired": lambda: [HoldExpired(session_id=session["id"], **common)],
+        "refund_issued": lambda: [RefundIssued(amount_cents=3000, currency="eur", **common)],
+        "session_updated": lambda: [SessionUpdated(at=now, session_id=session["id"], sequence=1,
+                                                   booking_ids=(booking["id"],))],
+        "session_cancelled": lambda: [SessionCancelled(at=now, session_id=session["id"], sequence=1,
+                                                       reason="Flooded <cellar>",
+                                                       booking_ids=(booking["id"],))],
+        "reminder": lambda: [OutboxRow("reminder", f"reminder:{booking['id']}:86400", who["id"],
+                                       {"booking_id": booking["id"], "offset_seconds": 86400})],
+        "feedback_request": lambda: [OutboxRow("feedback_request", f"feedback_request:{booking['id']}",
+                                               who["id"], {"booking_id": booking["id"]})],
+    }[kind]()
+    links = {"payment_link": ["https://checkout.example/c/1"], "feedback_request": [f"{b_url}/feedback"],
+             "booking_cancelled": [w_url], "session_cancelled": [w_url], "hold_expired": [w_url]
+             }.get(kind, [b_url])
+    return who, events, links
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_every_kind_renders(kind, language, notify_runtime, mailer, clock):
+    who, items, links = await scenario(kind, notify_runtime, clock, language)
+    mailer.messages.clear()
+    rows = [i for i in items if isinstance(i, OutboxRow)]
+    events = [i for i in items if not isinstance(i, OutboxRow)]
+    if rows:
+        await insert_rows(rows, clock.now())
+    if events:
+        await emit(notify_runtime, *events)
+    clock.advance(seconds=1)
+    await deliver_due(notify_runtime)
+
+    (message,) = mailer.to(who["email"])
+    assert message["X-Alveole-Kind"] == kind
+    assert message["Subject"] and "\n" not in message["Subject"]
+    texts = parts_of(message)
+    text, body = texts["text/plain"], texts["text/html"]
+    assert text.startswith("Bonjour Zoé <Z>," if language == "fr" else "Hello Zoé <Z>,")
+    assert ("Hello" in text) == (language == "en")
+    assert "{{" not in text and "%(" not in text and "{{" not in body and "%(" not in body
+
+    page = Page()
+    page.feed(body)
+    assert page.stack == []
+    assert page.lang == language
+    assert page.title.strip() == message["Subject"]
+    assert "Zoé &lt;Z&gt;" in body  # names are escaped in HTML
+    assert all(img.get("alt") and not img.get("src", "").startswith("http") for img in page.images)
+    assert "<img" not in body and "url(" not in body  # no remote images at all
+    for link in links:
+        assert link in page.links, (link, page.links)
+        assert link in text
+    assert all(href.startswith((BASE, "https://checkout.example/")) for href in page.links)
+    assert 'style="' in body
+
+    if kind in ("booking_confirmed", "waitlist_booked", "session_updated", "reminder", "host_roster",
+                "payment_link", "waitlist_offer", "booking_cancelled"):
+        # the session time, in the recipient's timezone (Montréal: UTC−5)
+        when = "04:00" if language == "fr" else "4:00"
+        assert when in text and "America/Montreal" in text
+    method = CALENDAR_METHODS.get(kind)
+    part = calendar_part(message)
+    assert (part[0] if part else None) == method
+    if kind == "workshop_rejected":
+        assert "Please say <what> to bring" in text and "Please say &lt;what&gt; to bring" in body
+    if kind == "refund_issued":
+        assert ("30,00\u00a0€" if language == "fr" else "€30.00") in text
+    if kind == "waitlist_joined":
+        assert re.search(r"(position|Votre position)\W+3", text)
