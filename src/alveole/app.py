@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import traceback
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from litestar.exceptions import (
 )
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.params import ParameterKwarg
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from alveole import db as dbmod
@@ -67,12 +69,31 @@ def _field_of(message: str, key: str | None) -> str:
     return prefix or "body"
 
 
-def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
+def _parameter(request: Request, name: str) -> Any:
+    """The handler's parameter `name` (a FieldDefinition), if the request reached a handler."""
+    try:
+        return request.route_handler.parsed_fn_signature.parameters.get(name)
+    except Exception:  # noqa: BLE001 - no handler (404/405) or no signature: nothing to look up
+        return None
+
+
+def _validation_errors(request: Request, exc: ValidationException) -> list[dict[str, Any]]:
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             message = str(item.get("message", ""))
-            errors.append({"field": _field_of(message, item.get("key")), "message": message,
+            key = item.get("key")
+            parameter = _parameter(request, key) if isinstance(key, str) else None
+            if key == "data" and message == "'data'":
+                # Litestar's error pass reports an absent body as KeyError('data'), even when
+                # the body is optional and another parameter is what failed.
+                if parameter is not None and parameter.has_default:
+                    continue
+                message = "a JSON body is required"
+            kwarg = getattr(parameter, "kwarg_definition", None)
+            if isinstance(kwarg, ParameterKwarg):  # name headers and aliased queries as sent
+                key = kwarg.header or kwarg.query or kwarg.cookie or getattr(kwarg, "name", None) or key
+            errors.append({"field": _field_of(message, key), "message": message,
                            "source": item.get("source", "body")})
     return errors
 
@@ -82,7 +103,7 @@ def on_domain_error(request: Request, exc: DomainError) -> Response:
 
 
 def on_validation_error(request: Request, exc: ValidationException) -> Response:
-    errors = _validation_errors(exc)
+    errors = _validation_errors(request, exc)
     if errors:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     else:
@@ -99,7 +120,29 @@ def on_http_error(request: Request, exc: HTTPException) -> Response:
     return _problem(request, status, slug, title, detail, dict(exc.headers or {}))
 
 
+_BODY_DECODING = {
+    UnicodeDecodeError: "the body is not UTF-8 text",
+    RecursionError: "the JSON body is nested too deeply",
+}
+
+
+def _body_decoding_error(exc: Exception) -> str | None:
+    """What is wrong with a request body that Litestar's JSON decoder let escape as a plain
+    exception (msgspec raises these instead of its DecodeError), or None for anything else."""
+    reason = next((text for kind, text in _BODY_DECODING.items() if isinstance(exc, kind)), None)
+    if reason is None:
+        return None
+    frames = traceback.extract_tb(exc.__traceback__)
+    if any(f.name in ("decode_json", "decode_msgpack") and "/litestar/" in f.filename for f in frames):
+        return reason
+    return None
+
+
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    reason = _body_decoding_error(exc)
+    if reason is not None:
+        return _problem(request, 400, "validation-error", "Invalid request", f"JSON is malformed: {reason}",
+                        errors=[{"field": "body", "message": reason, "source": "body"}])
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
                     "Something went wrong on our side; it has been logged.")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alveole.accounts.rules import is_valid_timezone
 from alveole.errors import InvalidState, ValidationFailed
 
 UTC = dt.timezone.utc
@@ -266,8 +267,10 @@ def check_reason(reason: str) -> str:
 # ------------------------------------------------------------------------------- session times
 
 def zone(name: str, field: str = "timezone") -> ZoneInfo:
-    """The IANA zone, or a validation error naming `field`."""
-    if not isinstance(name, str) or not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+    """The IANA zone, or a validation error naming `field`. Only names of the IANA list count:
+    zoneinfo also opens system files such as `localtime` (the server's own zone), `Factory`
+    or `posix/...`, which name no place and would differ from one machine to the next."""
+    if not isinstance(name, str) or not is_valid_timezone(name):
         raise invalid(field, "an IANA time zone such as 'Europe/Paris'")
     try:
         return ZoneInfo(name)

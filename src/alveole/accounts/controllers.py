@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from alveole import privacy
 from alveole.accounts import service
 from alveole.accounts.auth import CurrentUser, token_from
+from alveole.accounts.rules import MAX_ID
 from alveole.accounts.schemas import (
     Community, CommunityCreate, CommunityPage, Credentials, Export, Login, Organizer,
     OrganizerCreate, Problem, User, UserCreate, UserUpdate,
@@ -113,7 +114,7 @@ class CommunityController(Controller):
     async def list_all(
         self,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
     ) -> CommunityPage:
         return await service.list_communities(limit, offset)
 

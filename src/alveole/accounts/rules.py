@@ -12,6 +12,8 @@ DISPLAY_NAME_MAX = 120
 BIO_MAX = 2000
 SKILLS_MAX, SKILL_MAX = 20, 40
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+# Ids and list offsets beyond PostgreSQL's 32-bit integers name nothing (and overflow drivers)
+MAX_ID = 2**31 - 1
 
 # Deliberately loose: one @, no spaces, a dot in the domain. The mailbox proves the rest.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
@@ -30,8 +32,13 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def has_nul(text: str) -> bool:
+    """PostgreSQL text cannot hold NUL characters: such input is refused, never sent to SQL."""
+    return "\x00" in text
+
+
 def is_valid_email(email: str) -> bool:
-    return len(email) <= 320 and bool(_EMAIL.match(email))
+    return len(email) <= 320 and not has_nul(email) and bool(_EMAIL.match(email))
 
 
 @functools.cache
@@ -57,10 +64,20 @@ def password_errors(password: str, field: str = "password") -> list[FieldError]:
     return []
 
 
-def profile_errors(*, display_name: str | None = None, timezone: str | None = None,
-                   skills: list[str] | None = None) -> list[FieldError]:
-    """What msgspec's length checks cannot see: blank names, unknown zones, blank skills."""
+def nul_errors(**texts: str | list[str] | None) -> list[FieldError]:
+    """A FieldError for each given text (or list of texts) holding a NUL character."""
     errors = []
+    for name, value in texts.items():
+        values = value if isinstance(value, list) else [value]
+        if any(v is not None and has_nul(v) for v in values):
+            errors.append(FieldError(name, "must not contain NUL characters"))
+    return errors
+
+
+def profile_errors(*, display_name: str | None = None, timezone: str | None = None,
+                   skills: list[str] | None = None, bio: str | None = None) -> list[FieldError]:
+    """What msgspec's length checks cannot see: blank names, unknown zones, blank skills, NULs."""
+    errors = nul_errors(display_name=display_name, bio=bio, skills=skills)
     if display_name is not None and not display_name.strip():
         errors.append(FieldError("display_name", "must not be blank"))
     if timezone is not None and not is_valid_timezone(timezone):

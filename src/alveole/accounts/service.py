@@ -131,8 +131,9 @@ async def login(runtime: Runtime, email: str, password: str, client_ip: str
     if limits:
         _refuse_if_limited((limits.login_ip, client_ip), (limits.login_email, email))
         limits.login_ip.hit(client_ip)
-    row = await (User.select(User.id, User.password_hash)
-                 .where((User.email == email) & User.deleted_at.is_null()).first())
+    row = None if rules.has_nul(email) else await (  # no account has a NUL in its email
+        User.select(User.id, User.password_hash)
+        .where((User.email == email) & User.deleted_at.is_null()).first())
     if not await verify_password(row["password_hash"] if row else None, password):
         if limits:
             limits.login_email.hit(email)
@@ -180,7 +181,7 @@ async def update_me(runtime: Runtime, user_id: int, data: schemas.UserUpdate) ->
     def given(value: Any) -> Any:
         return None if value is schemas.UNSET else value
 
-    raise_if(rules.profile_errors(display_name=given(data.display_name),
+    raise_if(rules.profile_errors(display_name=given(data.display_name), bio=given(data.bio),
                                   timezone=given(data.timezone), skills=given(data.skills)))
     changes: dict[Any, Any] = {}
     if data.display_name is not schemas.UNSET:
@@ -220,7 +221,7 @@ async def get_public_profile(user_id: int) -> PublicProfile | None:
 
 
 async def user_id_for_calendar_token(token: str) -> int | None:
-    if not token:
+    if not token or rules.has_nul(token):
         return None
     row = await User.select(User.id).where(
         (User.calendar_token == token) & User.deleted_at.is_null()).first()
@@ -241,7 +242,7 @@ _COMMUNITY_COLUMNS = (Community.id, Community.slug, Community.name, Community.ti
 
 
 async def create_community(data: schemas.CommunityCreate) -> schemas.Community:
-    errors = rules.profile_errors(timezone=data.timezone)
+    errors = rules.profile_errors(timezone=data.timezone) + rules.nul_errors(name=data.name)
     if not data.name.strip():
         errors.append(FieldError("name", "must not be blank"))
     raise_if(errors)
@@ -268,7 +269,8 @@ async def list_communities(limit: int, offset: int) -> schemas.CommunityPage:
 
 
 async def get_community(slug: str) -> schemas.Community:
-    row = await Community.select(*_COMMUNITY_COLUMNS).where(Community.slug == slug).first()
+    row = None if rules.has_nul(slug) else await (
+        Community.select(*_COMMUNITY_COLUMNS).where(Community.slug == slug).first())
     if row is None:
         raise NotFound(f"No community {slug!r}.")
     return schemas.Community(**row)
@@ -278,6 +280,7 @@ async def name_organizer(slug: str, email: str) -> tuple[schemas.Organizer, bool
     """Make the account with `email` an organizer of the community; True when newly named.
     Naming someone twice changes nothing (one row per pair, enforced by the database)."""
     community = await get_community(slug)
+    raise_if(rules.email_errors(email))
     user = await (User.select(User.id, User.email, User.display_name)
                   .where((User.email == normalise_email(email)) & User.deleted_at.is_null())
                   .first())
