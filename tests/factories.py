@@ -93,3 +93,45 @@ async def make_session(workshop: dict[str, Any] | None = None, **overrides: Any)
     session = WorkshopSession(**values)
     await WorkshopSession.insert(session)
     return {"id": session.id, "workshop": workshop, **values}
+
+
+# --- notify: rows written directly (no booking service), for rendering, reminders and feeds ---
+
+async def make_booking_row(session: dict[str, Any] | None = None, user: dict[str, Any] | None = None,
+                           **overrides: Any) -> dict[str, Any]:
+    """A Booking row inserted as is (confirmed by default), bypassing the booking service."""
+    from booking.tables import Booking
+
+    session = session or await make_session()
+    user = user or await make_user()
+    status = overrides.get("status", "confirmed")
+    values: dict[str, Any] = dict(
+        session=session["id"], user=user["id"], seats=1, status=status, attendance="unknown",
+        amount_cents=0, currency="eur", late_cancellation=False,
+        checkin_code=secrets.token_hex(8),
+        active_slot=f"{session['id']}:{user['id']}" if status in ("confirmed", "pending_payment") else None,
+        created_at=NOW, updated_at=NOW,
+    )
+    values.update(overrides)
+    booking = Booking(**values)
+    await Booking.insert(booking)
+    return {**values, "id": booking.id, "session": session, "user": user}
+
+
+async def make_waitlist_row(session: dict[str, Any] | None = None, user: dict[str, Any] | None = None,
+                            **overrides: Any) -> dict[str, Any]:
+    """A WaitlistEntry row inserted as is (waiting by default), bypassing the booking service."""
+    from booking.tables import WaitlistEntry
+
+    session = session or await make_session()
+    user = user or await make_user()
+    status = overrides.get("status", "waiting")
+    values: dict[str, Any] = dict(
+        session=session["id"], user=user["id"], seats=1, status=status,
+        active_slot=f"{session['id']}:{user['id']}" if status in ("waiting", "offered") else None,
+        created_at=NOW, updated_at=NOW,
+    )
+    values.update(overrides)
+    entry = WaitlistEntry(**values)
+    await WaitlistEntry.insert(entry)
+    return {**values, "id": entry.id, "session": session, "user": user}

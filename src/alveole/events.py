@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 
@@ -25,7 +25,10 @@ class DomainEvent:
         return type(self).__name__
 
     def as_payload(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in asdict(self).items()}
+        # a shallow walk: events hold only scalars and tuples, and `asdict` deep-copies (it
+        # cost a booking ~60 µs, on the write path)
+        return {f.name: (v.isoformat() if isinstance(v := getattr(self, f.name), dt.datetime) else v)
+                for f in fields(self)}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,13 @@
-"""Background jobs of this package, run by `alveole.worker`."""
+"""Background jobs of this package, run by `alveole.worker`: each is idempotent and safe to
+run in several processes at once (every expiry is a conditional update in the session's
+serialised transaction)."""
 from __future__ import annotations
 
 from alveole.worker import Job
+from booking import service
 
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    Job("booking.expire_holds", service.expire_holds),
+    Job("booking.expire_offers", service.expire_offers),
+    Job("booking.purge_idempotency_keys", service.purge_idempotency_keys),
+]

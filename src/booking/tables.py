@@ -11,11 +11,14 @@ SESSION = LazyTableReference("WorkshopSession", module_path="workshops.tables")
 
 
 class Booking(Table, tablename="booking"):
-    session = ForeignKey(SESSION, on_delete=OnDelete.restrict, index=True)
+    # no single-column indexes on session or status: every booking insert pays for each index,
+    # and the raw index booking_session_status_seats ("session", status, hold_expires_at, seats)
+    # serves lookups by session (and status) — see the migration "seat count and waitlist indexes"
+    session = ForeignKey(SESSION, on_delete=OnDelete.restrict, index=False)
     user = ForeignKey(USER, on_delete=OnDelete.restrict, index=True)
     seats = Integer()
     # pending_payment | confirmed | cancelled | expired
-    status = Varchar(length=16, index=True)
+    status = Varchar(length=16, index=False)
     attendance = Varchar(length=8, default="unknown")  # unknown | attended | no_show
     amount_cents = Integer(default=0)
     currency = Varchar(length=3, default="eur")

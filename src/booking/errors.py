@@ -1,0 +1,36 @@
+"""Problems the booking engine answers with (API.md "Problem slugs")."""
+from __future__ import annotations
+
+from alveole.errors import DomainError
+
+
+class SessionFull(DomainError):
+    status, slug, title = 409, "session-full", "The session is full"
+
+
+class AlreadyBooked(DomainError):
+    status, slug, title = 409, "already-booked", "Already booked"
+
+
+class BookingClosed(DomainError):
+    status, slug, title = 409, "booking-closed", "Bookings are closed for this session"
+
+
+class WaitlistDisabled(DomainError):
+    status, slug, title = 409, "waitlist-disabled", "This session has no waitlist"
+
+
+class OfferExpiredError(DomainError):
+    status, slug, title = 409, "offer-expired", "The waitlist offer has expired"
+
+
+class CapacityBelowBookings(DomainError):
+    status, slug, title = 409, "capacity-below-bookings", "Capacity below the seats already taken"
+
+
+class PaymentsNotConfigured(DomainError):
+    status, slug, title = 409, "payments-not-configured", "Online payment is not available"
+
+
+class IdempotencyKeyReused(DomainError):
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused with another request"

@@ -1,0 +1,567 @@
+"""The booking engine's transactional operations, written once for SQLite and PostgreSQL.
+
+Each public function here is an operation for `store.run` (bind its arguments with
+`functools.partial`): it locks the session row it touches (PostgreSQL `FOR UPDATE`; on SQLite
+the writer holds the database's write lock), *settles* the session (marks holds and offers
+past their deadline expired and promotes the waitlist), counts seats from the rows
+themselves, asks `rules`, writes, and emits its events as outbox rows in the same transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+
+from alveole.errors import Forbidden, InvalidState, NotFound
+from alveole.events import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingPendingPayment,
+    DomainEvent,
+    HoldExpired,
+    OfferExpired,
+    SessionCancelled,
+    SessionUpdated,
+    WaitlistJoined,
+    WaitlistOffered,
+)
+from booking import rules
+from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError
+from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
+from booking.schemas import Booking
+from booking.store import Sql, Tx, UniqueViolation, as_datetime
+
+# ------------------------------------------------------------------------------------- SQL
+
+_SESSION_COLUMNS = (
+    "s.id, s.workshop, s.starts_at, s.ends_at, s.timezone, s.capacity, s.status, s.sequence, "
+    "w.host, w.community, w.status AS workshop_status, w.payment, w.price_cents, w.currency, "
+    "w.max_seats_per_booking, w.waitlist_enabled, w.waitlist_mode, w.offer_ttl_minutes, "
+    "w.cancellation_deadline_hours"
+)
+_SESSION_FROM = " FROM workshop_session s JOIN workshop w ON w.id = s.workshop WHERE s.id = ?1"
+LOCK_SESSION = Sql(f"SELECT {_SESSION_COLUMNS}{_SESSION_FROM}", pg_suffix=" FOR UPDATE OF s")
+# ?1 session, ?2 now, ?3 the asking participant's active_slot ('' for nobody)
+_OCCUPANCY_COLUMNS = (
+    "(SELECT COALESCE(SUM(seats), 0) FROM booking WHERE \"session\" = ?1 AND status = 'confirmed') + "
+    "(SELECT COALESCE(SUM(seats), 0) FROM booking WHERE \"session\" = ?1 AND status = 'pending_payment' "
+    " AND hold_expires_at > ?2) AS booked, "
+    "(SELECT COALESCE(SUM(seats), 0) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'offered' "
+    " AND offer_expires_at > ?2) AS offered, "
+    "(SELECT COUNT(*) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'waiting') AS waiting, "
+    "(SELECT COUNT(*) FROM booking WHERE \"session\" = ?1 AND status = 'pending_payment' "
+    " AND hold_expires_at <= ?2) + "
+    "(SELECT COUNT(*) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'offered' "
+    " AND offer_expires_at <= ?2) AS due, "
+    "EXISTS (SELECT 1 FROM booking WHERE active_slot = ?3) AS has_booking, "
+    "EXISTS (SELECT 1 FROM waitlist_entry WHERE active_slot = ?3) AS has_entry"
+)
+OCCUPANCY = Sql(f"SELECT {_OCCUPANCY_COLUMNS}")
+# SQLite only (its writer already holds the write lock): the session and its seats in one
+# statement. PostgreSQL must lock the row first and count in a later statement, whose
+# snapshot then includes whatever the previous lock holder committed.
+LOCK_AND_COUNT = Sql(f"SELECT {_SESSION_COLUMNS}, {_OCCUPANCY_COLUMNS}{_SESSION_FROM}")
+EXPIRE_HOLDS = Sql(
+    "UPDATE booking SET status = 'expired', active_slot = NULL, updated_at = ?2 "
+    "WHERE \"session\" = ?1 AND status = 'pending_payment' AND hold_expires_at <= ?2 "
+    "RETURNING id, \"user\""
+)
+EXPIRE_OFFERS = Sql(
+    "UPDATE waitlist_entry SET status = 'expired', active_slot = NULL, updated_at = ?2 "
+    "WHERE \"session\" = ?1 AND status = 'offered' AND offer_expires_at <= ?2 "
+    "RETURNING id, \"user\""
+)
+WAITING_THAT_FIT = Sql(
+    "SELECT id, \"user\", seats FROM waitlist_entry "
+    "WHERE \"session\" = ?1 AND status = 'waiting' AND seats <= ?2 ORDER BY id"
+)
+INSERT_BOOKING = Sql(
+    "INSERT INTO booking (\"session\", \"user\", seats, status, attendance, amount_cents, currency, "
+    "late_cancellation, hold_expires_at, checkin_code, active_slot, waitlist_entry_id, created_at, "
+    "updated_at) VALUES (?1, ?2, ?3, ?4, 'unknown', ?5, ?6, false, ?7, ?8, ?9, ?10, ?11, ?11) "
+    "RETURNING id"
+)
+BOOKING_COLUMNS = (
+    "id, \"session\", \"user\", seats, status, attendance, amount_cents, currency, "
+    "late_cancellation, checkout_url, hold_expires_at, checkin_code, created_at"
+)
+SELECT_BOOKING = Sql(f"SELECT {BOOKING_COLUMNS} FROM booking WHERE id = ?1")
+CONFIRM_HOLD = Sql(
+    "UPDATE booking SET status = 'confirmed', hold_expires_at = NULL, updated_at = ?2 WHERE id = ?1"
+)
+CANCEL_BOOKING = Sql(
+    "UPDATE booking SET status = 'cancelled', active_slot = NULL, late_cancellation = ?2, "
+    "cancelled_at = ?3, cancelled_by = ?4, updated_at = ?3 WHERE id = ?1"
+)
+CLAIM_KEY = Sql(
+    "INSERT INTO booking_idempotency_key (user_key, request_hash, booking_id, created_at) "
+    "VALUES (?1, ?2, NULL, ?3) ON CONFLICT (user_key) DO NOTHING RETURNING id"
+)
+SELECT_KEY = Sql("SELECT request_hash, booking_id FROM booking_idempotency_key WHERE user_key = ?1")
+KEY_BOOKED = Sql("UPDATE booking_idempotency_key SET booking_id = ?2 WHERE id = ?1")
+PURGE_KEYS = Sql("DELETE FROM booking_idempotency_key WHERE created_at < ?1")
+INSERT_ENTRY = Sql(
+    "INSERT INTO waitlist_entry (\"session\", \"user\", seats, status, offer_expires_at, active_slot, "
+    "booking_id, created_at, updated_at) VALUES (?1, ?2, ?3, 'waiting', NULL, ?4, NULL, ?5, ?5) "
+    "RETURNING id"
+)
+SELECT_ENTRY = Sql(
+    "SELECT id, \"session\", \"user\", seats, status, offer_expires_at, booking_id "
+    "FROM waitlist_entry WHERE id = ?1"
+)
+CLOSE_ENTRY = Sql(  # booked or withdrawn
+    "UPDATE waitlist_entry SET status = ?2, active_slot = NULL, booking_id = ?3, updated_at = ?4 "
+    "WHERE id = ?1"
+)
+OFFER_ENTRY = Sql(
+    "UPDATE waitlist_entry SET status = 'offered', offer_expires_at = ?2, updated_at = ?3 WHERE id = ?1"
+)
+CHANGE_SESSION = Sql(
+    "UPDATE workshop_session SET starts_at = ?2, ends_at = ?3, timezone = ?4, capacity = ?5, "
+    "sequence = ?6, updated_at = ?7 WHERE id = ?1"
+)
+CANCEL_SESSION = Sql(
+    "UPDATE workshop_session SET status = 'cancelled', sequence = ?2, cancel_reason = ?3, "
+    "updated_at = ?4 WHERE id = ?1"
+)
+CANCEL_SESSION_BOOKINGS = Sql(
+    "UPDATE booking SET status = 'cancelled', active_slot = NULL, cancelled_at = ?2, cancelled_by = ?3, "
+    "updated_at = ?2 WHERE \"session\" = ?1 AND status IN ('confirmed', 'pending_payment') RETURNING id"
+)
+WITHDRAW_SESSION_ENTRIES = Sql(
+    "UPDATE waitlist_entry SET status = 'withdrawn', active_slot = NULL, updated_at = ?2 "
+    "WHERE \"session\" = ?1 AND status IN ('waiting', 'offered')"
+)
+CONFIRMED_BOOKING_IDS = Sql(
+    "SELECT id FROM booking WHERE \"session\" = ?1 AND status = 'confirmed' ORDER BY id"
+)
+IS_ORGANIZER = Sql("SELECT 1 FROM community_organizer WHERE community = ?1 AND \"user\" = ?2")
+USER_ACTIVE_BOOKINGS = Sql(
+    "SELECT id FROM booking WHERE \"session\" = ?1 AND \"user\" = ?2 "
+    "AND status IN ('confirmed', 'pending_payment')"
+)
+USER_ACTIVE_ENTRIES = Sql(
+    "SELECT id, status FROM waitlist_entry WHERE \"session\" = ?1 AND \"user\" = ?2 "
+    "AND status IN ('waiting', 'offered')"
+)
+
+
+def slot(session_id: int, user_id: int) -> str:
+    """The value of `active_slot` while a booking or entry is active: one per participant."""
+    return f"{session_id}:{user_id}"
+
+
+def new_checkin_code() -> str:
+    """16 URL-safe characters (96 random bits): unguessable, fits a QR code or a link."""
+    return secrets.token_urlsafe(12)
+
+
+def booking_from_row(row: Any) -> Booking:
+    return Booking(
+        id=row["id"], session_id=row["session"], user_id=row["user"], seats=row["seats"],
+        status=row["status"], attendance=row["attendance"], amount_cents=row["amount_cents"],
+        currency=row["currency"], late_cancellation=bool(row["late_cancellation"]),
+        checkin_code=row["checkin_code"], created_at=as_datetime(row["created_at"]),
+        checkout_url=row["checkout_url"], hold_expires_at=as_datetime(row["hold_expires_at"]),
+    )
+
+
+def facts_from_row(row: Any) -> SessionFacts:
+    return SessionFacts(
+        id=row["id"], workshop_id=row["workshop"], host_id=row["host"], community_id=row["community"],
+        starts_at=as_datetime(row["starts_at"]), ends_at=as_datetime(row["ends_at"]),
+        timezone=row["timezone"], capacity=row["capacity"], status=row["status"],
+        sequence=row["sequence"], workshop_status=row["workshop_status"], payment=row["payment"],
+        price_cents=row["price_cents"], currency=row["currency"],
+        max_seats_per_booking=row["max_seats_per_booking"],
+        waitlist_enabled=bool(row["waitlist_enabled"]), waitlist_mode=row["waitlist_mode"],
+        offer_ttl_minutes=row["offer_ttl_minutes"],
+        cancellation_deadline_hours=row["cancellation_deadline_hours"],
+    )
+
+
+# -------------------------------------------------------------------------- the unit of work
+
+@dataclass
+class Locked:
+    """A session locked in this transaction, with its seats as last counted."""
+
+    facts: SessionFacts
+    occupancy: Occupancy
+    has_booking: bool = False  # the asking participant holds an active booking
+    has_entry: bool = False  # ... or an active waitlist entry
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What an operation on a session answers: the session and its seats after the change."""
+
+    facts: SessionFacts
+    occupancy: Occupancy
+
+
+class Unit:
+    """One operation's transaction, clock reading, policy and the events it collects."""
+
+    __slots__ = ("events", "now", "policy", "tx")
+
+    def __init__(self, tx: Tx, now: dt.datetime, policy: BookingPolicy) -> None:
+        self.tx = tx
+        self.now = now
+        self.policy = policy
+        self.events: list[DomainEvent] = []
+
+    async def lock(self, session_id: int, user_id: int | None = None) -> Locked:
+        """Lock the session, settle it, and count its seats (and the participant's slot)."""
+        if self.tx.postgres:
+            row = await self.tx.one(LOCK_SESSION, session_id)
+            if row is None:
+                raise NotFound("no such session")
+            locked = Locked(facts_from_row(row), Occupancy())
+            await self.count(locked, user_id)
+        else:
+            row = await self.tx.one(LOCK_AND_COUNT, session_id, self.now,
+                                    slot(session_id, user_id) if user_id else "")
+            if row is None:
+                raise NotFound("no such session")
+            locked = Locked(facts_from_row(row), Occupancy())
+            self._counted(locked, row)
+        occupancy = locked.occupancy
+        if occupancy.due or (occupancy.waiting and rules.seats_free(locked.facts.capacity, occupancy.taken)):
+            await self.settle(locked, user_id)
+            if self.events:  # something changed: it stands even if this operation is refused
+                await self.flush()
+                await self.tx.keep()
+        return locked
+
+    async def count(self, locked: Locked, user_id: int | None = None) -> None:
+        row = await self.tx.one(OCCUPANCY, locked.facts.id, self.now,
+                                slot(locked.facts.id, user_id) if user_id else "")
+        self._counted(locked, row)
+
+    @staticmethod
+    def _counted(locked: Locked, row: Any) -> None:
+        locked.occupancy = Occupancy(booked=row["booked"], offered=row["offered"],
+                                     waiting=row["waiting"], due=row["due"])
+        locked.has_booking, locked.has_entry = bool(row["has_booking"]), bool(row["has_entry"])
+
+    async def settle(self, locked: Locked, user_id: int | None = None) -> int:
+        """Mark holds and offers past their deadline expired, then promote; how many expired."""
+        expired = 0
+        if locked.occupancy.due:
+            session_id = locked.facts.id
+            for row in await self.tx.all(EXPIRE_HOLDS, session_id, self.now):
+                self.events.append(HoldExpired(self.now, booking_id=row["id"], session_id=session_id,
+                                               user_id=row["user"]))
+                expired += 1
+            for row in await self.tx.all(EXPIRE_OFFERS, session_id, self.now):
+                self.events.append(OfferExpired(self.now, entry_id=row["id"], session_id=session_id,
+                                                user_id=row["user"]))
+                expired += 1
+        if expired:  # the seats were not counted any more, but the participants' slots are free now
+            await self.count(locked, user_id)
+        await self.promote(locked, user_id)
+        return expired
+
+    async def promote(self, locked: Locked, user_id: int | None = None) -> None:
+        """Serve the waitlist into the free seats (rules.next_waitlist_entries), then recount."""
+        facts = locked.facts
+        free = rules.seats_free(facts.capacity, locked.occupancy.taken)
+        kind = rules.promotion_kind(facts, self.policy)
+        if not (free and locked.occupancy.waiting and kind and rules.may_promote(facts, self.now)):
+            return
+        rows = await self.tx.all(WAITING_THAT_FIT, facts.id, free)
+        chosen = rules.next_waitlist_entries([WaitingEntry(r["id"], r["user"], r["seats"]) for r in rows], free)
+        for entry in chosen:
+            if kind == "offer":
+                expires = rules.offer_expiry(facts, self.now)
+                await self.tx.execute(OFFER_ENTRY, entry.id, expires, self.now)
+                self.events.append(WaitlistOffered(self.now, entry_id=entry.id, session_id=facts.id,
+                                                   user_id=entry.user_id, offer_expires_at=expires))
+            else:
+                booking = await self.insert_booking(facts, entry.user_id, entry.seats, entry_id=entry.id)
+                await self.tx.execute(CLOSE_ENTRY, entry.id, "booked", booking.id, self.now)
+        if chosen:
+            await self.count(locked, user_id)
+
+    async def insert_booking(self, facts: SessionFacts, user_id: int, seats: int,
+                             entry_id: int | None = None) -> Booking:
+        new = rules.new_booking(facts, seats, self.now, self.policy)
+        code = new_checkin_code()
+        try:
+            row = await self.tx.one(
+                INSERT_BOOKING, facts.id, user_id, seats, new.status, new.amount_cents, new.currency,
+                new.hold_expires_at, code, slot(facts.id, user_id), entry_id, self.now)
+        except UniqueViolation as exc:
+            if "active_slot" in exc.detail:
+                raise AlreadyBooked("you already hold a booking for this session") from None
+            raise
+        booking = Booking(
+            id=row["id"], session_id=facts.id, user_id=user_id, seats=seats, status=new.status,
+            attendance="unknown", amount_cents=new.amount_cents, currency=new.currency,
+            late_cancellation=False, checkin_code=code, created_at=self.now,
+            hold_expires_at=new.hold_expires_at,
+        )
+        if new.status == "confirmed":
+            self.events.append(BookingConfirmed(self.now, booking_id=booking.id, session_id=facts.id,
+                                                user_id=user_id, via_waitlist=entry_id is not None))
+        else:
+            self.events.append(BookingPendingPayment(
+                self.now, booking_id=booking.id, session_id=facts.id, user_id=user_id,
+                checkout_url="", hold_expires_at=new.hold_expires_at))
+        return booking
+
+    async def cancel(self, locked: Locked, booking_id: int, status: str, by: str, late: bool = False,
+                     user_id: int = 0) -> None:
+        rules.ensure_cancellable(status, locked.facts, self.now)
+        await self.tx.execute(CANCEL_BOOKING, booking_id, late, self.now, by)
+        self.events.append(BookingCancelled(self.now, booking_id=booking_id, session_id=locked.facts.id,
+                                            user_id=user_id, by=by, late=late))
+
+    async def is_organizer(self, community_id: int, user_id: int) -> bool:
+        return await self.tx.one(IS_ORGANIZER, community_id, user_id) is not None
+
+    async def flush(self) -> None:
+        if self.events:
+            await self.tx.emit(self.events, self.now)
+            self.events = []
+
+
+# ------------------------------------------------------------------------------ operations
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    user_key: str  # "user_id:key"
+    request_hash: str
+
+
+async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: dt.datetime,
+                     policy: BookingPolicy, claim: IdempotencyClaim | None = None) -> tuple[Booking, bool]:
+    """Book `seats` for a participant; with a claim, a replay answers the first booking.
+    Returns (booking, created)."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id, user_id)
+    key_id = None
+    if claim is not None:
+        # after the session lock: a concurrent retry waits for it, then finds the key
+        claimed = await tx.one(CLAIM_KEY, claim.user_key, claim.request_hash, now)
+        if claimed is None:
+            prior = await tx.one(SELECT_KEY, claim.user_key)
+            if prior["request_hash"] != claim.request_hash:
+                raise IdempotencyKeyReused("this Idempotency-Key was used for another request")
+            return booking_from_row(await tx.one(SELECT_BOOKING, prior["booking_id"])), False
+        key_id = claimed["id"]
+    facts = locked.facts
+    rules.check_seats(seats, facts.max_seats_per_booking)
+    rules.ensure_open(facts, now)
+    rules.ensure_not_booked(locked.has_booking, locked.has_entry)
+    rules.new_booking(facts, seats, now, policy)  # refuses what cannot be paid before "full"
+    rules.ensure_room(facts.capacity, locked.occupancy.taken, seats)
+    booking = await unit.insert_booking(facts, user_id, seats)
+    if key_id is not None:
+        await tx.execute(KEY_BOOKED, key_id, booking.id)
+    await unit.flush()
+    return booking, True
+
+
+async def cancel_booking(tx: Tx, *, booking_id: int, actor_id: int, now: dt.datetime,
+                         policy: BookingPolicy) -> Booking:
+    """Cancel one booking (by its participant, the host or an organizer of the community),
+    free its seats and promote the waitlist."""
+    unit = Unit(tx, now, policy)
+    row = await tx.one(SELECT_BOOKING, booking_id)
+    if row is None:
+        raise NotFound("no such booking")
+    locked = await unit.lock(row["session"])
+    facts = locked.facts
+    row = await tx.one(SELECT_BOOKING, booking_id)  # as it is now that the session is locked
+    organizer = actor_id not in (row["user"], facts.host_id) and await unit.is_organizer(
+        facts.community_id, actor_id)
+    by = rules.cancellation_role(actor_id, row["user"], facts.host_id, organizer)
+    if by is None:
+        raise Forbidden("only the participant, the host or an organizer may cancel this booking")
+    late = by == "participant" and rules.is_late_cancellation(
+        facts.starts_at, facts.cancellation_deadline_hours, now)
+    await unit.cancel(locked, booking_id, row["status"], by, late, row["user"])
+    await unit.count(locked)
+    await unit.promote(locked)
+    await unit.flush()
+    return booking_from_row(await tx.one(SELECT_BOOKING, booking_id))
+
+
+async def confirm_hold(tx: Tx, *, booking_id: int, now: dt.datetime, policy: BookingPolicy) -> Booking:
+    """A payment hold becomes a confirmed booking (what a payment webhook will call).
+    A hold already past its deadline is expired here first: 409 invalid-state."""
+    unit = Unit(tx, now, policy)
+    row = await tx.one(SELECT_BOOKING, booking_id)
+    if row is None:
+        raise NotFound("no such booking")
+    session_id = row["session"]
+    await unit.lock(session_id)
+    row = await tx.one(SELECT_BOOKING, booking_id)  # as it is now that the session is locked
+    if row["status"] != "pending_payment":
+        raise InvalidState(f"a {row['status']} booking cannot be confirmed")
+    await tx.execute(CONFIRM_HOLD, booking_id, now)
+    unit.events.append(BookingConfirmed(now, booking_id=booking_id, session_id=session_id,
+                                        user_id=row["user"]))
+    await unit.flush()
+    return booking_from_row(await tx.one(SELECT_BOOKING, booking_id))
+
+
+async def join_waitlist(tx: Tx, *, session_id: int, user_id: int, seats: int, now: dt.datetime,
+                        policy: BookingPolicy) -> tuple[int, int]:
+    """Queue a participant for `seats`; returns (entry id, position)."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id, user_id)
+    facts = locked.facts
+    rules.check_seats(seats, facts.max_seats_per_booking)
+    rules.ensure_open(facts, now)
+    rules.ensure_may_join_waitlist(facts, locked.occupancy, seats)
+    rules.ensure_not_booked(locked.has_booking, locked.has_entry)
+    try:
+        row = await tx.one(INSERT_ENTRY, session_id, user_id, seats, slot(session_id, user_id), now)
+    except UniqueViolation:
+        raise AlreadyBooked("you are already on the waitlist of this session") from None
+    # the session is locked: no entry of this session can have a higher id yet
+    position = locked.occupancy.waiting + 1
+    unit.events.append(WaitlistJoined(now, entry_id=row["id"], session_id=session_id, user_id=user_id,
+                                      position=position))
+    await unit.flush()
+    return row["id"], position
+
+
+async def _own_entry(tx: Tx, entry_id: int, user_id: int) -> Any:
+    entry = await tx.one(SELECT_ENTRY, entry_id)
+    if entry is None:
+        raise NotFound("no such waitlist entry")
+    if entry["user"] != user_id:
+        raise Forbidden("this is not your waitlist entry")
+    return entry
+
+
+async def leave_waitlist(tx: Tx, *, entry_id: int, user_id: int, now: dt.datetime,
+                         policy: BookingPolicy) -> None:
+    """Withdraw an entry; an open offer's seats go to the next in line."""
+    unit = Unit(tx, now, policy)
+    entry = await _own_entry(tx, entry_id, user_id)
+    locked = await unit.lock(entry["session"])
+    entry = await tx.one(SELECT_ENTRY, entry_id)  # as it is now that the session is locked
+    if entry["status"] not in rules.ACTIVE_ENTRY:
+        raise InvalidState(f"this entry is {entry['status']}")
+    await tx.execute(CLOSE_ENTRY, entry_id, "withdrawn", None, now)
+    if entry["status"] == "offered":
+        await unit.count(locked)
+        await unit.promote(locked)
+    await unit.flush()
+
+
+async def accept_offer(tx: Tx, *, entry_id: int, user_id: int, now: dt.datetime,
+                       policy: BookingPolicy) -> Booking:
+    """Turn an open offer into a booking of the seats it held."""
+    unit = Unit(tx, now, policy)
+    entry = await _own_entry(tx, entry_id, user_id)
+    locked = await unit.lock(entry["session"])
+    entry = await tx.one(SELECT_ENTRY, entry_id)
+    if entry["status"] == "expired":
+        raise OfferExpiredError("the offer has expired; join the waitlist again if seats are still wanted")
+    if entry["status"] != "offered":
+        raise InvalidState(f"this entry is {entry['status']}, not offered")
+    rules.ensure_open(locked.facts, now)
+    # the offer's seats were counted as taken: turning them into a booking needs no room check
+    booking = await unit.insert_booking(locked.facts, user_id, entry["seats"], entry_id=entry_id)
+    await tx.execute(CLOSE_ENTRY, entry_id, "booked", booking.id, now)
+    await unit.flush()
+    return booking
+
+
+async def settle_session(tx: Tx, *, session_id: int, now: dt.datetime, policy: BookingPolicy) -> int:
+    """Expire what is due in one session and promote its waitlist (the worker's jobs)."""
+    unit = Unit(tx, now, policy)
+    row = await tx.one(LOCK_SESSION, session_id)
+    if row is None:
+        return 0
+    locked = Locked(facts_from_row(row), Occupancy())
+    await unit.count(locked)
+    expired = await unit.settle(locked)
+    await unit.flush()
+    return expired
+
+
+async def change_session(tx: Tx, *, session_id: int, actor_id: int, now: dt.datetime,
+                         policy: BookingPolicy, starts_at: dt.datetime | None = None,
+                         ends_at: dt.datetime | None = None, timezone: str | None = None,
+                         capacity: int | None = None) -> SessionState:
+    """The host changes a session's times, zone or capacity (None = unchanged). New times bump
+    `sequence` and tell the confirmed participants; a larger capacity promotes the waitlist."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id)
+    old = locked.facts
+    rules.session_manager_role(actor_id, old.host_id, False, organizers_too=False)
+    rules.ensure_session_changeable(old, now)
+    new_starts, new_ends = rules.session_times(old, starts_at, ends_at, timezone, now)
+    if capacity is not None:
+        rules.ensure_capacity(capacity, locked.occupancy)
+    new = replace(old, starts_at=new_starts, ends_at=new_ends, timezone=timezone or old.timezone,
+                  capacity=old.capacity if capacity is None else capacity)
+    moved = (new.starts_at, new.ends_at) != (old.starts_at, old.ends_at)
+    if moved:
+        new = replace(new, sequence=old.sequence + 1)
+    await tx.execute(CHANGE_SESSION, session_id, new.starts_at, new.ends_at, new.timezone, new.capacity,
+                     new.sequence, now)
+    locked.facts = new
+    if moved:
+        ids = tuple(r["id"] for r in await tx.all(CONFIRMED_BOOKING_IDS, session_id))
+        unit.events.append(SessionUpdated(now, session_id=session_id, sequence=new.sequence,
+                                          booking_ids=ids))
+    if new.capacity > old.capacity:
+        await unit.promote(locked)
+    await unit.flush()
+    return SessionState(locked.facts, locked.occupancy)
+
+
+async def cancel_session(tx: Tx, *, session_id: int, actor_id: int, reason: str, now: dt.datetime,
+                         policy: BookingPolicy) -> SessionState:
+    """Cancel a session (its host or an organizer of the community): every active booking
+    cancelled, every waitlist entry withdrawn, one SessionCancelled event."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id)
+    facts = locked.facts
+    organizer = actor_id != facts.host_id and await unit.is_organizer(facts.community_id, actor_id)
+    by = rules.session_manager_role(actor_id, facts.host_id, organizer, organizers_too=True)
+    rules.ensure_session_cancellable(locked.facts, now)
+    ids = tuple(r["id"] for r in await tx.all(CANCEL_SESSION_BOOKINGS, session_id, now, by))
+    await tx.execute(WITHDRAW_SESSION_ENTRIES, session_id, now)
+    sequence = locked.facts.sequence + 1
+    await tx.execute(CANCEL_SESSION, session_id, sequence, reason, now)
+    unit.events.append(SessionCancelled(now, session_id=session_id, sequence=sequence, reason=reason,
+                                        booking_ids=ids))
+    locked.facts = replace(locked.facts, status="cancelled", sequence=sequence)
+    await unit.count(locked)
+    await unit.flush()
+    return SessionState(locked.facts, locked.occupancy)
+
+
+async def release_user_in_session(tx: Tx, *, session_id: int, user_id: int, now: dt.datetime,
+                                  policy: BookingPolicy) -> int:
+    """Account deletion: cancel the user's booking of an upcoming session (by 'system'),
+    withdraw their entry; the freed seats go to the waitlist. Returns how many were released."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id)
+    released = 0
+    if not rules.has_started(locked.facts, now):
+        for row in await tx.all(USER_ACTIVE_BOOKINGS, session_id, user_id):
+            await unit.cancel(locked, row["id"], "confirmed", "system", user_id=user_id)
+            released += 1
+    for row in await tx.all(USER_ACTIVE_ENTRIES, session_id, user_id):
+        await tx.execute(CLOSE_ENTRY, row["id"], "withdrawn", None, now)
+        released += 1
+    if released:
+        await unit.count(locked)
+        await unit.promote(locked)
+    await unit.flush()
+    return released
+
+
+async def purge_idempotency_keys(tx: Tx, *, before: dt.datetime) -> int:
+    return await tx.execute(PURGE_KEYS, before)

@@ -1,0 +1,262 @@
+"""Pure decisions of the booking engine: is there room, is it closed, is it late, who is next.
+
+No I/O and no await: the store's operations read rows, ask these functions, then write.
+
+Waitlist promotion (the exact rule): when seats are free, `waiting` entries are served first
+come, first served by entry id. Each entry that fits in the seats still free is served (and
+uses them up); an entry too big for what is left is skipped *for now* and keeps its place,
+so a later, smaller entry may be served before it. Nothing is promoted once the session has
+started, is cancelled, or its workshop is not published. In `auto` mode a served entry is
+booked at once (a payment hold for `stripe`); in `offer` mode its seats are held for
+`offer_ttl_minutes` while the participant decides.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from alveole.errors import Forbidden, InvalidState, ValidationFailed
+from booking.errors import (
+    AlreadyBooked,
+    BookingClosed,
+    CapacityBelowBookings,
+    PaymentsNotConfigured,
+    SessionFull,
+    WaitlistDisabled,
+)
+from workshops.rules import validate_session_times, zone
+
+ACTIVE_BOOKING = ("pending_payment", "confirmed")
+ACTIVE_ENTRY = ("waiting", "offered")
+# ids are 32-bit serials on PostgreSQL: a bigger number names nothing
+MAX_ID = 2**31 - 1
+IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=24)
+IDEMPOTENCY_KEY_MAX = 200
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """A session with what the booking rules need of its workshop."""
+
+    id: int
+    workshop_id: int
+    host_id: int
+    community_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    timezone: str
+    capacity: int
+    status: str  # scheduled | cancelled
+    sequence: int
+    workshop_status: str
+    payment: str  # free | on_site | stripe
+    price_cents: int
+    currency: str
+    max_seats_per_booking: int
+    waitlist_enabled: bool
+    waitlist_mode: str  # auto | offer
+    offer_ttl_minutes: int
+    cancellation_deadline_hours: int
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Seats of a session counted from the rows at one instant."""
+
+    booked: int = 0  # confirmed + unexpired payment holds
+    offered: int = 0  # held for unexpired waitlist offers
+    waiting: int = 0  # number of `waiting` entries
+    due: int = 0  # holds and offers past their deadline, not yet marked expired
+
+    @property
+    def taken(self) -> int:
+        return self.booked + self.offered
+
+
+@dataclass(frozen=True)
+class BookingPolicy:
+    """How bookings of `stripe` workshops are held: None = online payment unavailable."""
+
+    payment_hold: dt.timedelta | None = None
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    status: str
+    amount_cents: int
+    currency: str
+    hold_expires_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class WaitingEntry:
+    id: int
+    user_id: int
+    seats: int
+
+
+def seats_free(capacity: int, taken: int) -> int:
+    return max(0, capacity - taken)
+
+
+def invalid_seats(message: str) -> ValidationFailed:
+    return ValidationFailed(f"seats: {message}", errors=[{"field": "seats", "message": message}])
+
+
+def check_seats(seats: int, max_per_booking: int) -> None:
+    if not 1 <= seats <= max_per_booking:
+        raise invalid_seats(f"between 1 and {max_per_booking} seats per booking")
+
+
+def has_started(session: SessionFacts, now: dt.datetime) -> bool:
+    return now >= session.starts_at
+
+
+def closed_reason(session: SessionFacts, now: dt.datetime) -> str | None:
+    """Why nobody may book (or join the waitlist of) this session now, or None."""
+    if session.status == "cancelled":
+        return "the session is cancelled"
+    if session.workshop_status != "published":
+        return "the workshop is not published"
+    if has_started(session, now):
+        return "the session has started"
+    return None
+
+
+def ensure_open(session: SessionFacts, now: dt.datetime) -> None:
+    reason = closed_reason(session, now)
+    if reason:
+        raise BookingClosed(reason)
+
+
+def ensure_not_booked(has_booking: bool, has_entry: bool) -> None:
+    if has_booking:
+        raise AlreadyBooked("you already hold a booking for this session")
+    if has_entry:
+        raise AlreadyBooked("you are on the waitlist of this session; accept its offer or leave it first")
+
+
+def new_booking(session: SessionFacts, seats: int, now: dt.datetime, policy: BookingPolicy) -> NewBooking:
+    """Free and on-site bookings are confirmed at once; online payment opens a hold."""
+    if session.payment == "free":
+        return NewBooking("confirmed", 0, session.currency, None)
+    amount = session.price_cents * seats
+    if session.payment == "on_site":
+        return NewBooking("confirmed", amount, session.currency, None)
+    if policy.payment_hold is None:
+        raise PaymentsNotConfigured("this workshop is paid online, which this server cannot take yet")
+    return NewBooking("pending_payment", amount, session.currency, now + policy.payment_hold)
+
+
+def ensure_room(capacity: int, taken: int, seats: int) -> None:
+    free = seats_free(capacity, taken)
+    if seats > free:
+        raise SessionFull(f"{free} seat(s) left" if free else "no seats left", seats_left=free)
+
+
+def is_late_cancellation(starts_at: dt.datetime, deadline_hours: int, now: dt.datetime) -> bool:
+    return now >= starts_at - dt.timedelta(hours=deadline_hours)
+
+
+def cancellation_role(user_id: int, participant_id: int, host_id: int, is_organizer: bool) -> str | None:
+    """Who `user_id` is to a booking: participant, host or organizer (in that order), or None."""
+    if user_id == participant_id:
+        return "participant"
+    if user_id == host_id:
+        return "host"
+    if is_organizer:
+        return "organizer"
+    return None
+
+
+def session_manager_role(user_id: int, host_id: int, is_organizer: bool, *, organizers_too: bool) -> str:
+    """Who may change (host) or cancel (host, organizer) a session; anyone else is refused."""
+    if user_id == host_id:
+        return "host"
+    if organizers_too and is_organizer:
+        return "organizer"
+    raise Forbidden("only the workshop's host" + (" or an organizer of its community" if organizers_too else "")
+                    + " may do this")
+
+
+def ensure_cancellable(status: str, session: SessionFacts, now: dt.datetime) -> None:
+    if status not in ACTIVE_BOOKING:
+        raise InvalidState(f"a {status} booking cannot be cancelled")
+    if has_started(session, now):
+        raise BookingClosed("the session has started")
+
+
+def ensure_may_join_waitlist(session: SessionFacts, occupancy: Occupancy, seats: int) -> None:
+    """Checked after `ensure_open` and the seat count: disabled, then 'book instead'."""
+    if not session.waitlist_enabled:
+        raise WaitlistDisabled()
+    if seats > session.capacity:
+        raise invalid_seats(f"the session has {session.capacity} seats")
+    if seats_free(session.capacity, occupancy.taken) >= seats:
+        raise InvalidState("seats are available, book instead", seats_left=seats_free(
+            session.capacity, occupancy.taken))
+
+
+def may_promote(session: SessionFacts, now: dt.datetime) -> bool:
+    return closed_reason(session, now) is None
+
+
+def next_waitlist_entries(entries: Iterable[WaitingEntry], free_seats: int) -> list[WaitingEntry]:
+    """The entries to serve, in order (see the module docstring for the rule)."""
+    chosen: list[WaitingEntry] = []
+    for entry in sorted(entries, key=lambda e: e.id):
+        if free_seats <= 0:
+            break
+        if entry.seats <= free_seats:
+            chosen.append(entry)
+            free_seats -= entry.seats
+    return chosen
+
+
+def promotion_kind(session: SessionFacts, policy: BookingPolicy) -> str | None:
+    """How a served entry is promoted: 'offer', 'book' (confirmed or a payment hold), or None
+    when it cannot be (a `stripe` workshop while online payment is unavailable)."""
+    if session.waitlist_mode == "offer":
+        return "offer"
+    if session.payment == "stripe" and policy.payment_hold is None:
+        return None
+    return "book"
+
+
+def offer_expiry(session: SessionFacts, now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(minutes=session.offer_ttl_minutes)
+
+
+def ensure_session_changeable(session: SessionFacts, now: dt.datetime) -> None:
+    if session.status == "cancelled":
+        raise InvalidState("the session is cancelled")
+    if has_started(session, now):
+        raise InvalidState("the session has started")
+
+
+def session_times(session: SessionFacts, starts_at: dt.datetime | None, ends_at: dt.datetime | None,
+                  timezone: str | None, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The session's times after a change (None = unchanged), in UTC; naive values are read in
+    the (new) timezone. Checked by the workshops rules: end after start, start in the future."""
+    zone_name = timezone or session.timezone
+    if timezone is not None:
+        zone(timezone)
+    if starts_at is None and ends_at is None:
+        return session.starts_at, session.ends_at
+    return validate_session_times(starts_at or session.starts_at, ends_at or session.ends_at, zone_name, now)
+
+
+def ensure_capacity(capacity: int, occupancy: Occupancy) -> None:
+    if capacity < occupancy.taken:
+        raise CapacityBelowBookings(
+            f"{occupancy.taken} seat(s) are taken; the capacity cannot go below that",
+            seats_taken=occupancy.taken)
+
+
+def ensure_session_cancellable(session: SessionFacts, now: dt.datetime) -> None:
+    if session.status == "cancelled":
+        raise InvalidState("the session is already cancelled")
+    if now >= session.ends_at:
+        raise InvalidState("the session has ended")
+

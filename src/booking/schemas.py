@@ -1,0 +1,81 @@
+"""Request and response bodies of the bookings and waitlist API (msgspec Structs)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+SEATS_MAX = 100  # the most any workshop allows per booking (workshops' SEATS_PER_BOOKING_MAX)
+Seats = Annotated[int, Meta(ge=1, le=SEATS_MAX, description="Seats wanted (at most the workshop's max_seats_per_booking)")]
+BookingStatus = Literal["pending_payment", "confirmed", "cancelled", "expired"]
+EntryStatus = Literal["waiting", "offered", "booked", "expired", "withdrawn"]
+
+
+class BookingCreate(Struct, kw_only=True):
+    seats: Seats = 1
+
+
+class Booking(Struct, kw_only=True, omit_defaults=True):
+    id: int
+    session_id: int
+    user_id: int
+    seats: int
+    status: BookingStatus
+    attendance: Literal["unknown", "attended", "no_show"]
+    amount_cents: int
+    currency: str
+    late_cancellation: bool
+    checkin_code: str
+    created_at: dt.datetime
+    checkout_url: str | None = None  # only while a Stripe payment is pending
+    hold_expires_at: dt.datetime | None = None  # only for pending_payment
+
+
+class BookingList(Struct, kw_only=True):
+    items: list[Booking]
+    total: int
+
+
+class WaitlistJoin(Struct, kw_only=True):
+    seats: Seats = 1
+
+
+class WaitlistEntry(Struct, kw_only=True, omit_defaults=True):
+    id: int
+    session_id: int
+    seats: int
+    status: EntryStatus
+    # 1 is next in line; null once the entry is no longer `waiting`
+    position: int | None
+    offer_expires_at: dt.datetime | None = None  # while `offered`: accept before this instant
+    booking_id: int | None = None  # once `booked`
+
+
+class WaitlistList(Struct, kw_only=True):
+    items: list[WaitlistEntry]
+    total: int
+
+
+class SessionChange(Struct, kw_only=True):
+    """Partial update of a session; naive times are read in the session's (new) timezone."""
+
+    starts_at: dt.datetime | UnsetType = UNSET
+    ends_at: dt.datetime | UnsetType = UNSET
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
+    capacity: Annotated[int, Meta(ge=1, le=10_000)] | UnsetType = UNSET
+
+
+class SessionCancel(Struct, kw_only=True):
+    # required and not blank; checked by the service so that a missing one is named too
+    reason: Annotated[str, Meta(max_length=1000, description="Required: told to every participant")] = ""
+
+
+class Problem(Struct, kw_only=True):
+    """RFC 9457 problem details; `type` ends in a stable slug (see API.md)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None

@@ -1,0 +1,220 @@
+"""Booking use cases: what the API, the worker and account deletion call.
+
+Every change runs as an operation of `booking.ops` through the process's booking store (one
+serialised transaction with its outbox rows); reads go through Piccolo.
+"""
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from msgspec import UNSET
+
+from alveole.accounts.auth import CurrentUser, is_organizer_of
+from alveole.errors import Forbidden, NotFound, ValidationFailed
+from alveole.runtime import Runtime
+from booking import ops, rules
+from booking.rules import BookingPolicy
+from booking.schemas import Booking, BookingList, SessionChange, WaitlistEntry, WaitlistList
+from booking.store import as_datetime, run
+from booking.tables import Booking as BookingTable
+from workshops.schemas import Session
+
+
+def policy_of(runtime: Runtime) -> BookingPolicy:
+    """Online payment is a later issue: until it creates Stripe Checkout sessions, bookings of
+    `stripe` workshops answer 409 payments-not-configured. The hold path below (pending_payment
+    until `settings.payment_hold` has passed) is implemented and tested with
+    `BookingPolicy(payment_hold=...)`; the payments issue only has to switch it on here."""
+    return BookingPolicy(payment_hold=None)
+
+
+def ensure_id(value: int, what: str) -> int:
+    """Path ids beyond PostgreSQL's 32-bit serials name nothing: 404, not a driver error."""
+    if not 1 <= value <= rules.MAX_ID:
+        raise NotFound(f"no such {what}")
+    return value
+
+
+def _claim(user_id: int, key: str | None, session_id: int, seats: int) -> ops.IdempotencyClaim | None:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= rules.IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        message = f"1 to {rules.IDEMPOTENCY_KEY_MAX} printable characters"
+        raise ValidationFailed(f"Idempotency-Key: {message}",
+                               errors=[{"field": "Idempotency-Key", "message": message, "source": "header"}])
+    digest = hashlib.sha256(f"{session_id}:{seats}".encode()).hexdigest()
+    return ops.IdempotencyClaim(user_key=f"{user_id}:{key}", request_hash=digest)
+
+
+# ---------------------------------------------------------------------------------- bookings
+
+async def book(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
+               idempotency_key: str | None = None) -> tuple[Booking, bool]:
+    """Book seats; returns (booking, created) — created is False for a replayed key."""
+    ensure_id(session_id, "session")
+    return await run(runtime, partial(
+        ops.book_seats, session_id=session_id, user_id=user.id, seats=seats, now=runtime.clock.now(),
+        policy=policy_of(runtime), claim=_claim(user.id, idempotency_key, session_id, seats)))
+
+
+async def cancel_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> Booking:
+    ensure_id(booking_id, "booking")
+    return await run(runtime, partial(ops.cancel_booking, booking_id=booking_id, actor_id=user.id,
+                                      now=runtime.clock.now(), policy=policy_of(runtime)))
+
+
+_BOOKING_COLUMNS = ", ".join(f"b.{c.strip()}" for c in ops.BOOKING_COLUMNS.split(","))
+
+
+async def get_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> Booking:
+    """Its participant, the workshop's host and the community's organizers may read a booking;
+    anyone else gets 403, and 404 only when no such booking exists (ids are sequential: that a
+    number exists is no secret)."""
+    ensure_id(booking_id, "booking")
+    rows = await BookingTable.raw(
+        f"SELECT {_BOOKING_COLUMNS}, w.host, w.community FROM booking b "
+        "JOIN workshop_session s ON s.id = b.\"session\" JOIN workshop w ON w.id = s.workshop "
+        "WHERE b.id = {}", booking_id)
+    if not rows:
+        raise NotFound("no such booking")
+    row = rows[0]
+    if user.id not in (row["user"], row["host"]) and not await is_organizer_of(user, row["community"]):
+        raise Forbidden("only the participant, the host or an organizer may see this booking")
+    return ops.booking_from_row(row)
+
+
+async def my_bookings(runtime: Runtime, user: CurrentUser, limit: int, offset: int) -> BookingList:
+    rows = await BookingTable.raw(
+        f"SELECT {ops.BOOKING_COLUMNS} FROM booking WHERE \"user\" = {{}} "
+        "ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}", user.id, limit, offset)
+    total = await BookingTable.count().where(BookingTable.user == user.id)
+    return BookingList(items=[ops.booking_from_row(r) for r in rows], total=total)
+
+
+# ---------------------------------------------------------------------------------- waitlist
+
+async def join_waitlist(runtime: Runtime, user: CurrentUser, session_id: int, seats: int) -> WaitlistEntry:
+    ensure_id(session_id, "session")
+    entry_id, position = await run(runtime, partial(
+        ops.join_waitlist, session_id=session_id, user_id=user.id, seats=seats,
+        now=runtime.clock.now(), policy=policy_of(runtime)))
+    return WaitlistEntry(id=entry_id, session_id=session_id, seats=seats, status="waiting", position=position)
+
+
+async def leave_waitlist(runtime: Runtime, user: CurrentUser, entry_id: int) -> None:
+    ensure_id(entry_id, "waitlist entry")
+    await run(runtime, partial(ops.leave_waitlist, entry_id=entry_id, user_id=user.id,
+                               now=runtime.clock.now(), policy=policy_of(runtime)))
+
+
+async def accept_offer(runtime: Runtime, user: CurrentUser, entry_id: int) -> Booking:
+    ensure_id(entry_id, "waitlist entry")
+    return await run(runtime, partial(ops.accept_offer, entry_id=entry_id, user_id=user.id,
+                                      now=runtime.clock.now(), policy=policy_of(runtime)))
+
+
+def _entry_from_row(row: dict[str, Any]) -> WaitlistEntry:
+    return WaitlistEntry(
+        id=row["id"], session_id=row["session"], seats=row["seats"], status=row["status"],
+        position=row["position"], offer_expires_at=as_datetime(row["offer_expires_at"])
+        if row["status"] == "offered" else None, booking_id=row["booking_id"],
+    )
+
+
+async def my_waitlist(runtime: Runtime, user: CurrentUser, limit: int, offset: int) -> WaitlistList:
+    """The user's entries, newest first; `position` counts the waiting entries up to each
+    (index waitlist_entry(session, status, id))."""
+    rows = await BookingTable.raw(
+        "SELECT e.id, e.\"session\", e.seats, e.status, e.offer_expires_at, e.booking_id, "
+        "CASE WHEN e.status = 'waiting' THEN (SELECT COUNT(*) FROM waitlist_entry o "
+        " WHERE o.\"session\" = e.\"session\" AND o.status = 'waiting' AND o.id <= e.id) END AS position "
+        "FROM waitlist_entry e WHERE e.\"user\" = {} ORDER BY e.id DESC LIMIT {} OFFSET {}",
+        user.id, limit, offset)
+    count = await BookingTable.raw("SELECT COUNT(*) AS n FROM waitlist_entry WHERE \"user\" = {}", user.id)
+    return WaitlistList(items=[_entry_from_row(r) for r in rows], total=count[0]["n"])
+
+
+# ---------------------------------------------------------------------------------- sessions
+
+def session_view(state: ops.SessionState) -> Session:
+    facts, occupancy = state.facts, state.occupancy
+    zone = ZoneInfo(facts.timezone)
+    return Session(
+        id=facts.id, workshop_id=facts.workshop_id, starts_at=facts.starts_at.astimezone(zone),
+        ends_at=facts.ends_at.astimezone(zone), timezone=facts.timezone, capacity=facts.capacity,
+        seats_taken=occupancy.taken, seats_left=rules.seats_free(facts.capacity, occupancy.taken),
+        waitlist_length=occupancy.waiting, status=facts.status, sequence=facts.sequence,
+    )
+
+
+def _given(value: Any) -> Any:
+    return None if value is UNSET else value
+
+
+async def change_session(runtime: Runtime, user: CurrentUser, session_id: int, change: SessionChange) -> Session:
+    ensure_id(session_id, "session")
+    state = await run(runtime, partial(
+        ops.change_session, session_id=session_id, actor_id=user.id, now=runtime.clock.now(),
+        policy=policy_of(runtime), starts_at=_given(change.starts_at), ends_at=_given(change.ends_at),
+        timezone=_given(change.timezone), capacity=_given(change.capacity)))
+    return session_view(state)
+
+
+async def cancel_session(runtime: Runtime, user: CurrentUser, session_id: int, reason: str) -> Session:
+    ensure_id(session_id, "session")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("reason: give a reason", errors=[{"field": "reason", "message": "give a reason"}])
+    state = await run(runtime, partial(
+        ops.cancel_session, session_id=session_id, actor_id=user.id, reason=reason,
+        now=runtime.clock.now(), policy=policy_of(runtime)))
+    return session_view(state)
+
+
+# --------------------------------------------------------------------- worker and accounts
+
+async def _settle_sessions(runtime: Runtime, sql: str, policy: BookingPolicy | None) -> int:
+    now = runtime.clock.now()
+    expired = 0
+    for row in await BookingTable.raw(sql, now):  # one short transaction per session
+        expired += await run(runtime, partial(ops.settle_session, session_id=row["session"], now=now,
+                                              policy=policy or policy_of(runtime)))
+    return expired
+
+
+async def expire_holds(runtime: Runtime, policy: BookingPolicy | None = None) -> int:
+    """Payment holds past their deadline: expired, HoldExpired sent, the waitlist promoted."""
+    return await _settle_sessions(runtime, (
+        "SELECT DISTINCT \"session\" FROM booking WHERE status = 'pending_payment' "
+        "AND hold_expires_at <= {}"), policy)
+
+
+async def expire_offers(runtime: Runtime, policy: BookingPolicy | None = None) -> int:
+    """Waitlist offers past their deadline: expired, OfferExpired sent, the next one served."""
+    return await _settle_sessions(runtime, (
+        "SELECT DISTINCT \"session\" FROM waitlist_entry WHERE status = 'offered' "
+        "AND offer_expires_at <= {}"), policy)
+
+
+async def purge_idempotency_keys(runtime: Runtime) -> int:
+    before = runtime.clock.now() - rules.IDEMPOTENCY_KEY_TTL
+    return await run(runtime, partial(ops.purge_idempotency_keys, before=before))
+
+
+async def release_user(runtime: Runtime, user_id: int) -> int:
+    """Account deletion: cancel the user's bookings of upcoming sessions and withdraw their
+    waitlist entries, promoting each waitlist. Returns how many bookings and entries."""
+    now = runtime.clock.now()
+    rows = await BookingTable.raw(
+        "SELECT b.\"session\" FROM booking b JOIN workshop_session s ON s.id = b.\"session\" "
+        "WHERE b.\"user\" = {} AND b.status IN ('confirmed', 'pending_payment') AND s.starts_at > {} "
+        "UNION SELECT \"session\" FROM waitlist_entry WHERE \"user\" = {} "
+        "AND status IN ('waiting', 'offered')", user_id, now, user_id)
+    released = 0
+    for row in rows:
+        released += await run(runtime, partial(ops.release_user_in_session, session_id=row["session"],
+                                               user_id=user_id, now=now, policy=policy_of(runtime)))
+    return released
