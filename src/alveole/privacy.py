@@ -85,11 +85,11 @@ def _structs(kind: type, rows: list[dict[str, Any]]) -> list[Any]:
 
 
 async def release_bookings(runtime: Runtime, user_id: int) -> None:
-    """cancels upcoming active bookings and withdraws waitlist entries — wired to booking.service by the lead"""
-    # TODO(lead): call booking.service here. It runs before the personal data is erased, so it
-    # may still read the user; it should not email the departing user (their address is about
-    # to be erased), but hosts and the waitlist should hear of the freed seats as usual.
-    return None
+    """Cancel the user's bookings of upcoming sessions and withdraw their waitlist entries, so
+    the seats go to the next in line (past bookings stay, anonymous, for attendance counts)."""
+    from booking.service import release_user
+
+    await release_user(runtime, user_id)
 
 
 async def delete_account(runtime: Runtime, user_id: int) -> None:

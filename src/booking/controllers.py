@@ -20,7 +20,7 @@ from workshops.schemas import Session
 RuntimeDep = NamedDependency[Runtime]
 UserDep = NamedDependency[CurrentUser]
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size (default 50)")]
-Offset = Annotated[int, QueryParameter(ge=0, description="items to skip")]
+Offset = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="items to skip")]
 IdempotencyKey = Annotated[str | None, HeaderParameter(
     name="Idempotency-Key", required=False, max_length=200,
     description="Retry-safe booking: the same key and body answer the same booking (kept 24 h)")]

@@ -41,14 +41,7 @@ OPERATIONS = _operations()
 # -> (back ends where it fails, what happens). Each is replayed by test_known_failure as a
 # strict xfail, so a fix shows up as XPASS: then delete its entry here.
 BOTH, PG_ONLY = frozenset({"sqlite", "postgres"}), frozenset({"postgres"})
-_OFFSET_500 = ("500: an offset beyond int64 reaches the driver (SQLite OverflowError 'Python int too "
-               "large to convert to SQLite INTEGER'; asyncpg DataError 'value out of int64 range'); "
-               "the Offset QueryParameter needs le=2**31-1 (as workshops and communities have)")
-KNOWN_FAILURES: dict[tuple[str, str], tuple[frozenset[str], str]] = {
-    (f"GET /api/v1/me/{what}", f"query offset={value}"): (
-        BOTH, f"booking/controllers.py Offset -> booking/service.py my_{what}: {_OFFSET_500}")
-    for what in ("bookings", "waitlist") for value in (str(2**63), str(10**20))
-}
+KNOWN_FAILURES: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
 
 
 @pytest.fixture

@@ -152,3 +152,22 @@ class TestDeleteAccount:
 
     async def test_anonymous_is_401(self, client):
         assert (await client.delete(ME)).status_code == 401
+
+
+class TestDeletionFreesSeats:
+    async def test_upcoming_booking_is_cancelled_and_the_waitlist_served(self, client):
+        from tests.factories import make_session
+
+        session = await make_session(capacity=1)
+        leaving, waiting = await make_user(), await make_user()
+        booked = await client.post(f"/api/v1/sessions/{session['id']}/bookings", json={}, headers=auth(leaving))
+        assert booked.status_code == 201, booked.text
+        joined = await client.post(f"/api/v1/sessions/{session['id']}/waitlist", json={}, headers=auth(waiting))
+        assert joined.status_code == 201, joined.text
+
+        assert (await client.delete(ME, headers=auth(leaving))).status_code == 204
+
+        mine = (await client.get("/api/v1/me/bookings", headers=auth(waiting))).json()
+        assert [b["status"] for b in mine["items"]] == ["confirmed"]
+        seats = (await client.get(f"/api/v1/sessions/{session['id']}")).json()
+        assert seats["seats_taken"] == 1 and seats["waitlist_length"] == 0
