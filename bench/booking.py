@@ -36,7 +36,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
+
+from support import insert_many, reset_postgres  # noqa: E402
 
 from alveole import db as dbmod  # noqa: E402
 
@@ -118,27 +120,6 @@ def free_port() -> int:
 
 
 # ------------------------------------------------------------------------------- the data
-
-async def reset_postgres(url: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-
-
-async def insert_many(table: str, columns: list[str], rows: list[tuple], chunk: int = 400) -> None:
-    from booking.tables import Booking
-
-    cols = ", ".join(f'"{c}"' for c in columns)
-    one = "(" + ", ".join("{}" for _ in columns) + ")"
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        await Booking.raw(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([one] * len(part)),
-                          *[v for row in part for v in row])
-
 
 async def seed(url: str, users: int, sessions: int, hot_capacity: int) -> tuple[list[str], list[int], int]:
     """Users with tokens, one published workshop, many roomy sessions and one hot one."""

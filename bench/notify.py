@@ -14,7 +14,6 @@ import asyncio
 import datetime as dt
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
+
+from support import insert_many, reset_postgres  # noqa: E402
 
 from alveole import db as dbmod
 from alveole.clock import FrozenClock
@@ -60,25 +61,6 @@ SMTP_SERVER = textwrap.dedent("""
         print(count, flush=True)
     asyncio.run(main())
 """)
-
-
-async def reset_postgres(url: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-
-
-async def insert_many(table: str, columns: list[str], rows: list[tuple], chunk: int = 500) -> None:
-    cols = ", ".join(f'"{c}"' for c in columns)
-    one = "(" + ", ".join("{}" for _ in columns) + ")"
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        params = [value for row in part for value in row]
-        await OutboxMessage.raw(f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(part))}", *params)
 
 
 async def seed(bookings: int, per_session: int, days: int) -> tuple[int, int]:
