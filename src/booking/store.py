@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 import logging
 import queue
 import re
@@ -425,22 +424,6 @@ async def start_store(runtime: Runtime) -> None:
         await postgres_store.start()
         store = postgres_store
     runtime.parts[STORE_PART] = store
-    _tune_gc_once()
-
-
-_gc_tuned = False
-
-
-def _tune_gc_once() -> None:
-    """Start-up is over (the store is the last part started): move what exists now out of the
-    collector's sight and collect less often, so a busy server's collections stay cheap
-    (measured: ~10% less CPU per booking, lower p99). Once per process: later starts (tests
-    build an app per test) must not freeze what may become garbage."""
-    global _gc_tuned
-    if not _gc_tuned:
-        _gc_tuned = True
-        gc.freeze()
-        gc.set_threshold(20_000, 50, 100)
 
 
 async def stop_store(runtime: Runtime) -> None:
