@@ -95,6 +95,9 @@ async def release_bookings(runtime: Runtime, user_id: int) -> None:
 async def delete_account(runtime: Runtime, user_id: int) -> None:
     """Erase a user's personal data. Bookings stay (anonymous) for attendance counts; feedback
     keeps its rating and loses its comment; every login session ends at once."""
+    # Sessions end first, so no booking can be made between the release and the erasure.
+    await AuthToken.delete().where(AuthToken.user == user_id)
+    forget_user(user_id)
     await release_bookings(runtime, user_id)
     async with write_transaction():
         await User.update({

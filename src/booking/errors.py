@@ -34,3 +34,14 @@ class PaymentsNotConfigured(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused with another request"
+
+
+class StoreUnavailable(DomainError):
+    """The database could not take the write (locked too long, or not answering): nothing was
+    changed and the client may retry."""
+
+    status, slug, title = 503, "database-unavailable", "The database is busy or unavailable"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or "Nothing was changed; please try again in a moment.")
+        self.headers["Retry-After"] = "2"

@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 import asyncpg
 
 from alveole.errors import DomainError
+from booking.errors import StoreUnavailable
 from alveole.events import (
     OUTBOX_INSERT_POSTGRES,
     OUTBOX_INSERT_SQLITE,
@@ -241,7 +242,8 @@ class SqliteBookingStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except Exception as exc:  # noqa: BLE001 - e.g. locked for longer than the busy timeout
-            return [(False, exc)] * len(batch)
+            log.warning("booking batch of %d not started: %s", len(batch), exc)
+            return [(False, _unavailable(exc))] * len(batch)
         outcomes: list[tuple[bool, Any]] = []
         try:
             for op, _loop, _future in batch:
@@ -260,7 +262,7 @@ class SqliteBookingStore:
             log.exception("booking batch of %d failed", len(batch))
             with contextlib.suppress(Exception):
                 conn.execute("ROLLBACK")
-            return [(False, exc)] * len(batch)
+            return [(False, _unavailable(exc))] * len(batch)
         return outcomes
 
     @staticmethod
@@ -356,30 +358,40 @@ class PostgresBookingStore:
             else:
                 await conn.close()
 
+    async def _checkout(self) -> Any:
+        """An idle held connection; an empty slot (None) is refilled here, lazily, so a database
+        outage costs a 503 per request and never the slot itself."""
+        conn = await self._idle.get()
+        if conn is None:
+            try:
+                conn = await asyncio.wait_for(self._new_connection(), timeout=10)
+            except Exception as exc:
+                self._idle.put_nowait(None)
+                raise _unavailable(exc) from exc
+            self._held.append(conn)
+        return conn
+
+    async def _checkin(self, conn: Any) -> None:
+        if not conn.is_closed() and not conn.is_in_transaction():
+            self._idle.put_nowait(conn)
+        else:  # broken, or left mid-transaction by a cancellation: free its slot
+            self._idle.put_nowait(None)
+            await self._drop(conn)
+
     async def run(self, op: Operation[T]) -> T:
         for attempt in range(1, self._attempts + 1):
-            conn = await self._idle.get()
-            healthy = False
+            conn = await self._checkout()
             try:
-                result = await self._transaction(conn, op)
-                healthy = True
-                return result
-            except DomainError:
-                healthy = True
-                raise
+                return await self._transaction(conn, op)
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
-                healthy = True
                 if attempt == self._attempts:
                     raise
                 log.warning("booking operation retried after a deadlock (attempt %d)", attempt)
+            except (OSError, asyncpg.exceptions.ConnectionDoesNotExistError,
+                    asyncpg.exceptions.CannotConnectNowError) as exc:
+                raise _unavailable(exc) from exc
             finally:
-                if healthy and not conn.is_closed():
-                    self._idle.put_nowait(conn)
-                else:  # broken, or left mid-transaction by a cancellation: replace it
-                    await self._drop(conn)
-                    replacement = await self._new_connection()
-                    self._held.append(replacement)
-                    self._idle.put_nowait(replacement)
+                await self._checkin(conn)
         raise AssertionError("unreachable")
 
     async def _transaction(self, conn: Any, op: Operation[T]) -> T:
@@ -408,6 +420,12 @@ class PostgresBookingStore:
     async def close(self) -> None:
         for conn in list(self._held):
             await self._drop(conn)
+
+
+def _unavailable(exc: BaseException) -> StoreUnavailable:
+    error = StoreUnavailable()
+    error.__cause__ = exc
+    return error
 
 
 # ------------------------------------------------------------------------------ lifecycle

@@ -55,6 +55,10 @@ log = logging.getLogger("alveole.notify")
 
 LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 50
+# A send may take up to the SMTP timeout: never start one the lease cannot cover.
+SEND_MARGIN = dt.timedelta(seconds=45)
+# Sent rows are marked in small groups: a crash can repeat at most this many messages.
+MARK_EVERY = 5
 MAX_BATCHES_PER_RUN = 20
 PERMANENT_FAILURE_ATTEMPTS = 3
 FIRST_RETRY_SECONDS = 15
@@ -338,8 +342,8 @@ async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: 
         for record in records:
             if record["status"] != "sending" or record["subject"] is None:
                 continue  # expanded, skipped, failed, or taken over meanwhile
-            if clock.now() >= record["claimed_until"]:
-                continue  # our lease ran out: the row is someone else's now
+            if clock.now() + SEND_MARGIN >= record["claimed_until"]:
+                continue  # our lease (nearly) ran out: the row will be someone else's
             if relay_down is not None:
                 # no point waiting for a dead relay once per row: the rest of the batch waits
                 await _failed(record, owner, clock.now(), relay_down)
@@ -352,6 +356,9 @@ async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: 
                     relay_down = exc
             else:
                 sent.append(record["id"])
+                if len(sent) >= MARK_EVERY:
+                    await mark_sent_many(sent, owner, clock.now())
+                    sent = []
     finally:
         await mark_sent_many(sent, owner, clock.now())
 
