@@ -27,7 +27,7 @@ from alveole.events import (
     WaitlistOffered,
 )
 from booking import rules
-from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError
+from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
 from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
 from booking.schemas import Booking
 from booking.store import Sql, Tx, UniqueViolation, as_datetime
@@ -348,6 +348,11 @@ async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: 
         claimed = await tx.one(CLAIM_KEY, claim.user_key, claim.request_hash, now)
         if claimed is None:
             prior = await tx.one(SELECT_KEY, claim.user_key)
+            if prior is None:  # purged between the two statements (24 h old): claim it afresh
+                claimed = await tx.one(CLAIM_KEY, claim.user_key, claim.request_hash, now)
+        if claimed is None:
+            if prior is None:
+                raise StoreUnavailable("the Idempotency-Key changed hands meanwhile; retry")
             if prior["request_hash"] != claim.request_hash:
                 raise IdempotencyKeyReused("this Idempotency-Key was used for another request")
             return booking_from_row(await tx.one(SELECT_BOOKING, prior["booking_id"])), False

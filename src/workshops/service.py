@@ -472,9 +472,11 @@ async def update_workshop(
 ) -> schemas.Workshop:
     """Partial update by the host. A new place (venue or online URL) bumps the sequence of every
     upcoming scheduled session and tells their participants, in the same transaction."""
-    now = runtime.clock.now()
     async with _write_transaction(runtime):
         workshop = await _locked_workshop(runtime, workshop_id)
+        # read after the lock: every booking committed before it has created_at <= now, so the
+        # "session updated" fan-out (bookings made by the event time) reaches all of them
+        now = runtime.clock.now()
         _require_host(user, workshop)
         rules.check_open_for_changes(workshop.status)
         before = workshop.fields()
