@@ -207,15 +207,21 @@ _PARTICIPANT_COLUMNS = """,
 """
 
 
+# A booking with its participant, session, workshop and host: the rendering context of most kinds
+_BOOKING_VIEW_SELECT = (
+    f"{_WORKSHOP_SELECT}{_SESSION_COLUMNS}{_PARTICIPANT_COLUMNS},"
+    " b.id AS b_id, b.seats AS b_seats, b.status AS b_status, b.attendance AS b_attendance,"
+    " b.amount_cents AS b_amount_cents, b.currency AS b_currency, b.created_at AS b_created_at,"
+    " b.checkout_url AS b_checkout_url, b.hold_expires_at AS b_hold_expires_at"
+    ' FROM booking b JOIN workshop_session s ON s.id = b."session"'
+    ' JOIN app_user p ON p.id = b."user"'
+    f' JOIN workshop w ON w.id = s."workshop" {_WORKSHOP_JOINS}'
+)
+
+
 async def load_booking(booking_id: int) -> BookingView | None:
     rows = await fetch(
-        f"{_WORKSHOP_SELECT}{_SESSION_COLUMNS}{_PARTICIPANT_COLUMNS},"
-        " b.id AS b_id, b.seats AS b_seats, b.status AS b_status, b.attendance AS b_attendance,"
-        " b.amount_cents AS b_amount_cents, b.currency AS b_currency, b.created_at AS b_created_at,"
-        " b.checkout_url AS b_checkout_url, b.hold_expires_at AS b_hold_expires_at"
-        ' FROM booking b JOIN workshop_session s ON s.id = b."session"'
-        ' JOIN app_user p ON p.id = b."user"'
-        f' JOIN workshop w ON w.id = s."workshop" {_WORKSHOP_JOINS} WHERE b.id = {{}}',
+        f"{_BOOKING_VIEW_SELECT} WHERE b.id = {{}}",
         booking_id,
     )
     return _booking(rows[0]) if rows else None
@@ -289,14 +295,8 @@ async def roster(session_id: int) -> list[RosterLine]:
 async def confirmed_bookings_of_user(user_id: int) -> list[BookingView]:
     """Every confirmed booking of a user (the personal calendar feed), oldest session first."""
     rows = await fetch(
-        f"{_WORKSHOP_SELECT}{_SESSION_COLUMNS}{_PARTICIPANT_COLUMNS},"
-        " b.id AS b_id, b.seats AS b_seats, b.status AS b_status, b.attendance AS b_attendance,"
-        " b.amount_cents AS b_amount_cents, b.currency AS b_currency, b.created_at AS b_created_at,"
-        " b.checkout_url AS b_checkout_url, b.hold_expires_at AS b_hold_expires_at"
-        ' FROM booking b JOIN workshop_session s ON s.id = b."session"'
-        ' JOIN app_user p ON p.id = b."user"'
-        f' JOIN workshop w ON w.id = s."workshop" {_WORKSHOP_JOINS}'
-        " WHERE b.\"user\" = {} AND b.status = 'confirmed' ORDER BY s.starts_at, b.id",
+        f"{_BOOKING_VIEW_SELECT} WHERE b.\"user\" = {{}} AND b.status = 'confirmed'"
+        " ORDER BY s.starts_at, b.id",
         user_id,
     )
     return [_booking(r) for r in rows]
