@@ -284,3 +284,40 @@ class TestSkips:
         assert message["X-Alveole-Kind"] == "booking_cancelled"
         assert calendar_part(message) is None
         assert message.get_content_type() == "multipart/alternative"
+
+
+class TestCrashBound:
+    async def test_a_crash_mid_batch_can_repeat_at_most_a_few_sent_messages(
+            self, notify_runtime, mailer, clock, monkeypatch):
+        for _ in range(12):
+            _, _, booking = await confirmed_booking()
+            await emit(notify_runtime, confirmed(clock, booking))
+        real_send, sends = mailer.send, []
+
+        async def send_then_die(message):
+            await real_send(message)
+            sends.append(message)
+            if len(sends) == 8:
+                raise SystemExit("worker killed")  # not an Exception: nothing handles it
+
+        monkeypatch.setattr(mailer, "send", send_then_die)
+        monkeypatch.setattr(outbox, "mark_sent_many", _marks_only_before_the_crash(outbox.mark_sent_many))
+        try:
+            await deliver_due(notify_runtime)
+        except SystemExit:
+            pass
+        marked = [r for r in await outbox_rows() if r["status"] == "sent"]
+        # 8 went out; all but the last few were already marked, so at most 5 would repeat
+        assert len(sends) == 8 and len(sends) - len(marked) <= 5
+
+
+def _marks_only_before_the_crash(mark):
+    """A killed process runs no `finally`: drop the marks attempted while dying."""
+    import sys
+
+    async def guarded(ids, owner, now):
+        if sys.exc_info()[0] is SystemExit:
+            return 0
+        return await mark(ids, owner, now)
+
+    return guarded
