@@ -40,7 +40,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
 
 from support import insert_many, reset_postgres  # noqa: E402
 
-from alveole import db as dbmod  # noqa: E402
+from kernel import db as dbmod  # noqa: E402
 
 UTC = dt.timezone.utc
 HOT_EVERY = 10  # one request in ten books the hot session

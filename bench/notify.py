@@ -27,11 +27,11 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
 
 from support import insert_many, reset_postgres  # noqa: E402
 
-from alveole import db as dbmod
-from alveole.clock import FrozenClock
-from alveole.events import BookingConfirmed
-from alveole.runtime import Runtime
-from alveole.settings import Settings
+from kernel import db as dbmod
+from kernel.clock import FrozenClock
+from kernel.events import BookingConfirmed
+from kernel.runtime import Runtime
+from kernel.settings import Settings
 from notify import context as ctx
 from notify.mailers import SmtpMailer
 from notify.notifier import OutboxNotifier

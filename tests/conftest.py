@@ -8,14 +8,17 @@ import datetime as dt
 import os
 import shutil
 from collections.abc import AsyncIterator
+from typing import Any
 from pathlib import Path
 
 import pytest
 import httpx
 
-from alveole import db as dbmod
-from alveole.clock import FrozenClock
-from alveole.settings import Settings
+from alveole import bootstrap
+from kernel import db as dbmod
+from kernel.runtime import Runtime
+from kernel.clock import FrozenClock
+from kernel.settings import Settings
 
 PG_URL = os.environ.get("ALVEOLE_TEST_DATABASE_URL")
 # A Tuesday morning in early December, well before the demo sessions.
@@ -101,6 +104,14 @@ async def db(database_url: str) -> AsyncIterator[dbmod.Database]:
     database = await dbmod.connect(database_url)
     yield database
     await dbmod.disconnect(database)
+
+
+def runtime_on(settings: Settings, clock: FrozenClock, database: dbmod.Database | None = None,
+               **parts: Any) -> Runtime:
+    """The bootstrap's runtime for service-level tests, on an already connected database."""
+    runtime = bootstrap.build_runtime(settings, clock=clock, **parts)
+    runtime.database = database
+    return runtime
 
 
 @pytest.fixture

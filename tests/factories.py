@@ -9,8 +9,8 @@ import itertools
 import secrets
 from typing import Any
 
-from alveole.accounts.auth import issue_token
-from alveole.accounts.tables import Community, Organizer, User
+from accounts.auth import issue_token
+from accounts.tables import Community, Organizer, User
 from workshops.tables import Workshop, WorkshopSession
 
 _seq = itertools.count(1)

@@ -7,8 +7,8 @@ import logging
 import signal
 import sys
 
-from alveole import db as dbmod
-from alveole.settings import Settings, SettingsError
+from alveole import bootstrap
+from kernel.settings import Settings, SettingsError
 
 log = logging.getLogger("alveole.cli")
 
@@ -21,33 +21,22 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
-async def _migrate(settings: Settings, quiet: bool) -> None:
-    database = await dbmod.connect(settings.database_url)
-    try:
-        await dbmod.migrate(quiet=quiet)
-    finally:
-        await dbmod.disconnect(database)
-
-
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
-    asyncio.run(_migrate(settings, quiet=False))
+    asyncio.run(bootstrap.migrate(settings, quiet=False))
     print(f"Database is up to date ({_safe_url(settings.database_url)}).")
     return 0
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from alveole.accounts.admin import create_or_promote_admin
+    from accounts.admin import create_or_promote_admin
 
     settings = _settings()
 
     async def run() -> str:
-        await _migrate(settings, quiet=True)
-        database = await dbmod.connect(settings.database_url)
-        try:
+        await bootstrap.migrate(settings)
+        async with bootstrap.started(bootstrap.build_runtime(settings), booking_store=False):
             return await create_or_promote_admin(args.email, args.password)
-        finally:
-            await dbmod.disconnect(database)
 
     try:
         outcome = asyncio.run(run())
@@ -65,15 +54,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _load_demo(settings: Settings) -> None:
-    from alveole.clock import SystemClock
     from alveole.demo import load_demo
 
-    await _migrate(settings, quiet=True)
-    database = await dbmod.connect(settings.database_url)
-    try:
-        logins = await load_demo(SystemClock().now())
-    finally:
-        await dbmod.disconnect(database)
+    await bootstrap.migrate(settings)
+    async with bootstrap.started(bootstrap.build_runtime(settings), booking_store=False) as runtime:
+        logins = await load_demo(runtime)
     print("Demo data loaded. Log in with any of these (password as shown):")
     for role, email, password in logins:
         print(f"  {role:<12} {email:<32} {password}")
@@ -85,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from alveole.app import create_app
 
     settings = _settings()
-    asyncio.run(_migrate(settings, quiet=True))
+    asyncio.run(bootstrap.migrate(settings))
     if args.demo:
         asyncio.run(_load_demo(settings))
     app = create_app(settings, start_worker=not args.no_worker)
@@ -97,28 +82,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from alveole.app import _default_notifier, _start_parts, _stop_parts
-    from alveole.clock import SystemClock
-    from alveole.runtime import Runtime
     from alveole.worker import run_forever
 
     settings = _settings()
 
     async def run() -> None:
-        await _migrate(settings, quiet=True)
-        runtime = Runtime(settings=settings, clock=SystemClock(), notifier=_default_notifier())
-        runtime.database = await dbmod.connect(settings.database_url)
-        await _start_parts(runtime)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        print(f"Alvéole worker running (poll every {settings.worker_poll_seconds:g} s); Ctrl-C stops it.")
-        try:
+        await bootstrap.migrate(settings)
+        async with bootstrap.started(bootstrap.build_runtime(settings)) as runtime:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            print(f"Alvéole worker running (poll every {settings.worker_poll_seconds:g} s); Ctrl-C stops it.")
             await run_forever(runtime, stop)
-        finally:
-            await _stop_parts(runtime)
-            await dbmod.disconnect(runtime.database)
 
     asyncio.run(run())
     return 0

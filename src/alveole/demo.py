@@ -8,23 +8,20 @@ bios, written once on creation. No email is queued for the demo's own moderation
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from piccolo.engine.sqlite import TransactionType
 
-from alveole.accounts import schemas as accounts_schemas
-from alveole.accounts import service as accounts
-from alveole.accounts.auth import CurrentUser
-from alveole.accounts.tables import User
-from alveole.clock import FrozenClock
-from alveole.db import Database
-from alveole.events import RecordingNotifier
-from alveole.runtime import Runtime
-from alveole.settings import Settings
+from accounts import schemas as accounts_schemas
+from accounts import service as accounts
+from accounts.auth import CurrentUser
+from accounts.tables import User
+from kernel.clock import FrozenClock
+from kernel.events import RecordingNotifier
+from kernel.runtime import Runtime
+from kernel.sql import write_transaction
 from workshops import schemas, service
 from workshops.communities import get_community_by_slug
-from workshops.tables import Workshop
 
 PASSWORD = "alveole-demo"
 PARIS = ZoneInfo("Europe/Paris")
@@ -152,11 +149,10 @@ WORKSHOPS = (
 )
 
 
-def _demo_runtime(now: dt.datetime) -> Runtime:
-    """A runtime on the already bound engine; events are only recorded (the demo mails no one)."""
-    engine = Workshop._meta.db
-    return Runtime(settings=Settings.from_env(), clock=FrozenClock(now), notifier=RecordingNotifier(),
-                   database=Database(url="demo", engine=engine))
+def _demo_runtime(runtime: Runtime) -> Runtime:
+    """The started runtime with its clock frozen at its now; events are only recorded (the demo
+    mails no one)."""
+    return replace(runtime, clock=FrozenClock(runtime.clock.now()), notifier=RecordingNotifier())
 
 
 async def _ensure_user(person: DemoUser, now: dt.datetime) -> CurrentUser:
@@ -195,9 +191,7 @@ async def _ensure_workshop(runtime: Runtime, spec: DemoWorkshop, host: CurrentUs
     name, address, lat, lon = spec.venue
     # one transaction per workshop (the use cases' own transactions join it): an interrupted
     # run leaves no half-made workshop behind for the next run to skip
-    transaction = (runtime.db.engine.transaction(transaction_type=TransactionType.immediate)
-                   if runtime.db.is_sqlite else runtime.db.engine.transaction())
-    async with transaction:
+    async with write_transaction():
         created = await service.create_workshop(runtime, host, schemas.WorkshopCreate(
             community=COMMUNITY, title=spec.title, summary=spec.summary, description=spec.description,
             category=spec.category, tags=list(spec.tags), language=spec.language,
@@ -213,9 +207,10 @@ async def _ensure_workshop(runtime: Runtime, spec: DemoWorkshop, host: CurrentUs
             await service.approve_workshop(runtime, organizer, created.id)
 
 
-async def load_demo(now: dt.datetime) -> list[tuple[str, str, str]]:
-    """Load the demo data (tables must be bound); returns (role, email, password) logins."""
-    runtime = _demo_runtime(now)
+async def load_demo(started: Runtime) -> list[tuple[str, str, str]]:
+    """Load the demo data with a started runtime; returns (role, email, password) logins."""
+    runtime = _demo_runtime(started)
+    now = runtime.clock.now()
     people = {person.email: await _ensure_user(person, now) for person in USERS}
     await _ensure_community()
     today = now.astimezone(PARIS).date()

@@ -1,4 +1,4 @@
-"""Piccolo configuration: the app registry, and the engine that `alveole.db.connect` installs.
+"""Piccolo configuration: the app registry, and the engine that `kernel.db.connect` installs.
 
 `piccolo_conf.py` at the project root re-exports this module for Piccolo's own CLI.
 """
@@ -10,7 +10,7 @@ from piccolo.conf.apps import AppRegistry
 
 APP_REGISTRY = AppRegistry(
     apps=[
-        "alveole.accounts.piccolo_app",
+        "accounts.piccolo_app",
         "workshops.piccolo_app",
         "booking.piccolo_app",
         "notify.piccolo_app",
@@ -19,7 +19,7 @@ APP_REGISTRY = AppRegistry(
 
 
 def _engine_from_env():
-    from alveole.db import engine_for_url
+    from kernel.db import engine_for_url
 
     return engine_for_url(os.environ.get("ALVEOLE_DATABASE_URL") or "sqlite:///var/alveole.db")
 

@@ -3,26 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-
-from alveole.runtime import Runtime
+from booking.jobs import JOBS as booking_jobs
+from kernel.jobs import Job
+from kernel.runtime import Runtime
+from notify.jobs import JOBS as notify_jobs
 
 log = logging.getLogger("alveole.worker")
 
 
-@dataclass(frozen=True)
-class Job:
-    """A named, idempotent unit of due work. `run` returns how many items it handled."""
-
-    name: str
-    run: Callable[[Runtime], Awaitable[int]]
-
-
 def all_jobs() -> list[Job]:
-    from booking.jobs import JOBS as booking_jobs
-    from notify.jobs import JOBS as notify_jobs
-
     # booking first: expiring holds/offers produces emails the notify jobs then deliver
     return [*booking_jobs, *notify_jobs]
 

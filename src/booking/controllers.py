@@ -5,22 +5,18 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from alveole.accounts.auth import CurrentUser, required_user
-from alveole.runtime import Runtime
+from accounts.auth import CurrentUser, required_user
+from kernel.http import Limit, Offset, ProblemResponses, RuntimeDep
 from booking import service
 from booking.schemas import (
-    Booking, BookingCreate, BookingList, Problem, SessionCancel, SessionChange, WaitlistEntry,
+    Booking, BookingCreate, BookingList, SessionCancel, SessionChange, WaitlistEntry,
     WaitlistJoin, WaitlistList,
 )
 from workshops.schemas import Session
 
-RuntimeDep = NamedDependency[Runtime]
 UserDep = NamedDependency[CurrentUser]
-Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size (default 50)")]
-Offset = Annotated[int, QueryParameter(ge=0, le=2**31 - 1, description="items to skip")]
 IdempotencyKey = Annotated[str | None, HeaderParameter(
     name="Idempotency-Key", required=False, max_length=200,
     description="Retry-safe booking: the same key and body answer the same booking (kept 24 h)")]
@@ -37,10 +33,7 @@ _PROBLEMS = {
 }
 
 
-def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    return {status: ResponseSpec(data_container=Problem, description=_PROBLEMS[status],
-                                 media_type="application/problem+json", generate_examples=False)
-            for status in statuses}
+problems = ProblemResponses(_PROBLEMS)
 
 
 class SessionBookingController(Controller):

@@ -1,7 +1,7 @@
 """Problems the booking engine answers with (API.md "Problem slugs")."""
 from __future__ import annotations
 
-from alveole.errors import DomainError
+from kernel.errors import DomainError
 
 
 class SessionFull(DomainError):

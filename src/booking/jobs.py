@@ -3,7 +3,7 @@ run in several processes at once (every expiry is a conditional update in the se
 serialised transaction)."""
 from __future__ import annotations
 
-from alveole.worker import Job
+from kernel.jobs import Job
 from booking import service
 
 JOBS: list[Job] = [

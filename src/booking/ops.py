@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from alveole.errors import Forbidden, InvalidState, NotFound
-from alveole.events import (
+from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.events import (
     BookingCancelled,
     BookingConfirmed,
     BookingPendingPayment,
@@ -30,7 +30,7 @@ from booking import rules
 from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
 from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
 from booking.schemas import Booking
-from booking.store import Sql, Tx, UniqueViolation, as_datetime
+from kernel.sql import Sql, Tx, UniqueViolation, as_datetime
 
 # ------------------------------------------------------------------------------------- SQL
 

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from alveole.errors import Forbidden, InvalidState, ValidationFailed
+from kernel.errors import Forbidden, InvalidState, ValidationFailed
 from booking.errors import (
     AlreadyBooked,
     BookingClosed,
@@ -30,7 +30,6 @@ from workshops.rules import validate_session_times, zone
 ACTIVE_BOOKING = ("pending_payment", "confirmed")
 ACTIVE_ENTRY = ("waiting", "offered")
 # ids are 32-bit serials on PostgreSQL: a bigger number names nothing
-MAX_ID = 2**31 - 1
 IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=24)
 IDEMPOTENCY_KEY_MAX = 200
 

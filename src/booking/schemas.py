@@ -71,11 +71,3 @@ class SessionCancel(Struct, kw_only=True):
     reason: Annotated[str, Meta(max_length=1000, description="Required: told to every participant")] = ""
 
 
-class Problem(Struct, kw_only=True):
-    """RFC 9457 problem details; `type` ends in a stable slug (see API.md)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None

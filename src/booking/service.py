@@ -12,13 +12,15 @@ from zoneinfo import ZoneInfo
 
 from msgspec import UNSET
 
-from alveole.accounts.auth import CurrentUser, is_organizer_of
-from alveole.errors import Forbidden, NotFound, ValidationFailed
-from alveole.runtime import Runtime
+from accounts.auth import CurrentUser, is_organizer_of
+from kernel.ids import MAX_ID
+from kernel.errors import Forbidden, NotFound, ValidationFailed
+from kernel.runtime import Runtime
 from booking import ops, rules
 from booking.rules import BookingPolicy
 from booking.schemas import Booking, BookingList, SessionChange, WaitlistEntry, WaitlistList
-from booking.store import as_datetime, run
+from booking.store import run
+from kernel.sql import as_datetime
 from booking.tables import Booking as BookingTable
 from workshops.schemas import Session
 
@@ -33,7 +35,7 @@ def policy_of(runtime: Runtime) -> BookingPolicy:
 
 def ensure_id(value: int, what: str) -> int:
     """Path ids beyond PostgreSQL's 32-bit serials name nothing: 404, not a driver error."""
-    if not 1 <= value <= rules.MAX_ID:
+    if not 1 <= value <= MAX_ID:
         raise NotFound(f"no such {what}")
     return value
 

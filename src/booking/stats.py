@@ -1,11 +1,11 @@
-"""Seat counts and ratings for the workshops side (implements workshops.ports.BookingStats)."""
+"""Seat counts and ratings for the workshops side (implements kernel.ports.BookingStats)."""
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
 from booking.tables import Booking
-from workshops.ports import Rating, SessionSeats
+from kernel.ports import Rating, SessionSeats
 
 MIN_RATINGS = 3  # an average is shown from this many ratings on
 

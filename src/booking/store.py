@@ -18,96 +18,26 @@ import contextlib
 import datetime as dt
 import logging
 import queue
-import re
 import sqlite3
 import threading
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 import asyncpg
 
-from alveole.errors import DomainError
 from booking.errors import StoreUnavailable
-from alveole.events import (
-    OUTBOX_INSERT_POSTGRES,
-    OUTBOX_INSERT_SQLITE,
-    DomainEvent,
-    Notifier,
-)
-from alveole.runtime import Runtime
+from kernel.errors import DomainError
+from kernel.events import DomainEvent, Notifier
+from kernel.ports import Operation, SerialStore
+from kernel.runtime import Runtime
+from kernel.sql import Sql, UniqueViolation, sqlite_param
 
 log = logging.getLogger("alveole.booking.store")
 T = TypeVar("T")
 UTC = dt.timezone.utc
-STORE_PART = "booking_store"
-_NUMBERED = re.compile(r"\?(\d+)")
-
-
-class Sql:
-    """One statement in SQLite's numbered-parameter form (`?1`), with its PostgreSQL twin
-    (`$1`); `pg_suffix` is appended on PostgreSQL only (row locks)."""
-
-    __slots__ = ("postgres", "sqlite")
-
-    def __init__(self, text: str, pg_suffix: str = "") -> None:
-        self.sqlite = text
-        self.postgres = _NUMBERED.sub(r"$\1", text) + pg_suffix
-
-    def __repr__(self) -> str:
-        return f"Sql({self.sqlite!r})"
-
-
-class UniqueViolation(Exception):
-    """A unique constraint refused a write; `detail` names it as the database did."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class Tx(Protocol):
-    """What an operation may do inside its serialised transaction."""
-
-    postgres: bool
-
-    async def one(self, sql: Sql, *params: Any) -> Any: ...  # a row (by name and index) or None
-
-    async def all(self, sql: Sql, *params: Any) -> list[Any]: ...
-
-    async def execute(self, sql: Sql, *params: Any) -> int: ...  # rows changed
-
-    async def emit(self, events: Sequence[DomainEvent], now: dt.datetime) -> None:
-        """Turn events into outbox rows (one notifier call) and insert them in this transaction."""
-
-    async def keep(self) -> None:
-        """Make the work done so far survive if the rest of the operation is refused (a
-        DomainError): the expiries and promotions found due while settling a session."""
-
-
-Operation = Callable[[Tx], Coroutine[Any, Any, T]]
-
-
-class BookingStore(Protocol):
-    async def run(self, op: Operation[T]) -> T: ...
-
-    async def close(self) -> None: ...
-
-
-def as_datetime(value: Any) -> dt.datetime | None:
-    """A timestamp column as an aware datetime (SQLite hands back Piccolo's text form)."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(value)
 
 
 # ----------------------------------------------------------------------------------- SQLite
-
-def _sqlite_param(value: Any) -> Any:
-    # Piccolo's Timestamptz text form: str() of the UTC datetime, e.g. 2026-12-05 13:00:00+00:00
-    if isinstance(value, dt.datetime):
-        return str(value.astimezone(UTC))
-    return value
-
 
 class SqliteTx:
     postgres = False
@@ -120,7 +50,7 @@ class SqliteTx:
 
     def _run(self, sql: Sql, params: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
-            return self._conn.execute(sql.sqlite, tuple(map(_sqlite_param, params)))
+            return self._conn.execute(sql.sqlite, tuple(map(sqlite_param, params)))
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc):
                 raise UniqueViolation(str(exc)) from exc
@@ -136,8 +66,8 @@ class SqliteTx:
         return self._run(sql, params).rowcount
 
     async def emit(self, events: Sequence[DomainEvent], now: dt.datetime) -> None:
-        for row in self._notifier.outbox_rows(events):
-            self._conn.execute(OUTBOX_INSERT_SQLITE, row.params(now, postgres=False))
+        for statement, params in self._notifier.outbox_writes(events, now):
+            self._run(statement, params)
 
     async def keep(self) -> None:
         # the operation's savepoint is merged into the batch's transaction and opened anew:
@@ -318,8 +248,8 @@ class PostgresTx:
         return int(tail) if tail.isdigit() else 0
 
     async def emit(self, events: Sequence[DomainEvent], now: dt.datetime) -> None:
-        for row in self._notifier.outbox_rows(events):
-            await self._conn.execute(OUTBOX_INSERT_POSTGRES, *row.params(now, postgres=True))
+        for statement, params in self._notifier.outbox_writes(events, now):
+            await self.execute(statement, *params)
 
     async def keep(self) -> None:
         await self._conn.execute("SAVEPOINT kept")
@@ -432,7 +362,7 @@ def _unavailable(exc: BaseException) -> StoreUnavailable:
 
 async def start_store(runtime: Runtime) -> None:
     """Build this process's store (and start the SQLite writer thread)."""
-    store: BookingStore
+    store: SerialStore
     if runtime.db.is_sqlite:
         sqlite_store = SqliteBookingStore(runtime.db.sqlite_path, runtime.notifier)
         await asyncio.to_thread(sqlite_store.start)
@@ -441,24 +371,17 @@ async def start_store(runtime: Runtime) -> None:
         postgres_store = PostgresBookingStore(runtime.db.engine, runtime.notifier)
         await postgres_store.start()
         store = postgres_store
-    runtime.parts[STORE_PART] = store
+    runtime.booking_store = store
 
 
 async def stop_store(runtime: Runtime) -> None:
-    store = runtime.parts.pop(STORE_PART, None)
+    store, runtime.booking_store = runtime.booking_store, None
     if store is not None:
         await store.close()
 
 
-def store_of(runtime: Runtime) -> BookingStore:
-    return runtime.parts[STORE_PART]
-
-
 async def run(runtime: Runtime, op: Operation[T]) -> T:
-    return await store_of(runtime).run(op)
+    return await runtime.store.run(op)
 
 
-__all__ = [
-    "BookingStore", "Operation", "PostgresBookingStore", "Sql", "SqliteBookingStore",
-    "Tx", "UniqueViolation", "as_datetime", "run", "start_store", "stop_store", "store_of",
-]
+__all__ = ["PostgresBookingStore", "SqliteBookingStore", "run", "start_store", "stop_store"]

@@ -6,7 +6,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-USER = LazyTableReference("User", module_path="alveole.accounts.tables")
+USER = LazyTableReference("User", module_path="accounts.tables")
 SESSION = LazyTableReference("WorkshopSession", module_path="workshops.tables")
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_currency
 
-from alveole.settings import Settings
+from kernel.settings import Settings
 from notify import context as ctx
 from notify import invites
 from notify.i18n import environment, language_of

@@ -5,34 +5,25 @@ from __future__ import annotations
 import msgspec
 from litestar import Response, get, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
-from alveole.accounts.auth import CurrentUser
-from alveole.runtime import Runtime
+from accounts.auth import CurrentUser
+from kernel.http import ProblemResponses, RuntimeDep
 from notify import service
 from notify.pages import ROUTES as PAGE_ROUTES
 
 CALENDAR = "text/calendar; charset=utf-8"
-# Injected by parameter name (see app.py's dependencies)
-RuntimeDep = NamedDependency[Runtime]
 UserDep = NamedDependency[CurrentUser]
-
-
-class Problem(msgspec.Struct):
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
 
 
 class CalendarUrl(msgspec.Struct):
     calendar_url: str
 
 
-def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=Problem, description=description,
-                        media_type="application/problem+json", generate_examples=False)
+problems = ProblemResponses({
+    401: "not-authenticated", 403: "forbidden: not your booking", 404: "not-found",
+    409: "invalid-state: the booking is pending payment or expired",
+})
 
 
 @get(
@@ -44,9 +35,7 @@ def _problem(description: str) -> ResponseSpec:
                 "SEQUENCE is the latest one sent.",
     tags=["calendar"],
     media_type=CALENDAR,
-    responses={401: _problem("not-authenticated"), 403: _problem("forbidden: not your booking"),
-               404: _problem("not-found"),
-               409: _problem("invalid-state: the booking is pending payment or expired")},
+    responses=problems(401, 403, 404, 409),
 )
 async def booking_invite(booking_id: FromPath[int], user: UserDep, runtime: RuntimeDep) -> Response[str]:
     calendar = await service.booking_invite(booking_id, user.id, runtime.settings,
@@ -63,7 +52,7 @@ async def booking_invite(booking_id: FromPath[int], user: UserDep, runtime: Runt
                 "URL is the credential: an unknown or revoked token answers 404.",
     tags=["calendar"],
     media_type=CALENDAR,
-    responses={404: _problem("not-found: unknown or revoked token")},
+    responses=problems(404),
 )
 async def personal_feed(token: FromPath[str], runtime: RuntimeDep) -> Response[str]:
     text = await service.personal_feed(token, runtime.settings, runtime.clock.now())
@@ -78,7 +67,7 @@ async def personal_feed(token: FromPath[str], runtime: RuntimeDep) -> Response[s
                 "from now on. Answers 200 `{\"calendar_url\": …}` (also shown by /api/v1/me).",
     tags=["calendar"],
     status_code=200,
-    responses={401: _problem("not-authenticated")},
+    responses=problems(401),
 )
 async def rotate_calendar_token(user: UserDep, runtime: RuntimeDep) -> CalendarUrl:
     return CalendarUrl(calendar_url=await service.rotate_calendar_url(user.id, runtime.settings))

@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from alveole.settings import PROJECT_ROOT
+from kernel.settings import PROJECT_ROOT
 
 LOCALE_DIR = PROJECT_ROOT / "locale"
 LANGUAGES = ("en", "fr")

@@ -2,8 +2,8 @@
 `run_once` both schedules and sends what is due)."""
 from __future__ import annotations
 
-from alveole.runtime import Runtime
-from alveole.worker import Job
+from kernel.runtime import Runtime
+from kernel.jobs import Job
 from notify.outbox import deliver_due, insert_rows
 from notify.reminders import due_feedback_requests, due_reminders, due_rosters
 

@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from alveole.settings import Settings
+from kernel.settings import Settings
 
 
 class Mailer(Protocol):

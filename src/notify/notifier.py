@@ -32,10 +32,11 @@ row of its own: the participant gets the session_cancelled message (with its CAN
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from alveole.events import (
+from kernel.events import (
     BookingCancelled,
     BookingConfirmed,
     BookingPendingPayment,
@@ -52,6 +53,8 @@ from alveole.events import (
     WorkshopRejected,
     WorkshopSubmitted,
 )
+from kernel.sql import Sql
+from notify.repository import OUTBOX_INSERT, outbox_params
 
 KINDS = (
     "booking_confirmed", "booking_cancelled", "session_updated", "session_cancelled",
@@ -98,6 +101,9 @@ def feedback_request_key(booking_id: int) -> str:
 
 class OutboxNotifier:
     """Maps events to outbox rows. Pure and deterministic: the same events give the same rows."""
+
+    def outbox_writes(self, events: Sequence[DomainEvent], now: dt.datetime) -> list[tuple[Sql, tuple[Any, ...]]]:
+        return [(OUTBOX_INSERT, outbox_params(row, now)) for row in self.outbox_rows(events)]
 
     def outbox_rows(self, events: Sequence[DomainEvent]) -> list[OutboxRow]:
         covered = {

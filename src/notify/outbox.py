@@ -30,16 +30,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
 import aiosmtplib
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from alveole.events import OutboxRow
-from alveole.runtime import Runtime
+from kernel.events import OutboxRow
+from kernel.runtime import Runtime
 from notify import context as ctx
 from notify.compose import Composed, Prepared, Skip, email_message, prepare, render, take_sequence
 from notify.mailers import Mailer, PermanentDeliveryError, build_mailer
@@ -49,6 +47,7 @@ from notify.notifier import (
     session_updated_key,
     workshop_submitted_key,
 )
+from notify import repository
 from notify.tables import OutboxMessage
 
 log = logging.getLogger("alveole.notify")
@@ -107,16 +106,13 @@ def is_sqlite() -> bool:
 
 def worker_id(runtime: Runtime) -> str:
     """This process's claim owner name (random, so two processes never share one)."""
-    return runtime.parts.setdefault("notify.worker_id", f"{os.getpid()}-{secrets.token_hex(8)}")
+    return runtime.worker_id
 
 
 def get_mailer(runtime: Runtime) -> Mailer:
-    if runtime.mailer is not None:
-        return runtime.mailer
-    mailer = runtime.parts.get("notify.mailer")
-    if mailer is None:
-        mailer = runtime.parts["notify.mailer"] = build_mailer(runtime.settings)
-    return mailer
+    if runtime.mailer is None:
+        runtime.mailer = build_mailer(runtime.settings)
+    return runtime.mailer
 
 
 def decode_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -134,20 +130,7 @@ def decode_record(row: dict[str, Any]) -> dict[str, Any]:
 
 async def insert_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk: int = 200) -> int:
     """Insert outbox rows, skipping dedupe keys already present. Returns how many were new."""
-    postgres = not is_sqlite()
-    inserted = 0
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        values = ", ".join(
-            "({}, {}, {}, {}, {}, {}, {}, 'pending', 0, '[]')" for _ in part)
-        params: list[Any] = []
-        for row in part:
-            params.extend(row.params(now, postgres=postgres))
-        result = await OutboxMessage.raw(
-            f"INSERT INTO outbox_message ({_INSERT_COLUMNS}) VALUES {values} "
-            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", *params)
-        inserted += len(result)
-    return inserted
+    return await repository.insert_outbox_rows(rows, now, chunk)
 
 
 async def claim(now: dt.datetime, owner: str, limit: int = BATCH_SIZE,

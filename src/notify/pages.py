@@ -11,17 +11,15 @@ from typing import Annotated, Any
 
 import jinja2
 from litestar import Response, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from alveole.errors import NotFound
-from alveole.runtime import Runtime
+from kernel.errors import NotFound
+from kernel.runtime import Runtime
 from notify import outbox
 from notify.compose import Skip, compose, email_message
-from notify.service import MAX_ID
+from kernel.http import MAX_ID, RuntimeDep
 
 HTML = "text/html; charset=utf-8"
-RuntimeDep = NamedDependency[Runtime]
 
 
 @functools.lru_cache(maxsize=4)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from alveole.events import OutboxRow
+from kernel.events import OutboxRow
 from notify import context as ctx
 from notify.notifier import feedback_request_key, host_roster_key, reminder_key
 from notify.outbox import is_sqlite

@@ -4,15 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from alveole.accounts import service as accounts
-from alveole.errors import Forbidden, InvalidState, NotFound
-from alveole.settings import Settings
+from accounts import service as accounts
+from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.settings import Settings
 from notify import context as ctx
 from notify import invites
 from notify.ical import InviteEvent, feed_ics, invite_ics
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit serials: anything beyond names nothing (404, not a driver error)
+from kernel.http import MAX_ID
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-USER = LazyTableReference("User", module_path="alveole.accounts.tables")
+USER = LazyTableReference("User", module_path="accounts.tables")
 
 
 class OutboxMessage(Table, tablename="outbox_message"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alveole.accounts.tables import Community
+from accounts.tables import Community
 
 _COLUMNS = (Community.id, Community.slug, Community.name, Community.timezone, Community.locale,
             Community.lat, Community.lon, Community.moderation)

@@ -5,19 +5,16 @@ from typing import Annotated, Any
 
 from litestar import Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from alveole.accounts.auth import CurrentUser
-from alveole.runtime import Runtime
+from accounts.auth import CurrentUser
+from kernel.http import MAX_ID, ProblemResponses, RuntimeDep
 from workshops import rules, schemas, service
 
-RuntimeDep = NamedDependency[Runtime]
 UserDep = NamedDependency[CurrentUser]
 MaybeUserDep = NamedDependency[CurrentUser | None]
 
 TAGS = ["workshops"]
-PROBLEM_JSON = "application/problem+json"
 _PROBLEMS = {
     400: "validation-error: a field or parameter is invalid (named in `errors`)",
     401: "not-authenticated",
@@ -28,13 +25,7 @@ _PROBLEMS = {
 PAYMENTS_409 = "payments-not-configured: `stripe` on an instance without Stripe keys"
 
 
-def problems(*codes: int, conflict: str | None = None) -> dict[int, ResponseSpec]:
-    """Problem-details responses for the OpenAPI schema; `conflict` describes a 409 other than invalid-state."""
-    descriptions = {**_PROBLEMS, **({409: conflict} if conflict else {})}
-    return {
-        code: ResponseSpec(data_container=schemas.Problem, description=descriptions[code], media_type=PROBLEM_JSON)
-        for code in codes
-    }
+problems = ProblemResponses(_PROBLEMS)
 
 
 @post("/api/v1/workshops", tags=TAGS, summary="Propose a workshop (the caller becomes its host)",
@@ -64,7 +55,7 @@ async def list_workshops(
     radius_km: Annotated[str | None, QueryParameter(description="Radius around `near`, default 10")] = None,
     payment: Annotated[str | None, QueryParameter(description="free, on_site or stripe")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-    offset: Annotated[int, QueryParameter(ge=0, le=rules.MAX_ID)] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
 ) -> schemas.WorkshopList:
     query = await service.listing_query(
         community=community, host=host, category=category, q=q, starts_from=starts_from,

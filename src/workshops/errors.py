@@ -1,7 +1,7 @@
 """Errors of the workshops package (DomainError subclasses; app.py renders them as problem+json)."""
 from __future__ import annotations
 
-from alveole.errors import DomainError
+from kernel.errors import DomainError
 
 
 class PaymentsNotConfigured(DomainError):

@@ -10,6 +10,6 @@ APP_CONFIG = AppConfig(
     app_name="workshops",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[Workshop, WorkshopSession],
-    migration_dependencies=["alveole.accounts.piccolo_app"],
+    migration_dependencies=["accounts.piccolo_app"],
     commands=[],
 )

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alveole.accounts.rules import is_valid_timezone
-from alveole.errors import InvalidState, ValidationFailed
+from accounts.rules import is_valid_timezone
+from kernel.ids import MAX_ID
+from kernel.errors import InvalidState, ValidationFailed
 
 UTC = dt.timezone.utc
 
@@ -42,7 +43,6 @@ RADIUS_DEFAULT_KM = 10.0
 RADIUS_MAX_KM = 1000.0
 EARTH_RADIUS_KM = 6371.0088
 # ids are 32-bit serials on PostgreSQL: a bigger number can name nothing (and must not reach asyncpg)
-MAX_ID = 2**31 - 1
 
 PAYMENTS = ("free", "on_site", "stripe")
 WAITLIST_MODES = ("auto", "offer")

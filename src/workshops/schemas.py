@@ -183,17 +183,4 @@ class HostProfile(Struct, kw_only=True):
     rating: Rating
 
 
-class FieldError(Struct, kw_only=True):
-    field: str
-    message: str
 
-
-class Problem(Struct, kw_only=True):
-    """RFC 9457 problem details; `type` ends in a stable slug."""
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    errors: list[FieldError] | None = None

@@ -15,24 +15,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from piccolo.engine.sqlite import TransactionType
+from kernel.ids import MAX_ID
+from kernel.sql import PiccoloTx, write_transaction
 
-from alveole.accounts.auth import CurrentUser, is_organizer_of
-from alveole.accounts.service import get_public_profile
-from alveole.errors import Forbidden, InvalidState, NotFound
-from alveole.events import (
-    OUTBOX_INSERT_PICCOLO,
+from accounts.auth import CurrentUser, is_organizer_of
+from accounts.service import get_public_profile
+from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.events import (
     DomainEvent,
     SessionUpdated,
     WorkshopApproved,
     WorkshopRejected,
     WorkshopSubmitted,
 )
-from alveole.runtime import Runtime
+from kernel.runtime import Runtime
 from workshops import calendar, rules, schemas
 from workshops.communities import get_community, get_community_by_slug
 from workshops.errors import PaymentsNotConfigured
-from workshops.ports import BookingStats, NoBookings, Rating
+from kernel.ports import BookingStats, Rating
 from workshops.rules import VenueFields, WorkshopFields, validate_session_times
 from workshops.tables import Workshop, WorkshopSession
 
@@ -199,7 +199,7 @@ def _session_record(row: dict[str, Any]) -> SessionRecord:
 
 
 def _valid_id(value: int) -> bool:
-    return isinstance(value, int) and 0 < value <= rules.MAX_ID
+    return isinstance(value, int) and 0 < value <= MAX_ID
 
 
 async def get_workshops(workshop_ids: Sequence[int]) -> dict[int, WorkshopRecord]:
@@ -274,7 +274,7 @@ def _require_host(user: CurrentUser, workshop: WorkshopRecord) -> None:
 # ------------------------------------------------------------------------------------ rendering
 
 def _stats(runtime: Runtime) -> BookingStats:
-    return runtime.parts.get("booking_stats") or NoBookings()
+    return runtime.booking_stats
 
 
 async def render_sessions(runtime: Runtime, sessions: Sequence[SessionRecord]) -> list[schemas.Session]:
@@ -362,22 +362,10 @@ async def _next_session_ids(workshop_ids: list[int], now: dt.datetime) -> dict[i
 
 # ------------------------------------------------------------------------------------- writing
 
-def _write_transaction(runtime: Runtime) -> Any:
-    """One serialised transaction for check-then-write: BEGIN IMMEDIATE on SQLite (a deferred one
-    would fail at once when upgrading its read lock); on PostgreSQL the writes are conditional."""
-    engine = runtime.db.engine
-    if runtime.db.is_sqlite:
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
-
-
 async def _write_outbox(runtime: Runtime, events: Sequence[DomainEvent], now: dt.datetime) -> None:
     """The emails these events mean, written in the caller's transaction."""
-    if not events:
-        return
-    postgres = not runtime.db.is_sqlite
-    for row in runtime.notifier.outbox_rows(events):
-        await Workshop.raw(OUTBOX_INSERT_PICCOLO, *row.params(now, postgres=postgres))
+    if events:
+        await PiccoloTx(runtime.notifier).emit(events, now)
 
 
 def _tags_json(tags: Sequence[str]) -> str:
@@ -472,7 +460,7 @@ async def update_workshop(
 ) -> schemas.Workshop:
     """Partial update by the host. A new place (venue or online URL) bumps the sequence of every
     upcoming scheduled session and tells their participants, in the same transaction."""
-    async with _write_transaction(runtime):
+    async with write_transaction():
         workshop = await _locked_workshop(runtime, workshop_id)
         # read after the lock: every booking committed before it has created_at <= now, so the
         # "session updated" fan-out (bookings made by the event time) reaches all of them
@@ -511,7 +499,7 @@ async def _transition(workshop_id: int, from_status: str, values: dict[Any, Any]
 async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int) -> schemas.Workshop:
     """draft|rejected → submitted (organizers are told), or → published without moderation."""
     now = runtime.clock.now()
-    async with _write_transaction(runtime):
+    async with write_transaction():
         workshop = await _locked_workshop(runtime, workshop_id)
         _require_host(user, workshop)
         community = await get_community(workshop.community_id)
@@ -530,7 +518,7 @@ async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int)
 async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int) -> schemas.Workshop:
     """submitted → published, by an organizer of the workshop's community (or an admin)."""
     now = runtime.clock.now()
-    async with _write_transaction(runtime):
+    async with write_transaction():
         workshop = await _locked_workshop(runtime, workshop_id)
         if not await can_moderate(user, workshop):
             raise Forbidden("Only the community's organizers may approve its workshops.")
@@ -547,7 +535,7 @@ async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int
 async def reject_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int, reason: str) -> schemas.Workshop:
     """submitted → rejected with a reason the host is sent; the host may edit and resubmit."""
     now = runtime.clock.now()
-    async with _write_transaction(runtime):
+    async with write_transaction():
         workshop = await _locked_workshop(runtime, workshop_id)
         if not await can_moderate(user, workshop):
             raise Forbidden("Only the community's organizers may reject its workshops.")
@@ -580,7 +568,7 @@ async def add_sessions(
                         capacity=capacity, status="scheduled", sequence=0, created_at=now, updated_at=now)
         for start, end in occurrences
     ]
-    async with _write_transaction(runtime):
+    async with write_transaction():
         # re-read inside the transaction: a workshop cancelled meanwhile takes no new sessions
         rules.check_open_for_changes((await _locked_workshop(runtime, workshop_id)).status)
         await WorkshopSession.insert(*rows)

@@ -6,8 +6,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-USER = LazyTableReference("User", module_path="alveole.accounts.tables")
-COMMUNITY = LazyTableReference("Community", module_path="alveole.accounts.tables")
+USER = LazyTableReference("User", module_path="accounts.tables")
+COMMUNITY = LazyTableReference("Community", module_path="accounts.tables")
 
 
 class Workshop(Table, tablename="workshop"):

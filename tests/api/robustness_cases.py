@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from alveole.errors import PROBLEM_BASE
+from kernel.errors import PROBLEM_BASE
 from tests.api.robustness_schema import Operation, breaks, object_variant, types_of, variants
 
 # API.md "Problem slugs", plus the framework-level answers the app gives (app._HTTP_SLUGS).

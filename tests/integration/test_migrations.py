@@ -1,7 +1,7 @@
 """Every migration applies to an empty database and yields exactly the declared tables."""
 from piccolo.table import Table
 
-from alveole import db as dbmod
+from kernel import db as dbmod
 
 
 async def _table_names(database: dbmod.Database) -> set[str]:

@@ -1,4 +1,4 @@
-from alveole.app import _field_of
+from kernel.problems import _field_of
 
 
 def test_missing_field_is_named():

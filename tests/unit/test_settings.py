@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from alveole.settings import DEV_SECRET_KEY, Settings, SettingsError, parse_duration, parse_durations
+from kernel.settings import DEV_SECRET_KEY, Settings, SettingsError, parse_duration, parse_durations
 
 
 class TestFromEnv:

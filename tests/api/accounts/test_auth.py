@@ -4,9 +4,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from alveole.accounts import service
-from alveole.accounts.tables import User
-from alveole.csrf import csrf_token_for
+from accounts import service
+from accounts.tables import User
+from accounts.csrf import csrf_token_for
 from notify.tables import OutboxMessage
 from tests.api.accounts.conftest import error_fields, problem_slug
 from tests.conftest import running

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from alveole.accounts.tables import Community, Organizer
+from accounts.tables import Community, Organizer
 from tests.api.accounts.conftest import error_fields, problem_slug
 from tests.factories import auth, make_community, make_user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from alveole.csrf import csrf_token_for
+from accounts.csrf import csrf_token_for
 from tests.api.accounts.conftest import problem_slug
 from tests.factories import auth, make_user
 
@@ -101,7 +101,7 @@ def test_token_is_bound_to_the_session_and_the_secret():
 
 async def test_middleware_alone_on_a_bare_asgi_app():
     """The middleware passes unsafe cookie requests only with the token, whatever the app."""
-    from alveole.csrf import CSRFMiddleware
+    from accounts.csrf import CSRFMiddleware
 
     seen = []
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from alveole.accounts.tables import User
+from accounts.tables import User
 from tests.api.accounts.conftest import error_fields, problem_slug
 from tests.factories import auth, make_community, make_user
 
@@ -64,7 +64,7 @@ class TestUpdateMe:
     async def test_new_name_is_seen_at_once_by_other_requests(self, client, participant):
         await client.get(ME, headers=auth(participant))  # warms the token cache
         await client.patch(ME, headers=auth(participant), json={"locale": "fr"})
-        from alveole.accounts.auth import user_for_token
+        from accounts.auth import user_for_token
         from tests.conftest import T0
 
         cached = await user_for_token(participant["token"], T0)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alveole import privacy
-from alveole.accounts.tables import AuthToken, Organizer, User
+from accounts.tables import AuthToken, Organizer, User
 from booking.tables import Booking, Feedback
 from tests.api.accounts.conftest import problem_slug
 from tests.factories import auth, make_community, make_session, make_user, make_workshop
@@ -117,7 +116,7 @@ class TestDeleteAccount:
         assert response.status_code == 401
 
     async def test_calendar_feed_token_is_revoked(self, client):
-        from alveole.accounts.service import user_id_for_calendar_token
+        from accounts.service import user_id_for_calendar_token
 
         user = await make_user(calendar_token="cal-2")
         await client.delete(ME, headers=auth(user))
@@ -142,11 +141,13 @@ class TestDeleteAccount:
         user = await make_user()
         calls = []
 
-        async def spy(runtime, user_id):
+        async def spy(self, runtime, user_id):
             still_there = await User.select(User.email).where(User.id == user_id).first()
             calls.append((user_id, still_there["email"]))
 
-        monkeypatch.setattr(privacy, "release_bookings", spy)
+        from booking.privacy import BookingPersonalData
+
+        monkeypatch.setattr(BookingPersonalData, "release", spy)
         await client.delete(ME, headers=auth(user))
         assert calls == [(user["id"], user["email"])]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import icalendar
 import vobject
 
-from alveole.accounts.tables import User
-from alveole.events import BookingConfirmed, SessionUpdated
+from accounts.tables import User
+from kernel.events import BookingConfirmed, SessionUpdated
 from alveole.worker import run_once
 from notify.jobs import JOBS
 from tests.factories import (

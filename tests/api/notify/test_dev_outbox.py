@@ -6,7 +6,7 @@ import dataclasses
 import httpx
 
 from alveole.app import create_app
-from alveole.events import BookingConfirmed, WorkshopSubmitted
+from kernel.events import BookingConfirmed, WorkshopSubmitted
 from alveole.worker import run_once
 from notify.jobs import JOBS
 from notify.outbox import insert_rows

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from alveole.events import DomainEvent, OutboxRow, RecordingNotifier
+from kernel.events import DomainEvent, OutboxRow, RecordingNotifier
+from notify.notifier import OutboxNotifier
 from tests.factories import make_community, make_user
-from workshops.ports import Rating, SessionSeats
+from kernel.ports import Rating, SessionSeats
 
 
 @pytest.fixture
@@ -88,13 +89,15 @@ class FakeStats:
 @pytest.fixture
 def stats(runtime) -> FakeStats:
     fake = FakeStats()
-    runtime.parts["booking_stats"] = fake
+    runtime.booking_stats = fake
     return fake
 
 
 class OutboxingNotifier(RecordingNotifier):
     """Records events and asks for one outbox row per event (to see them land in the database);
     with `fail` set it raises instead, as a broken renderer would."""
+
+    outbox_writes = OutboxNotifier.outbox_writes  # writes the rows below for real
 
     def __init__(self, fail: bool = False) -> None:
         super().__init__()

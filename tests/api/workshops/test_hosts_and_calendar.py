@@ -6,10 +6,10 @@ import datetime as dt
 import vobject
 from icalendar import Calendar
 
-from alveole.accounts.tables import User
+from accounts.tables import User
 from tests.api.workshops.test_workshops import problem
 from tests.factories import make_session, make_user, make_workshop
-from workshops.ports import Rating
+from kernel.ports import Rating
 
 UTC = dt.timezone.utc
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.api.workshops.test_workshops import WORKSHOPS, bad_fields
 from tests.factories import make_community, make_session, make_workshop
-from workshops.ports import Rating, SessionSeats
+from kernel.ports import Rating, SessionSeats
 
 UTC = dt.timezone.utc
 

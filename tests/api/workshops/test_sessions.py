@@ -8,7 +8,7 @@ import pytest
 from tests.api.workshops.conftest import OutboxingNotifier
 from tests.api.workshops.test_workshops import WORKSHOPS, bad_fields, create, problem
 from tests.factories import auth, make_session, make_workshop
-from workshops.ports import SessionSeats
+from kernel.ports import SessionSeats
 from workshops.tables import WorkshopSession
 
 UTC = dt.timezone.utc

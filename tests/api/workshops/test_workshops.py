@@ -7,7 +7,7 @@ import pytest
 
 from tests.api.workshops.conftest import workshop_body
 from tests.factories import auth, make_session, make_workshop
-from workshops.ports import Rating
+from kernel.ports import Rating
 
 WORKSHOPS = "/api/v1/workshops"
 
@@ -155,7 +155,7 @@ class TestReadWorkshop:
     async def test_sessions_in_order_with_seats_and_rating(self, client, cast, stats):
         import datetime as dt
 
-        from workshops.ports import SessionSeats
+        from kernel.ports import SessionSeats
 
         workshop = await make_workshop(host=cast.host, community=cast.community, capacity=6)
         later = await make_session(workshop, starts_at=dt.datetime(2026, 12, 12, 13, tzinfo=dt.timezone.utc))

@@ -6,9 +6,9 @@ import asyncio
 import pytest
 
 from alveole import cli
-from alveole import db as dbmod
-from alveole.accounts.passwords import verify_password
-from alveole.accounts.tables import User
+from kernel import db as dbmod
+from accounts.passwords import verify_password
+from accounts.tables import User
 
 
 @pytest.fixture

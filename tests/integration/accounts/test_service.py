@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
-from alveole.accounts import admin, service
-from alveole.accounts.errors import EmailTaken
-from alveole.accounts.tables import Organizer, User
+from accounts import admin, service
+from accounts.errors import EmailTaken
+from accounts.tables import Organizer, User
 from tests.factories import NOW, make_community, make_user
 
 
@@ -41,7 +41,7 @@ class TestNameOrganizer:
         assert rows == [{"pair": f"{community['id']}:{user['id']}"}]
 
     async def test_erased_accounts_cannot_be_named(self, db):
-        from alveole.errors import NotFound
+        from kernel.errors import NotFound
 
         await make_community(slug="belleville")
         user = await make_user(deleted_at=NOW)

@@ -8,16 +8,18 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from alveole.events import DomainEvent, OutboxRow, RecordingNotifier
+from kernel.events import DomainEvent, OutboxRow, RecordingNotifier
+from notify.notifier import OutboxNotifier
 from booking import ops
 from booking.rules import BookingPolicy
-from booking.store import store_of
 
 HOLDS = BookingPolicy(payment_hold=dt.timedelta(minutes=30))
 
 
 class OutboxCountingNotifier(RecordingNotifier):
     """Records events and turns each into one outbox row, so tests can count what committed."""
+
+    outbox_writes = OutboxNotifier.outbox_writes  # writes the rows below for real
 
     def outbox_rows(self, events: Sequence[DomainEvent]) -> list[OutboxRow]:
         super().outbox_rows(events)
@@ -31,14 +33,14 @@ class OutboxCountingNotifier(RecordingNotifier):
 async def hold_seats(runtime: Any, session_id: int, user_id: int, seats: int = 1,
                      policy: BookingPolicy = HOLDS) -> Any:
     """Book through the store with payment holds enabled (a `stripe` workshop gets a hold)."""
-    booking, _ = await store_of(runtime).run(partial(
+    booking, _ = await runtime.store.run(partial(
         ops.book_seats, session_id=session_id, user_id=user_id, seats=seats, now=runtime.clock.now(),
         policy=policy))
     return booking
 
 
 async def confirm(runtime: Any, booking_id: int) -> Any:
-    return await store_of(runtime).run(partial(
+    return await runtime.store.run(partial(
         ops.confirm_hold, booking_id=booking_id, now=runtime.clock.now(), policy=HOLDS))
 
 

@@ -7,15 +7,14 @@ from functools import partial
 
 import pytest
 
-from alveole.accounts.auth import CurrentUser
-from alveole.errors import InvalidState
+from accounts.auth import CurrentUser
+from kernel.errors import InvalidState
 from alveole.worker import run_once
 from booking import ops, service
 from booking.stats import BookingStatsFromDatabase
-from booking.store import store_of
 from tests.factories import make_session, make_user, make_workshop
 from tests.integration.booking.support import HOLDS, confirm, hold_seats, rows, seats_taken_now
-from workshops.ports import Rating, SessionSeats
+from kernel.ports import Rating, SessionSeats
 
 
 def who(user) -> CurrentUser:
@@ -32,7 +31,7 @@ async def status_of(table, row_id):
 
 
 async def join(runtime, user, session_id, seats=1, policy=HOLDS):
-    return await store_of(runtime).run(partial(
+    return await runtime.store.run(partial(
         ops.join_waitlist, session_id=session_id, user_id=user["id"], seats=seats, now=runtime.clock.now(),
         policy=policy))
 
@@ -125,16 +124,16 @@ class TestReleaseUser:
     async def test_upcoming_bookings_cancelled_entries_withdrawn_waitlists_promoted(self, runtime, clock, notifier):
         leaving, waiting = await make_user(), await make_user()
         full = await make_session(capacity=1)
-        booked, _ = await store_of(runtime).run(partial(
+        booked, _ = await runtime.store.run(partial(
             ops.book_seats, session_id=full["id"], user_id=leaving["id"], seats=1, now=clock.now(), policy=HOLDS))
         entry_id, _ = await join(runtime, waiting, full["id"])
         other = await make_session(capacity=1)
-        await store_of(runtime).run(partial(
+        await runtime.store.run(partial(
             ops.book_seats, session_id=other["id"], user_id=(await make_user())["id"], seats=1, now=clock.now(),
             policy=HOLDS))
         queued, _ = await join(runtime, leaving, other["id"])
         past = await make_session(starts_at=clock.now() + dt.timedelta(hours=1))
-        old, _ = await store_of(runtime).run(partial(
+        old, _ = await runtime.store.run(partial(
             ops.book_seats, session_id=past["id"], user_id=leaving["id"], seats=1, now=clock.now(), policy=HOLDS))
         clock.advance(hours=2)  # `past` has started: its booking stays, for the counts
         assert await service.release_user(runtime, leaving["id"]) == 2
@@ -169,7 +168,7 @@ class TestStats:
         holder = await make_user()
         booking = await hold_seats(runtime, session["id"], holder["id"])
         await join(runtime, await make_user(), session["id"])
-        await store_of(runtime).run(partial(ops.cancel_booking, booking_id=booking.id, actor_id=holder["id"],
+        await runtime.store.run(partial(ops.cancel_booking, booking_id=booking.id, actor_id=holder["id"],
                                             now=clock.now(), policy=HOLDS))
         assert await stats.seats_by_session([session["id"]], clock.now()) == {session["id"]: SessionSeats(1, 0)}
         assert (await stats.seats_by_session([session["id"]], clock.now() + dt.timedelta(minutes=15))

@@ -21,14 +21,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from alveole import db as dbmod
-from alveole.clock import FrozenClock
-from alveole.errors import DomainError
-from alveole.runtime import Runtime
-from alveole.settings import Settings
+from alveole import bootstrap
+from kernel.clock import FrozenClock
+from kernel.errors import DomainError
+from kernel.runtime import Runtime
+from kernel.settings import Settings
 from booking import ops, service
 from booking.rules import BookingPolicy
-from booking.store import start_store, stop_store, store_of
 from tests.conftest import PG_URL, T0, _truncate_postgres
 from tests.factories import make_session, make_user, make_workshop
 from tests.integration.booking.support import OutboxCountingNotifier, rows, seats_taken_now
@@ -135,10 +134,8 @@ class BookingMachine(RuleBasedStateMachine):
             shutil.copyfile(TEMPLATE, path)
             url = f"sqlite:///{path}"
         self.clock = FrozenClock(T0)
-        self.runtime = Runtime(settings=Settings(database_url=url), clock=self.clock,
-                               notifier=OutboxCountingNotifier())
-        self.runtime.database = await dbmod.connect(url)
-        await start_store(self.runtime)
+        self.runtime = await bootstrap.start(bootstrap.build_runtime(
+            Settings(database_url=url), clock=self.clock, notifier=OutboxCountingNotifier()))
         workshop = await make_workshop(capacity=capacity, payment=payment, price_cents=500 if payment == "stripe" else 0,
                                        waitlist_mode=mode, offer_ttl_minutes=TTL, max_seats_per_booking=4)
         self.host = workshop["host"]
@@ -155,8 +152,7 @@ class BookingMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         if self.runtime is not None and self.runtime.database is not None:
-            self.run(stop_store(self.runtime))
-            self.run(dbmod.disconnect(self.runtime.database))
+            self.run(bootstrap.stop(self.runtime))
         self.loop.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -169,7 +165,7 @@ class BookingMachine(RuleBasedStateMachine):
     async def _op(self, fn, **kwargs):
         policy = BookingPolicy(payment_hold=HOLD)
         try:
-            return await store_of(self.runtime).run(partial(fn, now=self.clock.now(), policy=policy, **kwargs)), None
+            return await self.runtime.store.run(partial(fn, now=self.clock.now(), policy=policy, **kwargs)), None
         except DomainError as error:
             return None, error.slug
 

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from alveole.events import RecordingNotifier
+from kernel.events import RecordingNotifier
 from booking.errors import StoreUnavailable
 from booking.store import PostgresBookingStore, SqliteBookingStore, SqliteTx
 

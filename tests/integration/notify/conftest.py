@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from alveole.clock import FrozenClock
-from alveole.events import DomainEvent
-from alveole.runtime import Runtime
-from alveole.settings import Settings
+from kernel.clock import FrozenClock
+from kernel.events import DomainEvent
+from kernel.runtime import Runtime
+from kernel.settings import Settings
 from notify.mailers import message_bytes
-from notify.notifier import OutboxNotifier
 from notify.outbox import decode_record, insert_rows
 from notify.tables import OutboxMessage
+from tests.conftest import runtime_on
 
 
 class RecordingMailer:
@@ -74,8 +74,7 @@ def mailer() -> RecordingMailer:
 
 @pytest.fixture
 def notify_runtime(db, settings: Settings, clock: FrozenClock, mailer: RecordingMailer) -> Runtime:
-    return Runtime(settings=settings, clock=clock, notifier=OutboxNotifier(), mailer=mailer,
-                   database=db)
+    return runtime_on(settings, clock, db, mailer=mailer)
 
 
 async def emit(runtime: Runtime, *events: DomainEvent) -> int:

@@ -9,7 +9,7 @@ import datetime as dt
 import icalendar
 import vobject
 
-from alveole.events import BookingCancelled, BookingConfirmed, SessionCancelled, SessionUpdated
+from kernel.events import BookingCancelled, BookingConfirmed, SessionCancelled, SessionUpdated
 from notify import invites, service
 from notify.outbox import deliver_due
 from tests.factories import make_booking_row, make_session, make_user
@@ -117,7 +117,7 @@ async def test_confirm_update_cancel_rebook_update_session_cancel(notify_runtime
 
 
 async def _token(user) -> str:
-    from alveole.accounts.tables import User
+    from accounts.tables import User
 
     return (await User.select(User.calendar_token).where(User.id == user["id"]).first())["calendar_token"]
 

@@ -8,8 +8,7 @@ import email.policy
 
 import aiosmtplib
 
-from alveole.events import (
-    OUTBOX_INSERT_PICCOLO,
+from kernel.events import (
     BookingCancelled,
     BookingConfirmed,
     BookingPendingPayment,
@@ -18,13 +17,12 @@ from alveole.events import (
     WaitlistOffered,
     WorkshopSubmitted,
 )
-from alveole.runtime import Runtime
 from notify import outbox
 from notify.compose import Composed
 from notify.context import Person
 from notify.mailers import FileMailer
 from notify.outbox import LEASE, claim, deliver_due, fanout_rows, insert_rows
-from notify.tables import InviteSequence, OutboxMessage
+from notify.tables import InviteSequence
 from tests.factories import (
     make_booking_row,
     make_community,
@@ -35,6 +33,9 @@ from tests.factories import (
 )
 
 from .conftest import calendar_part, emit, outbox_rows, parts_of
+from kernel.sql import execute
+from notify.repository import OUTBOX_INSERT, outbox_params
+from tests.conftest import runtime_on
 
 
 async def confirmed_booking(**user):
@@ -81,7 +82,7 @@ class TestDeliver:
         _, _, booking = await confirmed_booking()
         (row,) = notify_runtime.notifier.outbox_rows([confirmed(clock, booking)])
         for _ in range(2):  # twice: the dedupe key keeps one
-            await OutboxMessage.raw(OUTBOX_INSERT_PICCOLO, *row.params(clock.now(), postgres=not db.is_sqlite))
+            await execute(OUTBOX_INSERT, *outbox_params(row, clock.now()))
         assert await deliver_due(notify_runtime) == 1
         assert mailer.kinds() == ["booking_confirmed"]
 
@@ -155,12 +156,11 @@ class TestDeliver:
         assert len(mailer.messages) == 3
 
     async def test_the_default_mailer_writes_eml_files(self, db, settings, clock):
-        runtime = Runtime(settings=settings, clock=clock, notifier=__import__(
-            "notify.notifier", fromlist=["OutboxNotifier"]).OutboxNotifier(), database=db)
+        runtime = runtime_on(settings, clock, db)
         _, _, booking = await confirmed_booking()
         await emit(runtime, confirmed(clock, booking))
         assert await deliver_due(runtime) == 1
-        assert isinstance(runtime.parts["notify.mailer"], FileMailer)
+        assert isinstance(runtime.mailer, FileMailer)
         (path,) = list(settings.mail_dir.glob("*.eml"))
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert message["X-Alveole-Kind"] == "booking_confirmed"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from alveole.events import BookingConfirmed
+from kernel.events import BookingConfirmed
 from notify.mailers import SmtpMailer, build_mailer
 from notify.outbox import LEASE, PERMANENT_FAILURE_ATTEMPTS, claim, deliver_due
 from tests.factories import make_booking_row, make_session, make_user
@@ -116,7 +116,7 @@ async def test_smtp_down_then_back_delivers_every_message_exactly_once(notify_ru
     rows = await outbox_rows()
     assert {(r["status"], r["attempts"]) for r in rows} == {("pending", 1)}
     assert all(r["last_error"].startswith("transient") for r in rows)
-    assert isinstance(notify_runtime.parts["notify.mailer"], SmtpMailer)
+    assert isinstance(notify_runtime.mailer, SmtpMailer)
 
     clock.advance(seconds=10)
     await deliver_due(notify_runtime)  # still down, still not due

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from alveole.events import (
+from kernel.events import (
     BookingCancelled,
     BookingConfirmed,
     BookingPendingPayment,

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alveole.accounts.passwords import verify_password
-from alveole.accounts.tables import Community, Organizer, User
+from accounts.passwords import verify_password
+from accounts.tables import Community, Organizer, User
 from alveole.demo import load_demo
+from kernel.clock import FrozenClock
+from tests.conftest import runtime_on
 from workshops.tables import Workshop, WorkshopSession
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
@@ -17,11 +19,11 @@ async def counts() -> tuple[int, ...]:
 
 
 class TestLoadDemo:
-    async def test_loads_once_and_again_adds_nothing(self, db):
-        logins = await load_demo(NOW)
+    async def test_loads_once_and_again_adds_nothing(self, db, settings):
+        logins = await load_demo(runtime_on(settings, FrozenClock(NOW), db))
         first = await counts()
         assert first == (5, 1, 1, 7, 2 + 1 + 2 + 1 + 3 + 8 + 1)
-        again = await load_demo(NOW + dt.timedelta(days=1))
+        again = await load_demo(runtime_on(settings, FrozenClock(NOW + dt.timedelta(days=1)), db))
         assert again == logins
         assert await counts() == first
 
@@ -33,8 +35,8 @@ class TestLoadDemo:
             assert await verify_password(row["password_hash"], password)
         assert (await User.select(User.is_admin).where(User.email == "admin@alveole.test").first())["is_admin"]
 
-    async def test_the_workshops(self, db):
-        await load_demo(NOW)
+    async def test_the_workshops(self, db, settings):
+        await load_demo(runtime_on(settings, FrozenClock(NOW), db))
         community = await Community.select().where(Community.slug == "belleville").first()
         assert (community["name"], community["timezone"], community["moderation"]) == (
             "Belleville", "Europe/Paris", True)

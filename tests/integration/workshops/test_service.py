@@ -6,22 +6,23 @@ import datetime as dt
 
 import pytest
 
-from alveole.accounts.auth import CurrentUser
-from alveole.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from alveole.events import RecordingNotifier
-from alveole.runtime import Runtime
+from accounts.auth import CurrentUser
+from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from kernel.events import RecordingNotifier
+from kernel.runtime import Runtime
 from tests.factories import make_community, make_session, make_user, make_workshop
 from workshops import rules, schemas, service
 from workshops.communities import get_community, get_community_by_slug
 from workshops.errors import PaymentsNotConfigured
 from workshops.tables import Workshop, WorkshopSession
+from tests.conftest import runtime_on
 
 UTC = dt.timezone.utc
 
 
 @pytest.fixture
 def runtime(settings, clock, db) -> Runtime:
-    return Runtime(settings=settings, clock=clock, notifier=RecordingNotifier(), database=db)
+    return runtime_on(settings, clock, db, notifier=RecordingNotifier())
 
 
 def current(user: dict, *, is_admin: bool = False) -> CurrentUser:

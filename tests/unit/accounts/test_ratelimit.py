@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from alveole.clock import FrozenClock
-from alveole.ratelimit import RateLimiter
+from kernel.clock import FrozenClock
+from kernel.ratelimit import RateLimiter
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from alveole.accounts import rules
+from accounts import rules
 
 
 @pytest.mark.parametrize("email", ["a@b.co", "ada.lovelace+tag@example.org", "x@sub.domain.fr"])

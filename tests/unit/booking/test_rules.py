@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from alveole.errors import Forbidden, InvalidState, ValidationFailed
+from kernel.errors import Forbidden, InvalidState, ValidationFailed
 from booking import rules
 from booking.errors import (
     AlreadyBooked,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from alveole.settings import PROJECT_ROOT
+from kernel.settings import PROJECT_ROOT
 from notify.i18n import LOCALE_DIR, environment, language_of, translations
 
 METHODS = [("**.html", "jinja2"), ("**.txt", "jinja2")]

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from alveole.events import (
+from kernel.events import (
     BookingCancelled,
     BookingConfirmed,
     BookingPendingPayment,
@@ -20,7 +20,8 @@ from alveole.events import (
     WorkshopRejected,
     WorkshopSubmitted,
 )
-from alveole.settings import TEMPLATES_DIR
+from kernel.settings import TEMPLATES_DIR
+from notify.repository import outbox_params
 from notify.notifier import (
     CALENDAR_METHODS,
     FANOUT_COMMUNITY_ORGANIZERS,
@@ -131,7 +132,7 @@ def test_mapping_is_deterministic_and_json_safe():
     first, second = rows(*events), rows(*events)
     assert first == second
     for row in first:
-        assert json.loads(row.params(AT, postgres=False)[4])["event"] == type(
+        assert json.loads(outbox_params(row, AT)[4])["event"] == type(
             next(e for e in events if e.name == row.payload["event"])).__name__
     assert first[0].payload["hold_expires_at"] == LATER.isoformat()
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alveole.errors import InvalidState, ValidationFailed
+from kernel.errors import InvalidState, ValidationFailed
 from workshops import rules
 from workshops.rules import VenueFields, WorkshopFields
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
-os.environ.setdefault("PICCOLO_CONF", "alveole.piccolo_conf")
+from kernel.sql import use_engine
 
 
 @dataclass(frozen=True)
@@ -60,20 +59,21 @@ def engine_for_url(url: str) -> Engine:
 
 def all_tables() -> list[type[Table]]:
     from piccolo.apps.migrations.tables import Migration
+    from piccolo.conf.apps import Finder
 
-    from alveole.piccolo_conf import APP_REGISTRY
-
+    # the apps of the Piccolo configuration that PICCOLO_CONF names (set by the composition root)
     tables: list[type[Table]] = [Migration]
-    for app_config in APP_REGISTRY.app_configs.values():
+    for app_config in Finder().get_app_registry().app_configs.values():
         tables.extend(app_config.table_classes)
     return tables
 
 
 def bind(engine: Engine) -> None:
     """Point every table (ours and Piccolo's migration table) at `engine`."""
-    import alveole.piccolo_conf as conf
+    from piccolo.conf.apps import Finder
 
-    conf.DB = engine
+    Finder().get_piccolo_conf_module().DB = engine
+    use_engine(engine)
     for table in all_tables():
         table._meta.db = engine
 

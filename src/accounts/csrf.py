@@ -17,9 +17,9 @@ from urllib.parse import parse_qs
 
 from litestar.datastructures import Cookie
 
-from alveole.accounts.auth import SESSION_COOKIE, TOKEN_LIFETIME
-from alveole.errors import problem_body
-from alveole.settings import Settings
+from accounts.auth import SESSION_COOKIE, TOKEN_LIFETIME
+from kernel.errors import problem_body
+from kernel.settings import Settings
 
 CSRF_COOKIE = "alveole_csrf"
 CSRF_HEADER = "x-csrf-token"

@@ -1,7 +1,7 @@
 """Errors of the accounts package (DomainError subclasses; app.py turns them into problems)."""
 from __future__ import annotations
 
-from alveole.errors import DomainError, InvalidState
+from kernel.errors import DomainError, InvalidState
 
 
 class EmailTaken(DomainError):

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from litestar.connection import ASGIConnection
 
-from alveole.accounts.tables import AuthToken, Organizer, User
-from alveole.errors import Forbidden, NotAuthenticated
+from accounts.tables import AuthToken, Organizer, User
+from kernel.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "alveole_session"
 TOKEN_LIFETIME = dt.timedelta(days=30)

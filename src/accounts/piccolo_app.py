@@ -2,7 +2,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from alveole.accounts.tables import AuthToken, Community, Organizer, User
+from accounts.tables import AuthToken, Community, Organizer, User
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 

@@ -1,17 +1,18 @@
 """Domain events and the Notifier port through which every email leaves a use case.
 
 A use case collects events while it changes the database and, inside the same transaction,
-asks the injected `Notifier` which outbox rows they mean (a pure function), then writes those
-rows with `OUTBOX_INSERT_*`. So a crash can neither lose nor invent a message. The `notify`
-package implements the Notifier; tests may use `RecordingNotifier`.
+asks the injected `Notifier` which outbox rows they mean (a pure function) and runs the
+statements it gives (`Tx.emit`). So a crash can neither lose nor invent a message. The `notify`
+package implements the Notifier and owns the outbox's SQL; tests may use `RecordingNotifier`.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
+
+from kernel.sql import Sql
 
 
 @dataclass(frozen=True)
@@ -41,39 +42,15 @@ class OutboxRow:
     payload: dict[str, Any] = field(default_factory=dict)
     recipient_email: str = ""
 
-    def params(self, now: dt.datetime, *, postgres: bool) -> tuple[Any, ...]:
-        """Parameters for OUTBOX_INSERT_* (asyncpg wants datetimes, sqlite3 Piccolo's text form)."""
-        utc = now.astimezone(dt.timezone.utc)
-        stamp: Any = utc if postgres else str(utc)
-        return (
-            self.kind, self.recipient_id, self.recipient_email, self.dedupe_key,
-            json.dumps(self.payload, separators=(",", ":"), default=str), stamp, stamp,
-        )
-
-
-_OUTBOX_COLUMNS = (
-    '"kind", "recipient", "recipient_email", "dedupe_key", "payload", "next_attempt_at", '
-    '"created_at", "status", "attempts", "attachments"'
-)
-OUTBOX_INSERT_SQLITE = (
-    f"INSERT INTO outbox_message ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, '[]') "
-    "ON CONFLICT (dedupe_key) DO NOTHING"
-)
-OUTBOX_INSERT_POSTGRES = (
-    f"INSERT INTO outbox_message ({_OUTBOX_COLUMNS}) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, '[]') "
-    "ON CONFLICT (dedupe_key) DO NOTHING"
-)
-# Piccolo's `Table.raw` placeholder style, for use inside a Piccolo transaction on either back end
-OUTBOX_INSERT_PICCOLO = (
-    f"INSERT INTO outbox_message ({_OUTBOX_COLUMNS}) VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, "
-    "'pending', 0, '[]') ON CONFLICT (dedupe_key) DO NOTHING"
-)
-
 
 class Notifier(Protocol):
+    """The port through which every email leaves a use case (implemented by `notify`)."""
+
     def outbox_rows(self, events: Sequence[DomainEvent]) -> list[OutboxRow]:
         """Which emails these events mean. Pure: no I/O, no await."""
+
+    def outbox_writes(self, events: Sequence[DomainEvent], now: dt.datetime) -> list[tuple[Sql, tuple[Any, ...]]]:
+        """The statements that write those rows, for the caller's transaction (`Tx.emit`)."""
 
 
 class RecordingNotifier:
@@ -84,6 +61,10 @@ class RecordingNotifier:
 
     def outbox_rows(self, events: Sequence[DomainEvent]) -> list[OutboxRow]:
         self.events.extend(events)
+        return []
+
+    def outbox_writes(self, events: Sequence[DomainEvent], now: dt.datetime) -> list[tuple[Sql, tuple[Any, ...]]]:
+        self.outbox_rows(events)
         return []
 
     def names(self) -> list[str]:

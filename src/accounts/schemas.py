@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from alveole.accounts import rules
+from accounts import rules
 
 Locale = Literal["en", "fr"]
 Email = Annotated[str, Meta(max_length=320, description="An email address (case-insensitive)")]
@@ -24,14 +24,6 @@ Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 
 
-class Problem(Struct):
-    """RFC 9457 problem details; `type` ends in a stable slug (see API.md)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
 
 
 # --- users ---------------------------------------------------------------------------------

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alveole.accounts import rules
-from alveole.accounts.errors import EmailTaken
-from alveole.accounts.service import create_user
-from alveole.accounts.tables import User
-from alveole.clock import SystemClock
+from accounts import rules
+from accounts.errors import EmailTaken
+from accounts.service import create_user
+from accounts.tables import User
+from kernel.clock import SystemClock
 
 
 async def create_or_promote_admin(email: str, password: str, *,

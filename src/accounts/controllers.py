@@ -9,19 +9,16 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from alveole import privacy
-from alveole.accounts import service
-from alveole.accounts.auth import CurrentUser, token_from
-from alveole.accounts.rules import MAX_ID
-from alveole.accounts.schemas import (
+from accounts import privacy
+from accounts import service
+from accounts.auth import CurrentUser, token_from
+from accounts.schemas import (
     Community, CommunityCreate, CommunityPage, Credentials, Export, Login, Organizer,
-    OrganizerCreate, Problem, User, UserCreate, UserUpdate,
+    OrganizerCreate, User, UserCreate, UserUpdate,
 )
-from alveole.csrf import cleared_cookies, session_cookies
-from alveole.runtime import Runtime
+from accounts.csrf import cleared_cookies, session_cookies
+from kernel.http import MAX_ID, ProblemResponses, RuntimeDep
 
-# Injected by parameter name (see app.py's dependencies)
-RuntimeDep = NamedDependency[Runtime]
 UserDep = NamedDependency[CurrentUser]
 
 _PROBLEMS = {
@@ -34,10 +31,7 @@ _PROBLEMS = {
 }
 
 
-def problems(*statuses: int) -> dict[int, ResponseSpec]:
-    return {status: ResponseSpec(data_container=Problem, description=_PROBLEMS[status],
-                                 media_type="application/problem+json", generate_examples=False)
-            for status in statuses}
+problems = ProblemResponses(_PROBLEMS)
 
 
 def client_ip(request: Request) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from collections import deque
 
-from alveole.clock import Clock
+from kernel.clock import Clock
 
 
 class RateLimiter:
@@ -67,3 +67,18 @@ class RateLimiter:
             del self._hits[key]
         if len(self._hits) >= self.max_keys:
             self._hits.clear()
+
+
+class RateLimits:
+    """This process's named limiters, made on first use (one per runtime; off → `enabled` False)."""
+
+    def __init__(self, clock: Clock, *, enabled: bool = True) -> None:
+        self.clock = clock
+        self.enabled = enabled
+        self._limiters: dict[str, RateLimiter] = {}
+
+    def limiter(self, name: str, limit: int, window: dt.timedelta) -> RateLimiter:
+        limiter = self._limiters.get(name)
+        if limiter is None:
+            limiter = self._limiters[name] = RateLimiter(limit, window, self.clock)
+        return limiter

@@ -1,6 +1,7 @@
 """Pure account rules: what a valid email, display name, timezone, profile and slug look like."""
 from __future__ import annotations
 
+
 import functools
 import re
 import zoneinfo
@@ -13,7 +14,6 @@ BIO_MAX = 2000
 SKILLS_MAX, SKILL_MAX = 20, 40
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 # Ids and list offsets beyond PostgreSQL's 32-bit integers name nothing (and overflow drivers)
-MAX_ID = 2**31 - 1
 
 # Deliberately loose: one @, no spaces, a dot in the domain. The mailbox proves the rest.
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")

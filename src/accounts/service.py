@@ -1,6 +1,6 @@
 """Account use cases: register, log in and out, profile, communities and organizers.
 
-Rate limits (in-process, see alveole.ratelimit; off when settings.rate_limits is False):
+Rate limits (in-process, see accounts.ratelimit; off when settings.rate_limits is False):
 - login: 10 failed attempts per email per 15 minutes (counted for unknown emails too, so the
   limit reveals nothing), and 50 attempts per client IP per 15 minutes (each attempt costs an
   argon2 verification, ~150 ms of CPU); a success clears the email's failures;
@@ -14,23 +14,22 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from alveole.accounts import rules, schemas
-from alveole.accounts.auth import forget_user, issue_token, revoke_token
-from alveole.accounts.errors import CommunityExists, EmailTaken
-from alveole.accounts.passwords import hash_password, verify_password
-from alveole.accounts.rules import FieldError, normalise_email
-from alveole.accounts.tables import Community, Organizer, User
-from alveole.errors import InvalidCredentials, NotFound, RateLimited, ValidationFailed
-from alveole.ratelimit import RateLimiter
-from alveole.runtime import Runtime
+from accounts import rules, schemas
+from accounts.auth import forget_user, issue_token, revoke_token
+from accounts.errors import CommunityExists, EmailTaken
+from accounts.passwords import hash_password, verify_password
+from accounts.rules import FieldError, normalise_email
+from accounts.tables import Community, Organizer, User
+from kernel.errors import InvalidCredentials, NotFound, RateLimited, ValidationFailed
+from kernel.ratelimit import RateLimiter
+from kernel.runtime import Runtime
 
 __all__ = [
     "EmailTaken", "normalise_email", "create_user", "PublicProfile", "get_public_profile",
     "user_id_for_calendar_token", "rotate_calendar_token", "register", "login", "logout",
     "get_me", "update_me", "create_community", "list_communities", "get_community",
-    "name_organizer", "write_transaction",
+    "name_organizer",
 ]
 
 LOGIN_FAILURES_PER_EMAIL = 10
@@ -38,15 +37,6 @@ LOGIN_ATTEMPTS_PER_IP = 50
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 REGISTRATIONS_PER_IP = 20
 REGISTER_WINDOW = dt.timedelta(hours=1)
-
-
-def write_transaction() -> Any:
-    """A transaction for check-then-write: `BEGIN IMMEDIATE` on SQLite, so two writers queue
-    for the lock up front instead of failing when a read lock would be upgraded."""
-    engine = User._meta.db
-    if isinstance(engine, SQLiteEngine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
 
 
 def raise_if(errors: list[FieldError]) -> None:
@@ -65,17 +55,14 @@ class _Limits:
 
 
 def _limits(runtime: Runtime) -> _Limits | None:
-    if not runtime.settings.rate_limits:
+    limits = runtime.rate_limits
+    if not (limits.enabled and runtime.settings.rate_limits):
         return None
-    limits = runtime.parts.get("accounts.rate_limits")
-    if limits is None:
-        clock = runtime.clock
-        limits = runtime.parts["accounts.rate_limits"] = _Limits(
-            login_email=RateLimiter(LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW, clock),
-            login_ip=RateLimiter(LOGIN_ATTEMPTS_PER_IP, LOGIN_WINDOW, clock),
-            register_ip=RateLimiter(REGISTRATIONS_PER_IP, REGISTER_WINDOW, clock),
-        )
-    return limits
+    return _Limits(
+        login_email=limits.limiter("login-email", LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW),
+        login_ip=limits.limiter("login-ip", LOGIN_ATTEMPTS_PER_IP, LOGIN_WINDOW),
+        register_ip=limits.limiter("register-ip", REGISTRATIONS_PER_IP, REGISTER_WINDOW),
+    )
 
 
 def _refuse_if_limited(*checks: tuple[RateLimiter, str]) -> None:
