@@ -32,7 +32,8 @@ from kernel.clock import FrozenClock
 from kernel.events import BookingConfirmed
 from kernel.runtime import Runtime
 from kernel.settings import Settings
-from notify import context as ctx
+from kernel.sql import fetch_all
+from notify.repository import DUE_REMINDERS
 from notify.mailers import SmtpMailer
 from notify.notifier import OutboxNotifier
 from notify.outbox import deliver_due, insert_rows
@@ -127,11 +128,7 @@ async def reminder_scan(settings: Settings, database: dbmod.Database) -> None:
     seconds, nxt = await timed(lambda: due_reminders(later, offsets))
     print(f"  five minutes later: {len(nxt)} newly due, {seconds * 1000:.1f} ms")
     explain = "EXPLAIN QUERY PLAN " if database.is_sqlite else "EXPLAIN "
-    plan = await ctx.fetch(
-        explain + 'SELECT b.id FROM workshop_session s CROSS JOIN booking b WHERE b."session" = s.id'
-        f" AND s.starts_at > {{}} AND s.starts_at <= {{}} AND {'+' if database.is_sqlite else ''}s.status = 'scheduled'"
-        f" AND {'+' if database.is_sqlite else ''}b.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM outbox_message o"
-        " WHERE o.dedupe_key = 'reminder:' || b.id || ':7200')", now, now + dt.timedelta(hours=2))
+    plan = await fetch_all(DUE_REMINDERS.prefixed(explain), now, now + dt.timedelta(hours=2), "7200")
     print("  plan: " + " | ".join(str(r.get("detail") or r.get("QUERY PLAN")).strip() for r in plan))
 
 

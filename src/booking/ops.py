@@ -30,122 +30,17 @@ from booking import rules
 from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
 from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
 from booking.schemas import Booking
-from kernel.sql import Sql, Tx, UniqueViolation, as_datetime
+from accounts.repository import IS_ORGANIZER
+from booking.repository import (
+    CANCEL_BOOKING, CANCEL_SESSION_BOOKINGS, CLAIM_KEY, CLOSE_ENTRY, CONFIRM_HOLD,
+    CONFIRMED_BOOKING_IDS, EXPIRE_HOLDS, EXPIRE_OFFERS, INSERT_BOOKING, INSERT_ENTRY, KEY_BOOKED,
+    LOCK_AND_COUNT, OCCUPANCY, OFFER_ENTRY, PURGE_KEYS, SELECT_BOOKING, SELECT_ENTRY, SELECT_KEY,
+    USER_ACTIVE_BOOKINGS, USER_ACTIVE_ENTRIES, WAITING_THAT_FIT, WITHDRAW_SESSION_ENTRIES,
+)
+from kernel.sql import Tx, UniqueViolation, as_datetime
+from workshops.repository import CANCEL_SESSION, CHANGE_SESSION, lock_session
 
-# ------------------------------------------------------------------------------------- SQL
-
-_SESSION_COLUMNS = (
-    "s.id, s.workshop, s.starts_at, s.ends_at, s.timezone, s.capacity, s.status, s.sequence, "
-    "w.host, w.community, w.status AS workshop_status, w.payment, w.price_cents, w.currency, "
-    "w.max_seats_per_booking, w.waitlist_enabled, w.waitlist_mode, w.offer_ttl_minutes, "
-    "w.cancellation_deadline_hours"
-)
-_SESSION_FROM = " FROM workshop_session s JOIN workshop w ON w.id = s.workshop WHERE s.id = ?1"
-LOCK_SESSION = Sql(f"SELECT {_SESSION_COLUMNS}{_SESSION_FROM}", pg_suffix=" FOR UPDATE OF s")
-# ?1 session, ?2 now, ?3 the asking participant's active_slot ('' for nobody)
-_OCCUPANCY_COLUMNS = (
-    "(SELECT COALESCE(SUM(seats), 0) FROM booking WHERE \"session\" = ?1 AND status = 'confirmed') + "
-    "(SELECT COALESCE(SUM(seats), 0) FROM booking WHERE \"session\" = ?1 AND status = 'pending_payment' "
-    " AND hold_expires_at > ?2) AS booked, "
-    "(SELECT COALESCE(SUM(seats), 0) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'offered' "
-    " AND offer_expires_at > ?2) AS offered, "
-    "(SELECT COUNT(*) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'waiting') AS waiting, "
-    "(SELECT COUNT(*) FROM booking WHERE \"session\" = ?1 AND status = 'pending_payment' "
-    " AND hold_expires_at <= ?2) + "
-    "(SELECT COUNT(*) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'offered' "
-    " AND offer_expires_at <= ?2) AS due, "
-    "EXISTS (SELECT 1 FROM booking WHERE active_slot = ?3) AS has_booking, "
-    "EXISTS (SELECT 1 FROM waitlist_entry WHERE active_slot = ?3) AS has_entry"
-)
-OCCUPANCY = Sql(f"SELECT {_OCCUPANCY_COLUMNS}")
-# SQLite only (its writer already holds the write lock): the session and its seats in one
-# statement. PostgreSQL must lock the row first and count in a later statement, whose
-# snapshot then includes whatever the previous lock holder committed.
-LOCK_AND_COUNT = Sql(f"SELECT {_SESSION_COLUMNS}, {_OCCUPANCY_COLUMNS}{_SESSION_FROM}")
-EXPIRE_HOLDS = Sql(
-    "UPDATE booking SET status = 'expired', active_slot = NULL, updated_at = ?2 "
-    "WHERE \"session\" = ?1 AND status = 'pending_payment' AND hold_expires_at <= ?2 "
-    "RETURNING id, \"user\""
-)
-EXPIRE_OFFERS = Sql(
-    "UPDATE waitlist_entry SET status = 'expired', active_slot = NULL, updated_at = ?2 "
-    "WHERE \"session\" = ?1 AND status = 'offered' AND offer_expires_at <= ?2 "
-    "RETURNING id, \"user\""
-)
-WAITING_THAT_FIT = Sql(
-    "SELECT id, \"user\", seats FROM waitlist_entry "
-    "WHERE \"session\" = ?1 AND status = 'waiting' AND seats <= ?2 ORDER BY id"
-)
-INSERT_BOOKING = Sql(
-    "INSERT INTO booking (\"session\", \"user\", seats, status, attendance, amount_cents, currency, "
-    "late_cancellation, hold_expires_at, checkin_code, active_slot, waitlist_entry_id, created_at, "
-    "updated_at) VALUES (?1, ?2, ?3, ?4, 'unknown', ?5, ?6, false, ?7, ?8, ?9, ?10, ?11, ?11) "
-    "RETURNING id"
-)
-BOOKING_COLUMNS = (
-    "id, \"session\", \"user\", seats, status, attendance, amount_cents, currency, "
-    "late_cancellation, checkout_url, hold_expires_at, checkin_code, created_at"
-)
-SELECT_BOOKING = Sql(f"SELECT {BOOKING_COLUMNS} FROM booking WHERE id = ?1")
-CONFIRM_HOLD = Sql(
-    "UPDATE booking SET status = 'confirmed', hold_expires_at = NULL, updated_at = ?2 WHERE id = ?1"
-)
-CANCEL_BOOKING = Sql(
-    "UPDATE booking SET status = 'cancelled', active_slot = NULL, late_cancellation = ?2, "
-    "cancelled_at = ?3, cancelled_by = ?4, updated_at = ?3 WHERE id = ?1"
-)
-CLAIM_KEY = Sql(
-    "INSERT INTO booking_idempotency_key (user_key, request_hash, booking_id, created_at) "
-    "VALUES (?1, ?2, NULL, ?3) ON CONFLICT (user_key) DO NOTHING RETURNING id"
-)
-SELECT_KEY = Sql("SELECT request_hash, booking_id FROM booking_idempotency_key WHERE user_key = ?1")
-KEY_BOOKED = Sql("UPDATE booking_idempotency_key SET booking_id = ?2 WHERE id = ?1")
-PURGE_KEYS = Sql("DELETE FROM booking_idempotency_key WHERE created_at < ?1")
-INSERT_ENTRY = Sql(
-    "INSERT INTO waitlist_entry (\"session\", \"user\", seats, status, offer_expires_at, active_slot, "
-    "booking_id, created_at, updated_at) VALUES (?1, ?2, ?3, 'waiting', NULL, ?4, NULL, ?5, ?5) "
-    "RETURNING id"
-)
-SELECT_ENTRY = Sql(
-    "SELECT id, \"session\", \"user\", seats, status, offer_expires_at, booking_id "
-    "FROM waitlist_entry WHERE id = ?1"
-)
-CLOSE_ENTRY = Sql(  # booked or withdrawn
-    "UPDATE waitlist_entry SET status = ?2, active_slot = NULL, booking_id = ?3, updated_at = ?4 "
-    "WHERE id = ?1"
-)
-OFFER_ENTRY = Sql(
-    "UPDATE waitlist_entry SET status = 'offered', offer_expires_at = ?2, updated_at = ?3 WHERE id = ?1"
-)
-CHANGE_SESSION = Sql(
-    "UPDATE workshop_session SET starts_at = ?2, ends_at = ?3, timezone = ?4, capacity = ?5, "
-    "sequence = ?6, updated_at = ?7 WHERE id = ?1"
-)
-CANCEL_SESSION = Sql(
-    "UPDATE workshop_session SET status = 'cancelled', sequence = ?2, cancel_reason = ?3, "
-    "updated_at = ?4 WHERE id = ?1"
-)
-CANCEL_SESSION_BOOKINGS = Sql(
-    "UPDATE booking SET status = 'cancelled', active_slot = NULL, cancelled_at = ?2, cancelled_by = ?3, "
-    "updated_at = ?2 WHERE \"session\" = ?1 AND status IN ('confirmed', 'pending_payment') RETURNING id"
-)
-WITHDRAW_SESSION_ENTRIES = Sql(
-    "UPDATE waitlist_entry SET status = 'withdrawn', active_slot = NULL, updated_at = ?2 "
-    "WHERE \"session\" = ?1 AND status IN ('waiting', 'offered')"
-)
-CONFIRMED_BOOKING_IDS = Sql(
-    "SELECT id FROM booking WHERE \"session\" = ?1 AND status = 'confirmed' ORDER BY id"
-)
-IS_ORGANIZER = Sql("SELECT 1 FROM community_organizer WHERE community = ?1 AND \"user\" = ?2")
-USER_ACTIVE_BOOKINGS = Sql(
-    "SELECT id FROM booking WHERE \"session\" = ?1 AND \"user\" = ?2 "
-    "AND status IN ('confirmed', 'pending_payment')"
-)
-USER_ACTIVE_ENTRIES = Sql(
-    "SELECT id, status FROM waitlist_entry WHERE \"session\" = ?1 AND \"user\" = ?2 "
-    "AND status IN ('waiting', 'offered')"
-)
-
+LOCK_SESSION = lock_session()
 
 def slot(session_id: int, user_id: int) -> str:
     """The value of `active_slot` while a booking or entry is active: one per participant."""

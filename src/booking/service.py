@@ -16,7 +16,7 @@ from accounts.auth import CurrentUser, is_organizer_of
 from kernel.ids import MAX_ID
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.runtime import Runtime
-from booking import ops, rules
+from booking import ops, repository, rules
 from booking.rules import BookingPolicy
 from booking.schemas import Booking, BookingList, SessionChange, WaitlistEntry, WaitlistList
 from booking.store import run
@@ -68,7 +68,7 @@ async def cancel_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -
                                       now=runtime.clock.now(), policy=policy_of(runtime)))
 
 
-_BOOKING_COLUMNS = ", ".join(f"b.{c.strip()}" for c in ops.BOOKING_COLUMNS.split(","))
+_BOOKING_COLUMNS = ", ".join(f"b.{c.strip()}" for c in repository.BOOKING_COLUMNS.split(","))
 
 
 async def get_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> Booking:
@@ -90,7 +90,7 @@ async def get_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> B
 
 async def my_bookings(runtime: Runtime, user: CurrentUser, limit: int, offset: int) -> BookingList:
     rows = await BookingTable.raw(
-        f"SELECT {ops.BOOKING_COLUMNS} FROM booking WHERE \"user\" = {{}} "
+        f"SELECT {repository.BOOKING_COLUMNS} FROM booking WHERE \"user\" = {{}} "
         "ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}", user.id, limit, offset)
     total = await BookingTable.count().where(BookingTable.user == user.id)
     return BookingList(items=[ops.booking_from_row(r) for r in rows], total=total)

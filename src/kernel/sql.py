@@ -34,6 +34,18 @@ class Sql:
         self.sqlite = text
         self.postgres = _NUMBERED.sub(r"$\1", text) + pg_suffix
 
+    @classmethod
+    def of(cls, sqlite: str, postgres: str) -> Sql:
+        """A statement whose two dialects differ beyond the placeholders (`$N` already in
+        `postgres`)."""
+        statement = cls(sqlite)
+        statement.postgres = postgres
+        return statement
+
+    def prefixed(self, prefix: str) -> Sql:
+        """The same statement after `prefix` (e.g. `EXPLAIN `)."""
+        return Sql.of(prefix + self.sqlite, prefix + self.postgres)
+
     def for_engine(self, postgres: bool) -> str:
         return self.postgres if postgres else self.sqlite
 

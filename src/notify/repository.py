@@ -1,5 +1,9 @@
-"""The SQL of notify's own tables (`outbox_message`, `invite_sequence`) that other packages
-reach through the Notifier port: the outbox insert runs in the caller's transaction."""
+"""The SQL of notify's own tables (`outbox_message`, `invite_sequence`); the outbox insert is
+what other packages run, through the Notifier port, in their own transactions.
+
+Documented cross-package reads (one indexed query each, for speed): the scheduled scans
+(`DUE_REMINDERS`, `DUE_ROSTERS`, `DUE_FEEDBACK_REQUESTS`) read `workshop_session`, `workshop`
+and `booking` in the same statement as the `NOT EXISTS` on the outbox's unique dedupe key."""
 from __future__ import annotations
 
 import datetime as dt
@@ -44,3 +48,39 @@ def outbox_params(row: OutboxRow, now: dt.datetime) -> tuple[Any, ...]:
     """The parameters of OUTBOX_INSERT for one row, due at once."""
     return (row.kind, row.recipient_id, row.recipient_email, row.dedupe_key,
             json.dumps(row.payload, separators=(",", ":"), default=str), now.astimezone(dt.timezone.utc))
+
+
+def _planned(template: str) -> Sql:
+    """`{f}` marks a column whose index SQLite's planner must not use (`+column`: without
+    ANALYZE it would prefer an equality on `status`, most rows, to the narrow `starts_at`
+    range); PostgreSQL plans it well as it is."""
+    return Sql.of(template.format(f="+"), Sql(template.format(f="")).postgres)
+
+
+# ?1, ?2 the window of starts_at; ?3 the offset in seconds (the reminder's dedupe key)
+DUE_REMINDERS = _planned(
+    'SELECT b.id AS booking_id, b."user" AS user_id, b.created_at AS booked_at,'
+    " s.id AS session_id, s.starts_at AS starts_at"
+    " FROM workshop_session s CROSS JOIN booking b"
+    ' WHERE b."session" = s.id AND s.starts_at > ?1 AND s.starts_at <= ?2'
+    " AND {f}s.status = 'scheduled' AND {f}b.status = 'confirmed'"
+    " AND NOT EXISTS (SELECT 1 FROM outbox_message o"
+    "  WHERE o.dedupe_key = 'reminder:' || b.id || ':' || ?3)"
+)
+DUE_ROSTERS = _planned(
+    'SELECT s.id AS session_id, w."host" AS host_id'
+    ' FROM workshop_session s JOIN workshop w ON w.id = s."workshop"'
+    " WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND {f}s.status = 'scheduled'"
+    " AND {f}w.status = 'published'"
+    " AND NOT EXISTS (SELECT 1 FROM outbox_message o WHERE o.dedupe_key = 'host_roster:' || s.id)"
+)
+# ends_at has no index: bound starts_at (indexed) first; a session starts before it ends
+DUE_FEEDBACK_REQUESTS = _planned(
+    'SELECT b.id AS booking_id, b."user" AS user_id, s.id AS session_id'
+    " FROM workshop_session s CROSS JOIN booking b"
+    ' WHERE b."session" = s.id AND s.starts_at >= ?1 AND s.starts_at <= ?2'
+    " AND s.ends_at >= ?3 AND s.ends_at <= ?2"
+    " AND {f}s.status = 'scheduled' AND {f}b.status = 'confirmed'"
+    " AND b.attendance <> 'no_show'"
+    " AND NOT EXISTS (SELECT 1 FROM outbox_message o WHERE o.dedupe_key = 'feedback_request:' || b.id)"
+)

@@ -209,21 +209,20 @@ async def test_the_scans_use_the_indexes(notify_runtime, is_postgres):
     """The scans start from the sessions' starts_at index and reach bookings by theirs."""
     if is_postgres:
         pytest.skip("query plans on tiny tables are the planner's choice on PostgreSQL; see bench/notify.py")
-    from notify import context as ctx
+    from kernel.sql import fetch_all
 
     captured = []
-    real_fetch = ctx.fetch
 
     async def explain(sql, *args):
-        captured.append(await real_fetch("EXPLAIN QUERY PLAN " + sql, *args))
+        captured.append(await fetch_all(sql.prefixed("EXPLAIN QUERY PLAN "), *args))
         return []
 
-    ctx.fetch = explain
+    real_fetch, reminders_module.fetch_all = reminders_module.fetch_all, explain
     try:
         await reminders_module.due_reminders(T0, [H])
         await reminders_module.due_feedback_requests(T0, H)
     finally:
-        ctx.fetch = real_fetch
+        reminders_module.fetch_all = real_fetch
     for plan in captured:
         details = " | ".join(r["detail"] for r in plan)
         assert "SEARCH s USING INDEX workshop_session_starts_at (starts_at>? AND starts_at<?)" in details
