@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,7 +17,7 @@ from urllib.parse import parse_qs
 from litestar.datastructures import Cookie
 
 from accounts.auth import SESSION_COOKIE, TOKEN_LIFETIME
-from kernel.errors import problem_body
+from kernel.asgi import Cookies, Receive, Scope, Send, send_problem
 from kernel.settings import Settings
 
 CSRF_COOKIE = "alveole_csrf"
@@ -31,9 +30,6 @@ EXEMPT_PATHS = frozenset({
 _FORM_TYPE = b"application/x-www-form-urlencoded"
 _MAX_FORM_BYTES = 1_000_000
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def csrf_token_for(session_token: str, secret_key: str) -> str:
@@ -61,15 +57,6 @@ def cleared_cookies(settings: Settings) -> list[Cookie]:
             Cookie(key=CSRF_COOKIE, value="", httponly=False, **common)]
 
 
-def _cookies(header: str) -> dict[str, str]:
-    jar: dict[str, str] = {}
-    for part in header.split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep and name and name not in jar:
-            jar[name] = value.strip().strip('"')
-    return jar
-
-
 class CSRFMiddleware:
     """ASGI middleware; wire it with `DefineMiddleware(CSRFMiddleware, secret_key=...)`."""
 
@@ -87,20 +74,23 @@ class CSRFMiddleware:
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name.lower(), value)
-        jar = _cookies(headers.get(b"cookie", b"").decode("latin-1"))
-        session = jar.get(SESSION_COOKIE)
+        # the same parser as authentication (accounts.auth.token_from): what is checked here
+        # is what authenticates; a session cookie sent twice is refused, never guessed at
+        jar = Cookies.of_headers(scope["headers"])
         # With an Authorization header the cookie is not what authenticates the request.
-        if b"authorization" in headers or not session:
+        if b"authorization" in headers or not jar.present(SESSION_COOKIE):
             await self.app(scope, receive, send)
             return
-        submitted = headers.get(CSRF_HEADER.encode(), b"").decode("latin-1")
+        session = jar.get(SESSION_COOKIE)
+        submitted = headers.get(CSRF_HEADER.encode(), b"")
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if not submitted and content_type == _FORM_TYPE:
-            submitted, receive = await self._form_field(receive)
-        expected = csrf_token_for(session, self.secret_key)
-        cookie = jar.get(CSRF_COOKIE, "")
-        if (submitted and hmac.compare_digest(submitted, cookie)
-                and hmac.compare_digest(cookie, expected)):
+            field, receive = await self._form_field(receive)
+            submitted = field.encode("utf-8", "replace")
+        cookie = (jar.get(CSRF_COOKIE) or "").encode("latin-1", "replace")
+        # bytes on both sides: any header or field value compares (and fails) without error
+        if (session and submitted and hmac.compare_digest(submitted, cookie)
+                and hmac.compare_digest(cookie, csrf_token_for(session, self.secret_key).encode())):
             await self.app(scope, receive, send)
             return
         await self._refuse(scope, send)
@@ -130,14 +120,8 @@ class CSRFMiddleware:
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send) -> None:
-        body = json.dumps(problem_body(
-            403, "forbidden", "Not allowed",
-            "Missing or wrong CSRF token: send the alveole_csrf cookie's value in the "
-            "X-CSRF-Token header (or a csrf_token form field), or use a bearer token.",
-            instance=scope["path"],
-        )).encode()
-        await send({"type": "http.response.start", "status": 403, "headers": [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-        ]})
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(
+            send, 403, "forbidden", "Not allowed",
+            "Missing or wrong CSRF token (or the session cookie was sent twice): send the "
+            "alveole_csrf cookie's value in the X-CSRF-Token header (or a csrf_token form "
+            "field), or use a bearer token.", scope["path"])

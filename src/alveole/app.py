@@ -19,6 +19,7 @@ from booking.controllers import ROUTES as booking_routes
 from notify.controllers import ROUTES as notify_routes
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
+from kernel.asgi import JsonBodiesMiddleware
 from kernel.clock import Clock
 from kernel.events import Notifier
 from kernel.ports import Mailer
@@ -85,7 +86,8 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(CSRFMiddleware, secret_key=settings.secret_key)],
+        middleware=[DefineMiddleware(JsonBodiesMiddleware),
+                    DefineMiddleware(CSRFMiddleware, secret_key=settings.secret_key)],
         openapi_config=OpenAPIConfig(
             title="Alvéole", version="0.1.0",
             description="Skill-sharing workshops for a neighbourhood. Errors are RFC 9457 "

@@ -4,10 +4,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
+import warnings
 
 from alveole import bootstrap
+from kernel.db import DatabaseUnreachable, safe_url
 from kernel.settings import Settings, SettingsError
 
 log = logging.getLogger("alveole.cli")
@@ -24,19 +27,38 @@ def _settings() -> Settings:
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     asyncio.run(bootstrap.migrate(settings, quiet=False))
-    print(f"Database is up to date ({_safe_url(settings.database_url)}).")
+    print(f"Database is up to date ({safe_url(settings.database_url)}).")
     return 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    """--password, else a prompt (twice) on a terminal, else the first line of stdin."""
+    if args.password is not None:
+        return args.password
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Password for the admin: ")
+        if getpass.getpass("The same again: ") != first:
+            raise ValueError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from accounts.admin import create_or_promote_admin
 
     settings = _settings()
+    try:
+        password = _password(args)
+    except (ValueError, EOFError, KeyboardInterrupt) as exc:
+        print(f"alveole: {exc or 'no password given'}", file=sys.stderr)
+        return 2
 
     async def run() -> str:
         await bootstrap.migrate(settings)
         async with bootstrap.started(bootstrap.build_runtime(settings), booking_store=False):
-            return await create_or_promote_admin(args.email, args.password)
+            return await create_or_promote_admin(args.email, password)
 
     try:
         outcome = asyncio.run(run())
@@ -73,9 +95,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     asyncio.run(bootstrap.migrate(settings))
     if args.demo:
         asyncio.run(_load_demo(settings))
+    settings = settings.served_at(args.host, args.port)
     app = create_app(settings, start_worker=not args.no_worker)
-    print(f"Alvéole on http://{args.host}:{args.port}  (database {_safe_url(settings.database_url)}, "
+    print(f"Alvéole on http://{args.host}:{args.port}  (database {safe_url(settings.database_url)}, "
           f"mail {'SMTP' if settings.smtp_url else f'files in {settings.mail_dir}/'})")
+    if args.verbose:
+        logging.getLogger("uvicorn.access").addFilter(RedactSecretPaths())
     uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
                 access_log=args.verbose)
     return 0
@@ -100,16 +125,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _safe_url(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+_SECRET_PATH = re.compile(r"/calendar/[^/?\s]+/feed\.ics")
+
+
+class RedactSecretPaths(logging.Filter):
+    """The personal feed's URL is its secret: the access log shows `/calendar/***/feed.ics`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_SECRET_PATH.sub("/calendar/***/feed.ics", a) if isinstance(a, str) else a
+                                for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = _SECRET_PATH.sub("/calendar/***/feed.ics", record.msg)
+        return True
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alveole", description="Alvéole: neighbourhood skill-sharing workshops.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (access log, SQL errors)")
+    parser.add_argument("--version", action="version", version=f"alveole {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate, then run the server and the in-process worker")
     serve.add_argument("--host", default="127.0.0.1")
@@ -121,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     admin = sub.add_parser("create-admin", help="create (or promote) an admin user")
     admin.add_argument("email")
-    admin.add_argument("--password", required=True)
+    admin.add_argument("--password", help="the password (default: asked for, or read from stdin)")
     admin.set_defaults(func=cmd_create_admin)
     sub.add_parser("demo", help="load demo data into the configured database").set_defaults(func=cmd_demo)
     return parser
@@ -129,10 +163,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Piccolo warns on stderr when it cannot reach the database; we say it once, in one line
+    warnings.filterwarnings("ignore", module=r"piccolo\.")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alveole").setLevel(logging.INFO)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except DatabaseUnreachable as exc:
+        print(f"alveole: {exc}", file=sys.stderr)
+        return 2
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("alveole")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 if __name__ == "__main__":

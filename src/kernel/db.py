@@ -1,6 +1,7 @@
 """Database engines from ALVEOLE_DATABASE_URL, binding of every table to one engine, migrations."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import sqlite3
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
@@ -85,14 +87,31 @@ def prepare_sqlite_file(path: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
+class DatabaseUnreachable(Exception):
+    """The configured database cannot be opened or reached (the message says why, in one line)."""
+
+
 async def connect(url: str) -> Database:
-    engine = engine_for_url(url)
-    if isinstance(engine, SQLiteEngine):
-        prepare_sqlite_file(engine.connection_kwargs["database"])
-    bind(engine)
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=2, max_size=20)
+    try:
+        engine = engine_for_url(url)
+        if isinstance(engine, SQLiteEngine):
+            prepare_sqlite_file(engine.connection_kwargs["database"])
+        bind(engine)
+        if isinstance(engine, PostgresEngine):
+            await asyncio.wait_for(engine.start_connection_pool(min_size=2, max_size=20), timeout=30)
+    except (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError,
+            asyncio.TimeoutError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DatabaseUnreachable(f"cannot open the database {safe_url(url)}: {reason}") from exc
     return Database(url=url, engine=engine)
+
+
+def safe_url(url: str) -> str:
+    """The URL without its credentials, for messages and logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
 
 
 async def disconnect(database: Database) -> None:

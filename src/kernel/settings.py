@@ -5,7 +5,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEV_SECRET_KEY = "alveole-dev-secret-key-do-not-use-in-production"
@@ -49,7 +49,17 @@ class Settings:
     feedback_delay: dt.timedelta = dt.timedelta(hours=1)
     worker_poll_seconds: float = 5.0
     rate_limits: bool = True
+    # False when ALVEOLE_BASE_URL is unset: `alveole serve` then uses the address it serves on
+    base_url_explicit: bool = False
     templates_dir: Path = field(default=TEMPLATES_DIR)
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a server on host:port: the base URL follows it unless set."""
+        if self.base_url_explicit:
+            return self
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else (
+            f"[{host}]" if ":" in host else host)
+        return replace(self, base_url=f"http://{shown}:{port}")
 
     @property
     def is_prod(self) -> bool:
@@ -80,6 +90,9 @@ class Settings:
             secret = DEV_SECRET_KEY
         elif mode == "prod" and len(secret) < 32:
             raise SettingsError("ALVEOLE_SECRET_KEY must be at least 32 characters in prod")
+        elif mode == "prod" and secret == DEV_SECRET_KEY:
+            raise SettingsError("ALVEOLE_SECRET_KEY is the published development key: in prod, "
+                                "generate your own (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
         database_url = get("DATABASE_URL") or cls.database_url
         if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError(
@@ -102,6 +115,7 @@ class Settings:
             database_url=database_url,
             secret_key=secret,
             base_url=(get("BASE_URL") or cls.base_url).rstrip("/"),
+            base_url_explicit=get("BASE_URL") is not None,
             env=mode,
             smtp_url=smtp_url,
             mail_from=get("MAIL_FROM") or cls.mail_from,

@@ -1,0 +1,104 @@
+"""ASGI-level helpers shared by the middlewares: the one Cookie header parser (used by
+authentication and CSRF alike), a problem-details answer sent without the framework, and the
+guard that JSON endpoints receive JSON."""
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kernel.errors import problem_body
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class Cookies:
+    """The cookies of one request, every value kept: a name sent twice (a cookie planted for a
+    parent domain beside ours) is `ambiguous`, and `get` then answers None rather than pick one."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, header: str) -> None:
+        self._values: dict[str, list[str]] = {}
+        for part in header.split(";"):
+            name, sep, value = part.strip().partition("=")
+            if sep and name:
+                self._values.setdefault(name, []).append(value.strip().strip('"'))
+
+    @classmethod
+    def of_headers(cls, headers: Any) -> Cookies:
+        """From ASGI headers (a list of byte pairs) or a mapping with a `cookie` entry; several
+        Cookie headers count as one list."""
+        if isinstance(headers, list):
+            parts = [v.decode("latin-1") for k, v in headers if k.lower() == b"cookie"]
+        else:
+            parts = headers.getall("cookie", []) if hasattr(headers, "getall") else [headers.get("cookie", "")]
+        return cls("; ".join(p for p in parts if p))
+
+    def ambiguous(self, name: str) -> bool:
+        return len(self._values.get(name, ())) > 1
+
+    def present(self, name: str) -> bool:
+        return name in self._values
+
+    def get(self, name: str) -> str | None:
+        values = self._values.get(name)
+        return values[0] if values and len(values) == 1 else None
+
+
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of a request header (lower-case name)."""
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return value
+    return None
+
+
+async def send_problem(send: Send, status: int, slug: str, title: str, detail: str,
+                       instance: str) -> None:
+    body = json.dumps(problem_body(status, slug, title, detail, instance=instance)).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def is_json_media_type(content_type: bytes | None) -> bool:
+    media = (content_type or b"").split(b";")[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+class JsonBodiesMiddleware:
+    """A request with a body to a JSON endpoint (a path under `prefix`) must say it is JSON:
+    otherwise 415 `unsupported-media-type`. Browsers send cross-site forms as text/plain,
+    urlencoded or multipart without a preflight, so this also stops login CSRF."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/api/",
+                 exempt_paths: frozenset[str] = frozenset()) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.exempt_paths = exempt_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] in _BODY_METHODS
+                and scope["path"].startswith(self.prefix) and scope["path"] not in self.exempt_paths
+                and _has_body(scope) and not is_json_media_type(header(scope, b"content-type"))):
+            await send_problem(send, 415, "unsupported-media-type", "Unsupported media type",
+                               "This endpoint takes a JSON body: send Content-Type: application/json.",
+                               scope["path"])
+            return
+        await self.app(scope, receive, send)
+
+
+def _has_body(scope: Scope) -> bool:
+    length = header(scope, b"content-length")
+    if length is not None:
+        return length.strip() not in (b"", b"0")
+    return header(scope, b"transfer-encoding") is not None

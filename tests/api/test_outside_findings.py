@@ -1,0 +1,116 @@
+"""Regression tests for what outside testing found (issue 8): CSRF with duplicate cookies,
+login CSRF and 415, 500s on non-ASCII CSRF values."""
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import auth, make_user
+
+ME = "/api/v1/me"
+LOGIN = "/api/v1/auth/login"
+
+
+async def _login(client, user) -> dict[str, str]:
+    response = await client.post(LOGIN, json={"email": user["email"], "password": user["password"]})
+    assert response.status_code == 200, response.text
+    return {"session": client.cookies["alveole_session"], "csrf": client.cookies["alveole_csrf"]}
+
+
+class TestDuplicateSessionCookies:
+    async def test_a_planted_session_cookie_beside_the_victims_is_refused(self, client):
+        attacker, victim = await make_user(), await make_user()
+        planted = await _login(client, attacker)
+        client.cookies.clear()
+        real = await _login(client, victim)
+        client.cookies.clear()
+        cookie = (f"alveole_session={planted['session']}; alveole_csrf={planted['csrf']}; "
+                  f"alveole_session={real['session']}")
+        response = await client.patch(ME, json={"bio": "pwned"},
+                                      headers={"Cookie": cookie, "X-CSRF-Token": planted["csrf"]})
+        assert response.status_code == 403
+        assert response.json()["type"].endswith("/forbidden")
+        me = await client.get(ME, headers=auth(victim))
+        assert me.json().get("bio", "") != "pwned"
+
+    async def test_a_duplicated_session_cookie_authenticates_no_one(self, client):
+        user = await make_user()
+        session = (await _login(client, user))["session"]
+        client.cookies.clear()
+        response = await client.get(ME, headers={"Cookie": f"alveole_session={session}; alveole_session={session}x"})
+        assert response.status_code == 401
+
+    async def test_one_session_cookie_still_works(self, client):
+        user = await make_user()
+        tokens = await _login(client, user)
+        response = await client.patch(ME, json={"bio": "hello"}, headers={"X-CSRF-Token": tokens["csrf"]})
+        assert response.status_code == 200, response.text
+
+
+class TestJsonOnly:
+    @pytest.mark.parametrize("content_type, body", [
+        ("text/plain", '{"email": "x@example.org", "password": "p"}'),
+        ("application/x-www-form-urlencoded", "email=x%40example.org&password=p"),
+        ("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nx\r\n--b--\r\n"),
+    ])
+    async def test_login_with_another_content_type_is_415_and_sets_no_cookie(self, client, content_type, body):
+        user = await make_user()
+        payload = body.replace("x@example.org", user["email"]).replace("x%40example.org", user["email"].replace("@", "%40"))
+        payload = payload.replace('"p"', f'"{user["password"]}"').replace("password=p", f"password={user['password']}")
+        response = await client.post(LOGIN, content=payload, headers={"Content-Type": content_type})
+        assert response.status_code == 415
+        assert response.json()["type"].endswith("/unsupported-media-type")
+        assert "alveole_session" not in response.cookies
+
+    async def test_a_json_body_without_content_type_is_415(self, client):
+        user = await make_user()
+        response = await client.patch(ME, content=b'{"bio": "x"}', headers={**auth(user), "Content-Type": ""})
+        assert response.status_code == 415
+
+    async def test_json_with_a_charset_and_bodyless_posts_pass(self, client):
+        user = await make_user()
+        response = await client.patch(ME, content=b'{"bio": "x"}',
+                                      headers={**auth(user), "Content-Type": "application/json; charset=utf-8"})
+        assert response.status_code == 200
+        assert (await client.post("/api/v1/auth/logout", headers=auth(user))).status_code == 204
+
+
+class TestNonAsciiCsrfValues:
+    @pytest.mark.parametrize("where", ["header", "cookie"])
+    async def test_a_non_ascii_csrf_value_is_403_not_500(self, client, where):
+        user = await make_user()
+        tokens = await _login(client, user)
+        client.cookies.clear()
+        cookie = f"alveole_session={tokens['session']}; alveole_csrf={tokens['csrf']}"
+        headers = {"Cookie": cookie, "Content-Type": "application/json"}
+        content = b'{"bio": "x"}'
+        if where == "header":
+            headers["X-CSRF-Token"] = "é".encode()
+        elif where == "cookie":
+            headers["Cookie"] = f"alveole_session={tokens['session']}; alveole_csrf=été".encode()
+            headers["X-CSRF-Token"] = tokens["csrf"]
+        response = await client.post("/api/v1/me/calendar-token", content=content, headers=headers)
+        assert response.status_code == 403, response.text
+
+    async def test_a_non_ascii_form_field_is_403_not_500(self):
+        # JSON endpoints refuse forms (415) before CSRF; the form path serves the web pages
+        from accounts.csrf import CSRFMiddleware
+
+        reached, sent = [], []
+
+        async def app(scope, receive, send):
+            reached.append(scope["path"])
+
+        body = "csrf_token=%C3%A9t%C3%A9".encode()
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive():
+            return messages.pop(0)
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/bookings/1/cancel", "headers": [
+            (b"cookie", b"alveole_session=abc; alveole_csrf=\xc3\xa9"),
+            (b"content-type", b"application/x-www-form-urlencoded")]}
+        await CSRFMiddleware(app, secret_key="k" * 32)(scope, receive, send)
+        assert not reached and sent[0]["status"] == 403
