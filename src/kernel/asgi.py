@@ -76,8 +76,9 @@ def is_json_media_type(content_type: bytes | None) -> bool:
 
 
 class JsonBodiesMiddleware:
-    """A request with a body to a JSON endpoint (a path under `prefix`) must say it is JSON:
-    otherwise 415 `unsupported-media-type`. Browsers send cross-site forms as text/plain,
+    """A NUL in the path, the query or a header is a 400 before anything reads it. A request
+    with a body to a JSON endpoint (a path under `prefix`) must say it is JSON: otherwise 415
+    `unsupported-media-type`. Browsers send cross-site forms as text/plain,
     urlencoded or multipart without a preflight, so this also stops login CSRF."""
 
     def __init__(self, app: ASGIApp, prefix: str = "/api/",
@@ -87,6 +88,11 @@ class JsonBodiesMiddleware:
         self.exempt_paths = exempt_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_nul(scope):
+            # a NUL cannot be stored in PostgreSQL text: refused before any handler, everywhere
+            await send_problem(send, 400, "validation-error", "Invalid request",
+                               "The path or query contains a NUL character (%00).", scope["path"])
+            return
         if (scope["type"] == "http" and scope["method"] in _BODY_METHODS
                 and scope["path"].startswith(self.prefix) and scope["path"] not in self.exempt_paths
                 and _has_body(scope) and not is_json_media_type(header(scope, b"content-type"))):
@@ -102,3 +108,10 @@ def _has_body(scope: Scope) -> bool:
     if length is not None:
         return length.strip() not in (b"", b"0")
     return header(scope, b"transfer-encoding") is not None
+
+
+def _has_nul(scope: Scope) -> bool:
+    query = scope.get("query_string", b"")
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    return (b"%00" in query or b"%00" in raw_path or b"\x00" in query or "\x00" in scope["path"]
+            or any(b"\x00" in value for _, value in scope["headers"]))

@@ -112,7 +112,7 @@ class JsonRequest(Request):
 
     async def json(self) -> Any:
         try:
-            return await super().json()
+            value = await super().json()
         except RecursionError:
             raise _malformed("the JSON body is nested too deeply") from None
         except (UnicodeDecodeError, SerializationException):
@@ -122,6 +122,35 @@ class JsonRequest(Request):
             except UnicodeDecodeError:
                 raise _malformed("the body is not UTF-8 text") from None
             raise
+        # a NUL can be stored by SQLite but not by PostgreSQL: refused everywhere, by name
+        if b"u0000" in (body := await self.body()) or b"U0000" in body:
+            where = _nul_path(value, "")
+            if where is not None:
+                raise ValidationException(
+                    detail=f"{where or 'body'}: a NUL character is not allowed",
+                    extra=[{"key": where or "body", "message": "a NUL character is not allowed",
+                            "source": "body"}])
+        return value
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The dotted path of the first string (or key) holding a NUL, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return inner
+            found = _nul_path(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _malformed(reason: str) -> ValidationException:

@@ -114,3 +114,38 @@ class TestNonAsciiCsrfValues:
             (b"content-type", b"application/x-www-form-urlencoded")]}
         await CSRFMiddleware(app, secret_key="k" * 32)(scope, receive, send)
         assert not reached and sent[0]["status"] == 403
+
+
+class TestNulCharacters:
+    async def test_a_nul_anywhere_in_a_json_body_is_a_400_naming_the_field(self, client):
+        from tests.factories import make_session, make_workshop
+
+        host = await make_user()
+        session = await make_session(await make_workshop(host))
+        response = await client.post(f"/api/v1/sessions/{session['id']}/cancel",
+                                     content=b'{"reason": "closed\\u0000"}',
+                                     headers={**auth(host), "Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert body["type"].endswith("/validation-error")
+        assert [e["field"] for e in body["errors"]] == ["reason"]
+
+    async def test_a_nested_nul_is_named_by_its_path(self, client):
+        user = await make_user()
+        response = await client.patch(ME, content=b'{"skills": ["ok", "b\\u0000d"]}',
+                                      headers={**auth(user), "Content-Type": "application/json"})
+        assert response.status_code == 400
+        assert [e["field"] for e in response.json()["errors"]] == ["skills[1]"]
+
+    async def test_an_escaped_backslash_u0000_is_plain_text(self, client):
+        user = await make_user()
+        response = await client.patch(ME, content=b'{"bio": "a \\\\u0000 b"}',
+                                      headers={**auth(user), "Content-Type": "application/json"})
+        assert response.status_code == 200 and response.json()["bio"] == "a \\u0000 b"
+
+    @pytest.mark.parametrize("path", ["/api/v1/workshops?q=%00", "/api/v1/communities/a%00b",
+                                      "/api/v1/workshops?category=x%00"])
+    async def test_a_nul_in_the_path_or_query_is_a_400(self, client, path):
+        response = await client.get(path)
+        assert response.status_code == 400
+        assert response.json()["type"].endswith("/validation-error")
