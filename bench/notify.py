@@ -32,12 +32,13 @@ from kernel.clock import FrozenClock
 from kernel.events import BookingConfirmed
 from kernel.runtime import Runtime
 from kernel.settings import Settings
-from kernel.sql import fetch_all
-from notify.repository import DUE_REMINDERS
+from kernel.sql import Sql, execute, fetch_all
 from notify.mailers import SmtpMailer
 from notify.notifier import OutboxNotifier
 from notify.outbox import deliver_due, insert_rows
 from notify.reminders import due_reminders
+from notify.repository import DUE_REMINDERS
+from notify.schemas import OutboxStatus
 from notify.tables import OutboxMessage
 
 UTC = dt.timezone.utc
@@ -139,11 +140,12 @@ async def delivery(settings: Settings, database: dbmod.Database, messages: int) 
         clock = FrozenClock(T0)
         runtime = Runtime(settings=settings, clock=clock, notifier=OutboxNotifier(),
                           mailer=SmtpMailer(f"smtp://127.0.0.1:{port}", timeout=10), database=database)
-        bookings = await OutboxMessage.raw(
-            "SELECT id, \"session\", \"user\" FROM booking WHERE status = 'confirmed' ORDER BY id LIMIT {}", messages)
+        bookings = await fetch_all(Sql(
+            "SELECT id, \"session\", \"user\" FROM booking WHERE status = 'confirmed' ORDER BY id LIMIT ?1"),
+            messages)
         events = [BookingConfirmed(at=T0, booking_id=b["id"], session_id=b["session"], user_id=b["user"])
                   for b in bookings]
-        await OutboxMessage.raw("DELETE FROM outbox_message")
+        await OutboxMessage.delete(force=True)
         await insert_rows(runtime.notifier.outbox_rows(events), T0)
         start = time.perf_counter()
         handled = 0
@@ -153,7 +155,7 @@ async def delivery(settings: Settings, database: dbmod.Database, messages: int) 
                 break
             handled += done
         seconds = time.perf_counter() - start
-        sent = await OutboxMessage.count().where(OutboxMessage.status == "sent")
+        sent = await OutboxMessage.count().where(OutboxMessage.status == OutboxStatus.sent)
         print(f"  {handled} booking_confirmed emails (rendered in the recipient's language, with an "
               f"invite.ics) in {seconds:.2f} s: {handled / seconds:.0f} messages/s; {sent} marked sent")
     finally:
@@ -181,7 +183,7 @@ async def main() -> None:
             start = time.perf_counter()
             users, sessions = await seed(args.bookings, per_session=10, days=60)
             if not database.is_sqlite:
-                await OutboxMessage.raw("ANALYZE")
+                await execute(Sql("ANALYZE"))
             print(f"{'PostgreSQL' if not database.is_sqlite else 'SQLite'}: {args.bookings} bookings "
                   f"({sessions} sessions over 60 days, {users} users) seeded in {time.perf_counter() - start:.1f} s")
             print("Reminder scan:")

@@ -24,11 +24,12 @@ Life of a row: `pending` → (claimed) `sending` → `sent` | `failed` | `skippe
 - Fan-out rows (`payload.fanout`) are expanded into one row per recipient with
   `INSERT … ON CONFLICT (dedupe_key) DO NOTHING` (expanding twice is harmless), then marked
   sent.
+
+The statements themselves are `notify.repository`'s; this module decides when to run them.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -38,7 +39,9 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from kernel.events import OutboxRow
 from kernel.runtime import Runtime
+from kernel.sql import engine, write_transaction
 from notify import context as ctx
+from notify import repository
 from notify.compose import Composed, Prepared, Skip, email_message, prepare, render, take_sequence
 from notify.mailers import Mailer, PermanentDeliveryError, build_mailer
 from notify.notifier import (
@@ -47,8 +50,7 @@ from notify.notifier import (
     session_updated_key,
     workshop_submitted_key,
 )
-from notify import repository
-from notify.tables import OutboxMessage
+from notify.schemas import OutboxStatus
 
 log = logging.getLogger("alveole.notify")
 
@@ -63,15 +65,9 @@ PERMANENT_FAILURE_ATTEMPTS = 3
 FIRST_RETRY_SECONDS = 15
 MAX_RETRY_SECONDS = 600
 
-COLUMNS = (
-    "id, kind, recipient, recipient_email, dedupe_key, payload, subject, body_text, body_html, "
-    "attachments, status, attempts, next_attempt_at, claimed_until, claimed_by, rendered_at, "
-    "last_error, created_at, sent_at"
-)
-_INSERT_COLUMNS = (
-    '"kind", "recipient", "recipient_email", "dedupe_key", "payload", "next_attempt_at", '
-    '"created_at", "status", "attempts", "attachments"'
-)
+# What became of a claimed row within a batch, kept in the record only (never stored)
+EXPANDED = "expanded"  # a fan-out row, replaced by its per-recipient rows
+LOST = "lost"  # another worker took it over
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -100,10 +96,6 @@ def is_relay_unreachable(exc: BaseException) -> bool:
                             aiosmtplib.SMTPServerDisconnected, ConnectionError, TimeoutError))
 
 
-def is_sqlite() -> bool:
-    return isinstance(OutboxMessage._meta.db, SQLiteEngine)
-
-
 def worker_id(runtime: Runtime) -> str:
     """This process's claim owner name (random, so two processes never share one)."""
     return runtime.worker_id
@@ -115,19 +107,6 @@ def get_mailer(runtime: Runtime) -> Mailer:
     return runtime.mailer
 
 
-def decode_record(row: dict[str, Any]) -> dict[str, Any]:
-    record = dict(row)
-    for key, empty in (("payload", {}), ("attachments", [])):
-        value = record.get(key)
-        if isinstance(value, (str, bytes)):
-            value = json.loads(value) if value else empty
-        record[key] = value if value is not None else empty
-    for key in ("next_attempt_at", "claimed_until", "rendered_at", "created_at", "sent_at"):
-        if key in record:
-            record[key] = ctx.utc(record[key])
-    return record
-
-
 async def insert_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk: int = 200) -> int:
     """Insert outbox rows, skipping dedupe keys already present. Returns how many were new."""
     return await repository.insert_outbox_rows(rows, now, chunk)
@@ -135,82 +114,44 @@ async def insert_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk: int = 
 
 async def claim(now: dt.datetime, owner: str, limit: int = BATCH_SIZE,
                 lease: dt.timedelta = LEASE) -> list[dict[str, Any]]:
-    """Claim up to `limit` due rows for `owner`, oldest due first."""
-    due = ("((status = 'pending' AND next_attempt_at <= {}) "
-           "OR (status = 'sending' AND claimed_until <= {}))")
-    if is_sqlite():
-        # one statement holds SQLite's write lock from start to end: no one else claims meanwhile
-        rows = await OutboxMessage.raw(
-            "UPDATE outbox_message SET status = 'sending', claimed_until = {}, claimed_by = {} "
-            f"WHERE id IN (SELECT id FROM outbox_message WHERE {due} "
-            f"ORDER BY next_attempt_at, id LIMIT {{}}) AND {due} RETURNING {COLUMNS}",
-            now + lease, owner, now, now, limit, now, now,
-        )
-    else:
-        # MATERIALIZED: the locking subquery runs exactly once. Inlined into a join, PostgreSQL
-        # may rescan it, and each rescan SKIPs the rows the previous one locked: more than
-        # `limit` rows would be claimed.
-        rows = await OutboxMessage.raw(
-            "WITH due AS MATERIALIZED ("
-            f"SELECT id FROM outbox_message WHERE {due} ORDER BY next_attempt_at, id LIMIT {{}} "
-            "FOR UPDATE SKIP LOCKED) "
-            "UPDATE outbox_message AS o SET status = 'sending', claimed_until = {}, claimed_by = {} "
-            f"FROM due WHERE o.id = due.id RETURNING {', '.join('o.' + c for c in COLUMNS.split(', '))}",
-            now, now, limit, now + lease, owner,
-        )
-    records = [decode_record(r) for r in rows]
-    records.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
-    return records
-
-
-async def _settle(record: dict[str, Any], owner: str, sets: str, *args: Any) -> bool:
-    rows = await OutboxMessage.raw(
-        f"UPDATE outbox_message SET {sets}, claimed_until = NULL, claimed_by = NULL "
-        "WHERE id = {} AND claimed_by = {} AND status = 'sending' RETURNING id",
-        *args, record["id"], owner)
-    return bool(rows)
+    """Claim up to `limit` due rows for `owner`, oldest due first (`repository.CLAIM_DUE`)."""
+    return await repository.claim_due(now, owner, limit, now + lease)
 
 
 async def mark_sent(record: dict[str, Any], owner: str, now: dt.datetime, attempted: bool) -> bool:
-    return await _settle(record, owner,
-                         "status = 'sent', sent_at = {}, last_error = NULL, attempts = attempts + {}",
-                         now, 1 if attempted else 0)
+    return await repository.mark_sent(record["id"], owner, now, 1 if attempted else 0)
 
 
 async def mark_skipped(record: dict[str, Any], owner: str, reason: str) -> bool:
-    return await _settle(record, owner, "status = 'skipped', last_error = {}", reason[:2000])
+    return await repository.mark_skipped(record["id"], owner, reason[:2000])
 
 
 async def mark_failed_attempt(record: dict[str, Any], owner: str, now: dt.datetime,
-                              exc: BaseException) -> str:
+                              exc: BaseException) -> OutboxStatus:
     attempts = int(record["attempts"]) + 1
     permanent = is_permanent(exc)
-    status = "failed" if permanent and attempts >= PERMANENT_FAILURE_ATTEMPTS else "pending"
+    status = (OutboxStatus.failed if permanent and attempts >= PERMANENT_FAILURE_ATTEMPTS
+              else OutboxStatus.pending)
     error = f"{'permanent' if permanent else 'transient'}: {type(exc).__name__}: {exc}"[:2000]
-    await _settle(record, owner,
-                  "status = {}, attempts = {}, last_error = {}, next_attempt_at = {}",
-                  status, attempts, error, now + retry_delay(attempts))
+    await repository.mark_attempt_failed(record["id"], owner, status, attempts, error,
+                                         now + retry_delay(attempts))
     return status
 
 
 async def store_rendering(record: dict[str, Any], owner: str, now: dt.datetime,
                           composed: Composed) -> bool:
-    attachments = json.dumps(composed.attachments, separators=(",", ":"))
-    rows = await OutboxMessage.raw(
-        "UPDATE outbox_message SET subject = {}, body_text = {}, body_html = {}, attachments = {}, "
-        "rendered_at = {}, recipient = {}, recipient_email = {} "
-        "WHERE id = {} AND claimed_by = {} AND status = 'sending' RETURNING id",
-        composed.subject, composed.body_text, composed.body_html, attachments, now,
-        composed.recipient.id, composed.recipient.email, record["id"], owner,
-    )
-    if not rows:
-        record["status"] = "lost"  # another worker took it over
+    stored = await repository.store_rendering(
+        record["id"], owner, now, subject=composed.subject, body_text=composed.body_text,
+        body_html=composed.body_html, attachments=composed.attachments,
+        recipient_id=composed.recipient.id, recipient_email=composed.recipient.email)
+    if not stored:
+        record["status"] = LOST
     else:
         record.update(subject=composed.subject, body_text=composed.body_text,
                       body_html=composed.body_html, attachments=composed.attachments,
                       rendered_at=now, recipient=composed.recipient.id,
                       recipient_email=composed.recipient.email)
-    return bool(rows)
+    return stored
 
 
 async def fanout_rows(record: dict[str, Any]) -> list[OutboxRow]:
@@ -238,11 +179,12 @@ async def fanout_rows(record: dict[str, Any]) -> list[OutboxRow]:
 def _transaction(*, write: bool) -> Any:
     """One connection for a group of statements (Piccolo's SQLite engine otherwise opens one
     per statement); on SQLite a writing group takes the lock up front (BEGIN IMMEDIATE)."""
-    engine = OutboxMessage._meta.db
-    if isinstance(engine, SQLiteEngine):
-        kind = TransactionType.immediate if write else TransactionType.deferred
-        return engine.transaction(transaction_type=kind)
-    return engine.transaction()
+    if write:
+        return write_transaction()
+    bound = engine()
+    if isinstance(bound, SQLiteEngine):
+        return bound.transaction(transaction_type=TransactionType.deferred)
+    return bound.transaction()
 
 
 async def render_batch(runtime: Runtime, records: list[dict[str, Any]], owner: str) -> None:
@@ -282,7 +224,7 @@ async def render_batch(runtime: Runtime, records: list[dict[str, Any]], owner: s
                 await store_rendering(record, owner, now, result)
             for record, reason in skipped:
                 await mark_skipped(record, owner, reason)
-                record["status"] = "skipped"
+                record["status"] = OutboxStatus.skipped
     for record, exc in failed:
         await _failed(record, owner, now, exc)
 
@@ -295,14 +237,7 @@ async def _failed(record: dict[str, Any], owner: str, now: dt.datetime, exc: Bas
 
 
 async def mark_sent_many(ids: list[int], owner: str, now: dt.datetime) -> int:
-    if not ids:
-        return 0
-    rows = await OutboxMessage.raw(
-        "UPDATE outbox_message SET status = 'sent', sent_at = {}, last_error = NULL, "
-        "attempts = attempts + 1, claimed_until = NULL, claimed_by = NULL "
-        f"WHERE claimed_by = {{}} AND status = 'sending' AND id IN ({', '.join('{}' for _ in ids)}) "
-        "RETURNING id", now, owner, *ids)
-    return len(rows)
+    return await repository.mark_sent_many(ids, owner, now)
 
 
 async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: str,
@@ -314,16 +249,16 @@ async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: 
             try:
                 await insert_rows(await fanout_rows(record), clock.now())
                 await mark_sent(record, owner, clock.now(), attempted=False)
-                record["status"] = "expanded"
+                record["status"] = EXPANDED
             except Exception as exc:  # noqa: BLE001 - a fan-out that fails is retried like any row
                 await _failed(record, owner, clock.now(), exc)
-    await render_batch(runtime, [r for r in records if r["status"] == "sending" and r["subject"] is None],
+    await render_batch(runtime, [r for r in records if r["status"] == OutboxStatus.sending and r["subject"] is None],
                        owner)
     sent: list[int] = []
     relay_down: BaseException | None = None
     try:
         for record in records:
-            if record["status"] != "sending" or record["subject"] is None:
+            if record["status"] != OutboxStatus.sending or record["subject"] is None:
                 continue  # expanded, skipped, failed, or taken over meanwhile
             if clock.now() + SEND_MARGIN >= record["claimed_until"]:
                 continue  # our lease (nearly) ran out: the row will be someone else's
@@ -364,19 +299,3 @@ async def deliver_due(runtime: Runtime, *, batch_size: int = BATCH_SIZE,
         if close is not None:
             await close()
     return handled
-
-
-async def outbox_page(limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Newest rows first, for the /dev/outbox page."""
-    rows = await OutboxMessage.raw(
-        "SELECT id, kind, recipient, recipient_email, dedupe_key, status, attempts, last_error, "
-        "created_at, sent_at, next_attempt_at FROM outbox_message ORDER BY id DESC "
-        "LIMIT {} OFFSET {}", limit, offset)
-    total = await OutboxMessage.count()
-    return [decode_record(r) for r in rows], total
-
-
-async def outbox_record(message_id: int) -> dict[str, Any] | None:
-    rows = await OutboxMessage.raw(f"SELECT {COLUMNS} FROM outbox_message WHERE id = {{}}",
-                                   message_id)
-    return decode_record(rows[0]) if rows else None

@@ -14,10 +14,10 @@ from litestar import Response, get
 from litestar.params import FromPath, QueryParameter
 
 from kernel.errors import NotFound
-from kernel.runtime import Runtime
-from notify import outbox
-from notify.compose import Skip, compose, email_message
 from kernel.http import MAX_ID, RuntimeDep
+from kernel.runtime import Runtime
+from notify import repository
+from notify.compose import Skip, compose, email_message
 
 HTML = "text/html; charset=utf-8"
 
@@ -45,7 +45,7 @@ def _page(runtime: Runtime, template: str, **values: Any) -> Response:
 
 async def _message(runtime: Runtime, message_id: int) -> dict[str, Any]:
     _dev_only(runtime)
-    record = await outbox.outbox_record(message_id) if 1 <= message_id <= MAX_ID else None
+    record = await repository.outbox_record(message_id) if 1 <= message_id <= MAX_ID else None
     if record is None:
         raise NotFound(f"No outbox message {message_id}.")
     record["preview"] = False
@@ -69,7 +69,7 @@ async def outbox_list(
     offset: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
 ) -> Response:
     _dev_only(runtime)
-    rows, total = await outbox.outbox_page(limit, offset)
+    rows, total = await repository.outbox_page(limit, offset)
     return _page(runtime, "outbox.html", rows=rows, total=total, limit=limit, offset=offset)
 
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from notify.tables import OutboxMessage
+from notify import repository
 
 
 class NotifyPersonalData:
     async def export(self, user_id: int) -> dict[str, list[dict[str, Any]]]:
-        emails = await (
-            OutboxMessage.select(OutboxMessage.kind, OutboxMessage.subject, OutboxMessage.status,
-                                 OutboxMessage.created_at)
-            .where(OutboxMessage.recipient == user_id).order_by(OutboxMessage.id)
-        )
-        return {"emails": emails}
+        return {"emails": await repository.emails_sent_to(user_id)}
 
     async def release(self, runtime: Any, user_id: int) -> None:
         return None

@@ -1,5 +1,7 @@
-"""The SQL of notify's own tables (`outbox_message`, `invite_sequence`); the outbox insert is
-what other packages run, through the Notifier port, in their own transactions.
+"""Every query on notify's own tables (`outbox_message`, `invite_sequence`): the outbox insert
+that other packages run, through the Notifier port, in their own transactions; the delivery
+worker's claim and settlements; the stored renderings; the /dev/outbox and data-export reads;
+the SEQUENCE counters.
 
 Documented cross-package reads (one indexed query each, for speed): the scheduled scans
 (`DUE_REMINDERS`, `DUE_ROSTERS`, `DUE_FEEDBACK_REQUESTS`) read `workshop_session`, `workshop`
@@ -7,12 +9,24 @@ and `booking` in the same statement as the `NOT EXISTS` on the outbox's unique d
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from kernel.events import OutboxRow
-from kernel.sql import Sql, execute
+from kernel.sql import Sql, execute, fetch_all, fetch_one, placeholders
+from notify.context import utc
+from notify.schemas import OutboxStatus
+from notify.tables import InviteSequence, OutboxMessage
+
+# the statuses as SQL literals, written into the statements below once, at import
+PENDING = f"'{OutboxStatus.pending}'"
+SENDING = f"'{OutboxStatus.sending}'"
+SENT = f"'{OutboxStatus.sent}'"
+SKIPPED = f"'{OutboxStatus.skipped}'"
+
+# ------------------------------------------------------------------------- writing rows
 
 OUTBOX_COLUMNS = (
     '"kind", "recipient", "recipient_email", "dedupe_key", "payload", "next_attempt_at", '
@@ -20,13 +34,13 @@ OUTBOX_COLUMNS = (
 )
 OUTBOX_INSERT = Sql(
     f"INSERT INTO outbox_message ({OUTBOX_COLUMNS}) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 'pending', 0, '[]') ON CONFLICT (dedupe_key) DO NOTHING"
+    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, {PENDING}, 0, '[]') ON CONFLICT (dedupe_key) DO NOTHING"
 )
 
 
 def _values(first: int) -> str:
     n = first
-    return f"(?{n}, ?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5}, ?{n + 5}, 'pending', 0, '[]')"
+    return f"(?{n}, ?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5}, ?{n + 5}, {PENDING}, 0, '[]')"
 
 
 async def insert_outbox_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk: int = 200) -> int:
@@ -49,6 +63,199 @@ def outbox_params(row: OutboxRow, now: dt.datetime) -> tuple[Any, ...]:
     return (row.kind, row.recipient_id, row.recipient_email, row.dedupe_key,
             json.dumps(row.payload, separators=(",", ":"), default=str), now.astimezone(dt.timezone.utc))
 
+
+# ------------------------------------------------------------------------- reading rows
+
+RECORD_COLUMNS = (
+    "id, kind, recipient, recipient_email, dedupe_key, payload, subject, body_text, body_html, "
+    "attachments, status, attempts, next_attempt_at, claimed_until, claimed_by, rendered_at, "
+    "last_error, created_at, sent_at"
+)
+_TIMESTAMPS = ("next_attempt_at", "claimed_until", "rendered_at", "created_at", "sent_at")
+
+
+def decode_record(row: Any) -> dict[str, Any]:
+    """A row as the delivery code uses it: JSON columns decoded, timestamps aware UTC."""
+    record = dict(row)
+    for key, empty in (("payload", {}), ("attachments", [])):
+        value = record.get(key)
+        if isinstance(value, (str, bytes)):
+            value = json.loads(value) if value else empty
+        record[key] = value if value is not None else empty
+    for key in _TIMESTAMPS:
+        if key in record:
+            record[key] = utc(record[key])
+    return record
+
+
+MESSAGE_BY_ID = Sql(f"SELECT {RECORD_COLUMNS} FROM outbox_message WHERE id = ?1")
+# ?1 limit, ?2 offset
+NEWEST_MESSAGES = Sql(
+    "SELECT id, kind, recipient, recipient_email, dedupe_key, status, attempts, last_error, "
+    "created_at, sent_at, next_attempt_at FROM outbox_message ORDER BY id DESC LIMIT ?1 OFFSET ?2"
+)
+
+
+async def outbox_record(message_id: int) -> dict[str, Any] | None:
+    row = await fetch_one(MESSAGE_BY_ID, message_id)
+    return None if row is None else decode_record(row)
+
+
+async def outbox_page(limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Newest rows first, and how many there are (the /dev/outbox page)."""
+    rows = await fetch_all(NEWEST_MESSAGES, limit, offset)
+    total = await OutboxMessage.count()
+    return [decode_record(r) for r in rows], total
+
+
+async def emails_sent_to(user_id: int) -> list[dict[str, Any]]:
+    """Kind, subject, status and creation time of every outbox row addressed to the user,
+    oldest first (their data export)."""
+    return await (
+        OutboxMessage.select(OutboxMessage.kind, OutboxMessage.subject, OutboxMessage.status,
+                             OutboxMessage.created_at)
+        .where(OutboxMessage.recipient == user_id).order_by(OutboxMessage.id)
+    )
+
+
+# ------------------------------------------------------------------------- claiming
+
+# ?1 now: due are pending rows whose time has come and rows whose claim ran out (a crashed worker)
+_DUE = (f"((status = {PENDING} AND next_attempt_at <= ?1) "
+        f"OR (status = {SENDING} AND claimed_until <= ?1))")
+# ?1 now, ?2 claimed_until (now + lease), ?3 the claiming worker, ?4 how many at most.
+# SQLite: one statement holds the write lock from start to end, so no one else claims meanwhile.
+# PostgreSQL: several workers split the due rows between them (SKIP LOCKED). MATERIALIZED: the
+# locking subquery runs exactly once; inlined into a join, PostgreSQL may rescan it, and each
+# rescan SKIPs the rows the previous one locked: more than ?4 rows would be claimed.
+CLAIM_DUE = Sql.of(
+    f"UPDATE outbox_message SET status = {SENDING}, claimed_until = ?2, claimed_by = ?3 "
+    f"WHERE id IN (SELECT id FROM outbox_message WHERE {_DUE} "
+    f"ORDER BY next_attempt_at, id LIMIT ?4) AND {_DUE} RETURNING {RECORD_COLUMNS}",
+    Sql(
+        f"WITH due AS MATERIALIZED (SELECT id FROM outbox_message WHERE {_DUE} "
+        "ORDER BY next_attempt_at, id LIMIT ?4 FOR UPDATE SKIP LOCKED) "
+        f"UPDATE outbox_message AS o SET status = {SENDING}, claimed_until = ?2, claimed_by = ?3 "
+        f"FROM due WHERE o.id = due.id RETURNING "
+        + ", ".join("o." + c for c in RECORD_COLUMNS.split(", "))
+    ).postgres,
+)
+
+
+async def claim_due(now: dt.datetime, owner: str, limit: int,
+                    claimed_until: dt.datetime) -> list[dict[str, Any]]:
+    """Mark up to `limit` due rows `sending` for `owner` until `claimed_until`; the rows
+    claimed, oldest due first."""
+    records = [decode_record(r) for r in await fetch_all(CLAIM_DUE, now, claimed_until, owner, limit)]
+    records.sort(key=lambda r: (r["next_attempt_at"], r["id"]))
+    return records
+
+
+# ------------------------------------------------------------------------- settling
+
+def _settling(sets: str, first: int) -> Sql:
+    """An update of one row that only its claiming worker may make (?first: its id,
+    ?first+1: the worker), releasing the claim."""
+    return Sql(
+        f"UPDATE outbox_message SET {sets}, claimed_until = NULL, claimed_by = NULL "
+        f"WHERE id = ?{first} AND claimed_by = ?{first + 1} AND status = {SENDING} RETURNING id"
+    )
+
+
+# ?1 sent_at, ?2 attempts to add (0 for a fan-out row expanded, not sent)
+MARK_SENT = _settling(f"status = {SENT}, sent_at = ?1, last_error = NULL, attempts = attempts + ?2", 3)
+# ?1 why
+MARK_SKIPPED = _settling(f"status = {SKIPPED}, last_error = ?1", 2)
+# ?1 status (pending again, or failed), ?2 attempts, ?3 last_error, ?4 next_attempt_at
+MARK_ATTEMPT_FAILED = _settling(
+    "status = ?1, attempts = ?2, last_error = ?3, next_attempt_at = ?4", 5)
+# ?1 … ?7 the rendering (subject, bodies, attachments, rendered_at, recipient, its address);
+# the claim is kept: the row is sent next
+STORE_RENDERING = Sql(
+    "UPDATE outbox_message SET subject = ?1, body_text = ?2, body_html = ?3, attachments = ?4, "
+    "rendered_at = ?5, recipient = ?6, recipient_email = ?7 "
+    f"WHERE id = ?8 AND claimed_by = ?9 AND status = {SENDING} RETURNING id"
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _mark_sent_many(count: int) -> Sql:
+    # ?1 sent_at, ?2 the claiming worker, ?3 … the ids
+    return Sql(
+        f"UPDATE outbox_message SET status = {SENT}, sent_at = ?1, last_error = NULL, "
+        "attempts = attempts + 1, claimed_until = NULL, claimed_by = NULL "
+        f"WHERE claimed_by = ?2 AND status = {SENDING} AND id IN ({placeholders(3, count)}) "
+        "RETURNING id"
+    )
+
+
+async def mark_sent(message_id: int, owner: str, now: dt.datetime, attempts_added: int) -> bool:
+    """Settle a claimed row as sent; False if `owner` no longer holds it."""
+    return bool(await execute(MARK_SENT, now, attempts_added, message_id, owner))
+
+
+async def mark_sent_many(ids: Sequence[int], owner: str, now: dt.datetime) -> int:
+    """Settle several claimed rows as sent after one attempt each; how many `owner` still held."""
+    if not ids:
+        return 0
+    return await execute(_mark_sent_many(len(ids)), now, owner, *ids)
+
+
+async def mark_skipped(message_id: int, owner: str, reason: str) -> bool:
+    return bool(await execute(MARK_SKIPPED, reason, message_id, owner))
+
+
+async def mark_attempt_failed(message_id: int, owner: str, status: OutboxStatus, attempts: int,
+                              error: str, next_attempt_at: dt.datetime) -> bool:
+    """Settle a failed attempt: `pending` again at `next_attempt_at`, or `failed` for good."""
+    return bool(await execute(MARK_ATTEMPT_FAILED, status.value, attempts, error, next_attempt_at,
+                              message_id, owner))
+
+
+async def store_rendering(message_id: int, owner: str, rendered_at: dt.datetime, *, subject: str,
+                          body_text: str, body_html: str, attachments: list[dict[str, Any]],
+                          recipient_id: int, recipient_email: str) -> bool:
+    """Keep a claimed row's rendering (a retry sends the same); False if `owner` lost it."""
+    return bool(await execute(
+        STORE_RENDERING, subject, body_text, body_html,
+        json.dumps(attachments, separators=(",", ":")), rendered_at, recipient_id,
+        recipient_email, message_id, owner))
+
+
+# ------------------------------------------------------------------------- invite sequences
+
+# ?1 the (session, participant) pair, ?2 the session's own sequence (a floor)
+NEXT_INVITE_SEQUENCE = Sql.of(
+    "INSERT INTO invite_sequence (pair, sequence) VALUES (?1, ?2) ON CONFLICT (pair) "
+    "DO UPDATE SET sequence = MAX(invite_sequence.sequence + 1, excluded.sequence) RETURNING sequence",
+    "INSERT INTO invite_sequence (pair, sequence) VALUES ($1, $2) ON CONFLICT (pair) "
+    "DO UPDATE SET sequence = GREATEST(invite_sequence.sequence + 1, excluded.sequence) "
+    "RETURNING sequence",
+)
+
+
+async def next_invite_sequence(pair: str, floor: int) -> int:
+    """Bump the pair's counter to max(previous + 1, floor), atomically, and return it."""
+    row = await fetch_one(NEXT_INVITE_SEQUENCE, pair, floor)
+    return int(row["sequence"])
+
+
+async def invite_sequence(pair: str) -> int | None:
+    row = await InviteSequence.select(InviteSequence.sequence).where(
+        InviteSequence.pair == pair).first()
+    return None if row is None else int(row["sequence"])
+
+
+async def invite_sequences(pairs: Sequence[str]) -> dict[str, int]:
+    """The stored counters of those pairs that have one, in one query."""
+    if not pairs:
+        return {}
+    rows = await InviteSequence.select(InviteSequence.pair, InviteSequence.sequence).where(
+        InviteSequence.pair.is_in(list(pairs)))
+    return {r["pair"]: int(r["sequence"]) for r in rows}
+
+
+# ------------------------------------------------------------------------- scheduled scans
 
 def _planned(template: str) -> Sql:
     """`{f}` marks a column whose index SQLite's planner must not use (`+column`: without

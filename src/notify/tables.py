@@ -4,6 +4,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
+from notify.schemas import OutboxStatus
+
 USER = LazyTableReference("User", module_path="accounts.tables")
 
 
@@ -18,8 +20,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
     body_text = Text(null=True, default=None)
     body_html = Text(null=True, default=None)
     attachments = JSON(default=[])
-    # pending | sending | sent | failed | skipped (no longer relevant when its turn came)
-    status = Varchar(length=10, default="pending", index=True)
+    status = Varchar(length=10, default=OutboxStatus.pending, choices=OutboxStatus, index=True)
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
     claimed_until = Timestamptz(null=True, default=None)

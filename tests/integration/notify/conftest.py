@@ -16,7 +16,8 @@ from kernel.events import DomainEvent
 from kernel.runtime import Runtime
 from kernel.settings import Settings
 from notify.mailers import message_bytes
-from notify.outbox import decode_record, insert_rows
+from notify.outbox import insert_rows
+from notify.repository import decode_record
 from notify.tables import OutboxMessage
 from tests.conftest import runtime_on
 
