@@ -115,3 +115,29 @@ def _has_nul(scope: Scope) -> bool:
     raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
     return (b"%00" in query or b"%00" in raw_path or b"\x00" in query or "\x00" in scope["path"]
             or any(b"\x00" in value for _, value in scope["headers"]))
+
+
+class CompleteAllowMiddleware:
+    """`OPTIONS` answers `Allow` with every method of the path: Litestar computes the header
+    from the handlers known when the path's first handler was registered, so a path served by
+    several controllers (GET in one package, PATCH in another) listed only some."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_allow(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and "route_handler" in scope:
+                method_map = scope["app"].route_handler_method_map
+                methods = sorted({m for path in scope["route_handler"].paths
+                                  for m in method_map.get(path, {})})
+                if methods:
+                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                    message = {**message, "headers": [*headers, (b"allow", ", ".join(methods).encode())]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_allow)

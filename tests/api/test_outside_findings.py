@@ -149,3 +149,15 @@ class TestNulCharacters:
         response = await client.get(path)
         assert response.status_code == 400
         assert response.json()["type"].endswith("/validation-error")
+
+
+class TestOptions:
+    @pytest.mark.parametrize("path, methods", [
+        ("/api/v1/workshops", "GET, OPTIONS, POST"),
+        ("/api/v1/me", "DELETE, GET, OPTIONS, PATCH"),
+        ("/api/v1/sessions/1", "GET, OPTIONS, PATCH"),  # GET in workshops, PATCH in booking
+    ])
+    async def test_allow_lists_every_method_of_the_path(self, client, path, methods):
+        response = await client.options(path)
+        assert response.status_code == 204
+        assert response.headers["allow"] == methods
