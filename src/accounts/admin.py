@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from accounts import rules
+from accounts import repository, rules
 from accounts.errors import EmailTaken
 from accounts.service import create_user
-from accounts.tables import User
 from kernel.clock import SystemClock
 
 
@@ -32,7 +31,4 @@ async def create_or_promote_admin(email: str, password: str, *,
 
 
 async def _promote(email: str) -> bool:
-    rows = await (User.update({User.is_admin: True})
-                  .where((User.email == email) & User.deleted_at.is_null())
-                  .returning(User.id))
-    return bool(rows)
+    return await repository.promote_to_admin(email)

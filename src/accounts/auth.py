@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from litestar.connection import ASGIConnection
 
-from accounts.tables import AuthToken, Organizer, User
+from accounts import repository
+from kernel.asgi import Cookies
 from kernel.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "alveole_session"
@@ -36,17 +37,14 @@ def hash_token(token: str) -> str:
 
 async def issue_token(user_id: int, now: dt.datetime) -> str:
     token = secrets.token_urlsafe(32)
-    await AuthToken.insert(
-        AuthToken(user=user_id, token_hash=hash_token(token), created_at=now,
-                  expires_at=now + TOKEN_LIFETIME)
-    )
+    await repository.insert_token(user_id, hash_token(token), now, now + TOKEN_LIFETIME)
     return token
 
 
 async def revoke_token(token: str) -> None:
     digest = hash_token(token)
     _cache.pop(digest, None)
-    await AuthToken.delete().where(AuthToken.token_hash == digest)
+    await repository.delete_token(digest)
 
 
 def forget_user(user_id: int) -> None:
@@ -61,7 +59,9 @@ def token_from(connection: ASGIConnection) -> str | None:
     if header:
         scheme, _, value = header.partition(" ")
         return value.strip() or None if scheme.lower() == "bearer" else None
-    return connection.cookies.get(SESSION_COOKIE) or None
+    # kernel.asgi.Cookies, the parser the CSRF middleware uses: a duplicated session cookie
+    # authenticates no one
+    return Cookies.of_headers(connection.headers).get(SESSION_COOKIE) or None
 
 
 async def user_for_token(token: str, now: dt.datetime) -> CurrentUser | None:
@@ -70,16 +70,7 @@ async def user_for_token(token: str, now: dt.datetime) -> CurrentUser | None:
     mono = time.monotonic()
     if cached and cached[0] > mono:
         return cached[1]
-    row = await (
-        AuthToken.select(
-            AuthToken.expires_at,
-            AuthToken.user.id, AuthToken.user.email, AuthToken.user.display_name,
-            AuthToken.user.locale, AuthToken.user.timezone, AuthToken.user.is_admin,
-            AuthToken.user.deleted_at,
-        )
-        .where(AuthToken.token_hash == digest)
-        .first()
-    )
+    row = await repository.token_with_user(digest)
     user = None
     if row and row["expires_at"] > now and row["user.deleted_at"] is None:
         user = CurrentUser(
@@ -119,8 +110,7 @@ async def admin_user(request: ASGIConnection) -> CurrentUser:
 
 
 async def organizer_community_ids(user_id: int) -> set[int]:
-    rows = await Organizer.select(Organizer.community).where(Organizer.user == user_id)
-    return {r["community"] for r in rows}
+    return await repository.organizer_community_ids(user_id)
 
 
 async def is_organizer_of(user: CurrentUser, community_id: int) -> bool:
@@ -130,5 +120,4 @@ async def is_organizer_of(user: CurrentUser, community_id: int) -> bool:
 __all__ = [
     "CurrentUser", "SESSION_COOKIE", "issue_token", "revoke_token", "forget_user", "hash_token",
     "optional_user", "required_user", "admin_user", "is_organizer_of", "organizer_community_ids",
-    "User",
 ]

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts import schemas
+from accounts import repository, schemas
 from accounts.auth import forget_user
 from accounts.rules import erased_email
 from accounts.service import calendar_url, organizer_slugs
-from accounts.tables import AuthToken, Organizer, User
 from kernel.errors import NotFound
 from kernel.runtime import Runtime
 from kernel.sql import write_transaction
@@ -24,16 +23,11 @@ _SECTIONS = {
 
 
 async def export_user_data(runtime: Runtime, user_id: int) -> schemas.Export:
-    profile = await (
-        User.select(User.id, User.email, User.display_name, User.locale, User.timezone, User.bio,
-                    User.skills, User.is_admin, User.calendar_token, User.created_at)
-        .where((User.id == user_id) & User.deleted_at.is_null()).output(load_json=True).first()
-    )
+    profile = await repository.export_profile_row(user_id)
     if profile is None:
         raise NotFound("No such user.")
     profile["calendar_url"] = calendar_url(runtime, profile.pop("calendar_token"))
-    sessions = await (AuthToken.select(AuthToken.created_at, AuthToken.expires_at)
-                      .where(AuthToken.user == user_id).order_by(AuthToken.created_at))
+    sessions = await repository.login_sessions(user_id)
     sections: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
     for provider in runtime.personal_data:
         for name, rows in (await provider.export(user_id)).items():
@@ -51,18 +45,15 @@ async def delete_account(runtime: Runtime, user_id: int) -> None:
     """Erase a user's personal data. Bookings stay (anonymous) for attendance counts; feedback
     keeps its rating and loses its comment; every login session ends at once."""
     # Sessions end first, so no booking can be made between the release and the erasure.
-    await AuthToken.delete().where(AuthToken.user == user_id)
+    await repository.delete_tokens_of(user_id)
     forget_user(user_id)
     for provider in runtime.personal_data:
         await provider.release(runtime, user_id)
     async with write_transaction():
-        await User.update({
-            User.email: erased_email(user_id), User.display_name: ERASED_DISPLAY_NAME,
-            User.password_hash: "", User.bio: "", User.skills: [], User.calendar_token: None,
-            User.is_admin: False, User.deleted_at: runtime.clock.now(),
-        }).where(User.id == user_id)
-        await AuthToken.delete().where(AuthToken.user == user_id)
-        await Organizer.delete().where(Organizer.user == user_id)
+        await repository.erase_user(user_id, email=erased_email(user_id),
+                                    display_name=ERASED_DISPLAY_NAME, now=runtime.clock.now())
+        await repository.delete_tokens_of(user_id)
+        await repository.delete_organizer_rows_of(user_id)
         for provider in runtime.personal_data:
             await provider.erase(user_id)
     forget_user(user_id)

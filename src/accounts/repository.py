@@ -1,10 +1,19 @@
 """Every query on accounts' tables (`app_user`, `auth_token`, `community`,
-`community_organizer`) that other packages may run, as `Sql` statements or functions.
+`community_organizer`): Piccolo queries as functions, raw statements as `Sql`.
 
 Other packages never name these tables in their own SQL; where one of their queries must join
-a user or a community for speed, it takes the fragments below (e.g. `PERSON_COLUMNS`)."""
+a user or a community for speed, it takes the fragments below (e.g. `PERSON_COLUMNS`):
+- `PERSON_BY_ID`, `COMMUNITY_ORGANIZERS` and `person_columns` for notify's read model and the
+  booking views (a participant, a host, the organizers to tell);
+- `IS_ORGANIZER`, asked by the booking engine inside its serialised transaction.
+"""
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from accounts.tables import AuthToken, Community, Organizer, User
 from kernel.sql import Sql
 
 PERSON_COLUMNS = "id, email, display_name, locale, timezone, deleted_at"
@@ -22,3 +31,188 @@ IS_ORGANIZER = Sql('SELECT 1 FROM community_organizer WHERE community = ?1 AND "
 def person_columns(alias: str, prefix: str) -> str:
     """A user's person columns from table alias `alias`, named `{prefix}id`, `{prefix}email`, …"""
     return ", ".join(f"{alias}.{c} AS {prefix}{c}" for c in PERSON_COLUMNS.split(", "))
+
+
+# ------------------------------------------------------------------------------------ users
+
+_ACTIVE = User.deleted_at.is_null()
+
+
+async def email_exists(email: str) -> bool:
+    """Any account with this (already normalised) email, erased ones included."""
+    return await User.exists().where(User.email == email)
+
+
+async def insert_user(*, email: str, display_name: str, password_hash: str, locale: str,
+                      timezone: str, is_admin: bool, calendar_token: str, created_at: dt.datetime,
+                      bio: str = "", skills: Sequence[str] = ()) -> int:
+    user = User(email=email, display_name=display_name, password_hash=password_hash,
+                locale=locale, timezone=timezone, bio=bio, skills=list(skills), is_admin=is_admin,
+                calendar_token=calendar_token, created_at=created_at)
+    await User.insert(user)
+    return user.id
+
+
+async def user_id_for_email(email: str) -> int | None:
+    row = await User.select(User.id).where(User.email == email).first()
+    return row["id"] if row else None
+
+
+async def login_row(email: str) -> dict[str, Any] | None:
+    """`id` and `password_hash` of the active account with this email."""
+    return await (User.select(User.id, User.password_hash)
+                  .where((User.email == email) & _ACTIVE).first())
+
+
+async def me_row(user_id: int) -> dict[str, Any] | None:
+    return await (
+        User.select(User.id, User.email, User.display_name, User.locale, User.timezone,
+                    User.is_admin, User.calendar_token, User.bio, User.skills)
+        .where((User.id == user_id) & _ACTIVE).output(load_json=True).first()
+    )
+
+
+async def public_profile_row(user_id: int) -> dict[str, Any] | None:
+    return await (
+        User.select(User.id, User.display_name, User.bio, User.skills, User.locale, User.timezone)
+        .where((User.id == user_id) & _ACTIVE).output(load_json=True).first()
+    )
+
+
+async def export_profile_row(user_id: int) -> dict[str, Any] | None:
+    return await (
+        User.select(User.id, User.email, User.display_name, User.locale, User.timezone, User.bio,
+                    User.skills, User.is_admin, User.calendar_token, User.created_at)
+        .where((User.id == user_id) & _ACTIVE).output(load_json=True).first()
+    )
+
+
+async def active_user_by_email(email: str) -> dict[str, Any] | None:
+    """`id`, `email` and `display_name` of the active account with this email."""
+    return await (User.select(User.id, User.email, User.display_name)
+                  .where((User.email == email) & _ACTIVE).first())
+
+
+async def update_active_user(user_id: int, changes: Mapping[str, Any]) -> None:
+    """Set the named columns (`display_name`, `bio`, …) of an active account."""
+    values = {User._meta.get_column_by_name(name): value for name, value in changes.items()}
+    await User.update(values).where((User.id == user_id) & _ACTIVE)
+
+
+async def user_id_for_calendar_token(token: str) -> int | None:
+    row = await User.select(User.id).where((User.calendar_token == token) & _ACTIVE).first()
+    return row["id"] if row else None
+
+
+async def set_calendar_token(user_id: int, token: str) -> None:
+    await User.update({User.calendar_token: token}).where(User.id == user_id)
+
+
+async def promote_to_admin(email: str) -> bool:
+    """Make the active account with this email an admin; False when there is none."""
+    rows = await (User.update({User.is_admin: True})
+                  .where((User.email == email) & _ACTIVE).returning(User.id))
+    return bool(rows)
+
+
+async def erase_user(user_id: int, *, email: str, display_name: str, now: dt.datetime) -> None:
+    """Overwrite a user's personal data (the row stays for what refers to it)."""
+    await User.update({
+        User.email: email, User.display_name: display_name, User.password_hash: "", User.bio: "",
+        User.skills: [], User.calendar_token: None, User.is_admin: False, User.deleted_at: now,
+    }).where(User.id == user_id)
+
+
+# ----------------------------------------------------------------------------------- tokens
+
+async def insert_token(user_id: int, token_hash: str, created_at: dt.datetime,
+                       expires_at: dt.datetime) -> None:
+    await AuthToken.insert(AuthToken(user=user_id, token_hash=token_hash, created_at=created_at,
+                                     expires_at=expires_at))
+
+
+async def delete_token(token_hash: str) -> None:
+    await AuthToken.delete().where(AuthToken.token_hash == token_hash)
+
+
+async def delete_tokens_of(user_id: int) -> None:
+    await AuthToken.delete().where(AuthToken.user == user_id)
+
+
+async def token_with_user(token_hash: str) -> dict[str, Any] | None:
+    """The token's `expires_at` with its user's `user.id`, `user.email`, `user.display_name`,
+    `user.locale`, `user.timezone`, `user.is_admin` and `user.deleted_at`."""
+    return await (
+        AuthToken.select(
+            AuthToken.expires_at,
+            AuthToken.user.id, AuthToken.user.email, AuthToken.user.display_name,
+            AuthToken.user.locale, AuthToken.user.timezone, AuthToken.user.is_admin,
+            AuthToken.user.deleted_at,
+        )
+        .where(AuthToken.token_hash == token_hash)
+        .first()
+    )
+
+
+async def login_sessions(user_id: int) -> list[dict[str, Any]]:
+    """`created_at` and `expires_at` of the user's tokens, oldest first."""
+    return await (AuthToken.select(AuthToken.created_at, AuthToken.expires_at)
+                  .where(AuthToken.user == user_id).order_by(AuthToken.created_at))
+
+
+# ----------------------------------------------------------------- communities and organizers
+
+_COMMUNITY_COLUMNS = (Community.id, Community.slug, Community.name, Community.timezone,
+                      Community.locale, Community.lat, Community.lon, Community.moderation)
+
+
+async def community_slug_exists(slug: str) -> bool:
+    return await Community.exists().where(Community.slug == slug)
+
+
+async def insert_community(*, slug: str, name: str, timezone: str, locale: str, lat: float | None,
+                           lon: float | None, moderation: bool) -> None:
+    await Community.insert(Community(slug=slug, name=name, timezone=timezone, locale=locale,
+                                     lat=lat, lon=lon, moderation=moderation))
+
+
+async def community_rows(limit: int, offset: int) -> list[dict[str, Any]]:
+    """A page of communities by name (then id), with the columns of `schemas.Community`."""
+    return await (Community.select(*_COMMUNITY_COLUMNS)
+                  .order_by(Community.name).order_by(Community.id).limit(limit).offset(offset))
+
+
+async def count_communities() -> int:
+    return await Community.count()
+
+
+async def community_by_slug(slug: str) -> dict[str, Any] | None:
+    return await Community.select(*_COMMUNITY_COLUMNS).where(Community.slug == slug).first()
+
+
+async def community_by_id(community_id: int) -> dict[str, Any] | None:
+    return await Community.select(*_COMMUNITY_COLUMNS).where(Community.id == community_id).first()
+
+
+async def organizer_slugs(user_id: int) -> list[str]:
+    """The slugs of the communities the user organizes, in order."""
+    rows = await (Organizer.select(Organizer.community.slug)
+                  .where(Organizer.user == user_id).order_by(Organizer.community.slug))
+    return [r["community.slug"] for r in rows]
+
+
+async def organizer_community_ids(user_id: int) -> set[int]:
+    rows = await Organizer.select(Organizer.community).where(Organizer.user == user_id)
+    return {r["community"] for r in rows}
+
+
+async def organizer_pair_exists(pair: str) -> bool:
+    return await Organizer.exists().where(Organizer.pair == pair)
+
+
+async def insert_organizer(community_id: int, user_id: int, pair: str) -> None:
+    await Organizer.insert(Organizer(community=community_id, user=user_id, pair=pair))
+
+
+async def delete_organizer_rows_of(user_id: int) -> None:
+    await Organizer.delete().where(Organizer.user == user_id)

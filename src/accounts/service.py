@@ -12,16 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-
-from accounts import rules, schemas
+from accounts import repository, rules, schemas
 from accounts.auth import forget_user, issue_token, revoke_token
 from accounts.errors import CommunityExists, EmailTaken
 from accounts.passwords import hash_password, verify_password
 from accounts.rules import FieldError, normalise_email
-from accounts.tables import Community, Organizer, User
 from kernel.errors import InvalidCredentials, NotFound, RateLimited, ValidationFailed
+from kernel.ids import is_id
 from kernel.ratelimit import RateLimiter
 from kernel.runtime import Runtime
 
@@ -29,7 +29,7 @@ __all__ = [
     "EmailTaken", "normalise_email", "create_user", "PublicProfile", "get_public_profile",
     "user_id_for_calendar_token", "rotate_calendar_token", "register", "login", "logout",
     "get_me", "update_me", "create_community", "list_communities", "get_community",
-    "name_organizer",
+    "find_community_by_slug", "find_community_by_id", "name_organizer", "user_id_for_email",
 ]
 
 LOGIN_FAILURES_PER_EMAIL = 10
@@ -78,23 +78,29 @@ def _refuse_if_limited(*checks: tuple[RateLimiter, str]) -> None:
 async def create_user(
     email: str, password: str, display_name: str, now: dt.datetime, *,
     locale: str = "en", timezone: str = "UTC", is_admin: bool = False,
+    bio: str = "", skills: Sequence[str] = (),
 ) -> int:
     """Insert a user; raises EmailTaken when the (case-insensitive) email exists."""
     email = normalise_email(email)
-    if await User.exists().where(User.email == email):
+    if await repository.email_exists(email):
         raise EmailTaken()
-    user = User(
-        email=email, display_name=display_name.strip(), password_hash=await hash_password(password),
-        locale=locale, timezone=timezone, is_admin=is_admin,
-        calendar_token=secrets.token_urlsafe(24), created_at=now,
-    )
     try:
-        await User.insert(user)
+        return await repository.insert_user(
+            email=email, display_name=display_name.strip(),
+            password_hash=await hash_password(password), locale=locale, timezone=timezone,
+            is_admin=is_admin, calendar_token=secrets.token_urlsafe(24), created_at=now,
+            bio=bio, skills=skills,
+        )
     except Exception as exc:  # unique violation in a race between two registrations
-        if await User.exists().where(User.email == email):
+        if await repository.email_exists(email):
             raise EmailTaken() from exc
         raise
-    return user.id
+
+
+async def user_id_for_email(email: str) -> int | None:
+    """The id of the account with this email (any case), if any."""
+    email = normalise_email(email)
+    return None if rules.has_nul(email) else await repository.user_id_for_email(email)
 
 
 async def register(runtime: Runtime, data: schemas.UserCreate, client_ip: str) -> schemas.User:
@@ -118,9 +124,8 @@ async def login(runtime: Runtime, email: str, password: str, client_ip: str
     if limits:
         _refuse_if_limited((limits.login_ip, client_ip), (limits.login_email, email))
         limits.login_ip.hit(client_ip)
-    row = None if rules.has_nul(email) else await (  # no account has a NUL in its email
-        User.select(User.id, User.password_hash)
-        .where((User.email == email) & User.deleted_at.is_null()).first())
+    # no account has a NUL in its email
+    row = None if rules.has_nul(email) else await repository.login_row(email)
     if not await verify_password(row["password_hash"] if row else None, password):
         if limits:
             limits.login_email.hit(email)
@@ -142,17 +147,11 @@ def calendar_url(runtime: Runtime, calendar_token: str | None) -> str | None:
 
 
 async def organizer_slugs(user_id: int) -> list[str]:
-    rows = await (Organizer.select(Organizer.community.slug)
-                  .where(Organizer.user == user_id).order_by(Organizer.community.slug))
-    return [r["community.slug"] for r in rows]
+    return await repository.organizer_slugs(user_id)
 
 
 async def get_me(runtime: Runtime, user_id: int) -> schemas.User:
-    row = await (
-        User.select(User.id, User.email, User.display_name, User.locale, User.timezone,
-                    User.is_admin, User.calendar_token, User.bio, User.skills)
-        .where((User.id == user_id) & User.deleted_at.is_null()).output(load_json=True).first()
-    )
+    row = await repository.me_row(user_id)
     if row is None:
         raise NotFound("No such user.")
     return schemas.User(
@@ -170,19 +169,19 @@ async def update_me(runtime: Runtime, user_id: int, data: schemas.UserUpdate) ->
 
     raise_if(rules.profile_errors(display_name=given(data.display_name), bio=given(data.bio),
                                   timezone=given(data.timezone), skills=given(data.skills)))
-    changes: dict[Any, Any] = {}
+    changes: dict[str, Any] = {}
     if data.display_name is not schemas.UNSET:
-        changes[User.display_name] = data.display_name.strip()
+        changes["display_name"] = data.display_name.strip()
     if data.locale is not schemas.UNSET:
-        changes[User.locale] = data.locale
+        changes["locale"] = data.locale
     if data.timezone is not schemas.UNSET:
-        changes[User.timezone] = data.timezone
+        changes["timezone"] = data.timezone
     if data.bio is not schemas.UNSET:
-        changes[User.bio] = data.bio.strip()
+        changes["bio"] = data.bio.strip()
     if data.skills is not schemas.UNSET:
-        changes[User.skills] = rules.clean_skills(data.skills)
+        changes["skills"] = rules.clean_skills(data.skills)
     if changes:
-        await User.update(changes).where((User.id == user_id) & User.deleted_at.is_null())
+        await repository.update_active_user(user_id, changes)
         forget_user(user_id)  # cached CurrentUser carries display_name, locale, timezone
     return await get_me(runtime, user_id)
 
@@ -199,34 +198,24 @@ class PublicProfile:
 
 async def get_public_profile(user_id: int) -> PublicProfile | None:
     """A user's public face (hosts), or None when unknown or erased."""
-    row = await (
-        User.select(User.id, User.display_name, User.bio, User.skills, User.locale, User.timezone)
-        .where((User.id == user_id) & User.deleted_at.is_null())
-        .output(load_json=True).first()
-    )
+    row = await repository.public_profile_row(user_id)
     return PublicProfile(**row) if row else None
 
 
 async def user_id_for_calendar_token(token: str) -> int | None:
     if not token or rules.has_nul(token):
         return None
-    row = await User.select(User.id).where(
-        (User.calendar_token == token) & User.deleted_at.is_null()).first()
-    return row["id"] if row else None
+    return await repository.user_id_for_calendar_token(token)
 
 
 async def rotate_calendar_token(user_id: int) -> str:
     """Revoke the user's personal calendar feed URL and issue a new one."""
     token = secrets.token_urlsafe(24)
-    await User.update({User.calendar_token: token}).where(User.id == user_id)
+    await repository.set_calendar_token(user_id, token)
     return token
 
 
 # --- communities and organizers ---------------------------------------------------------------
-
-_COMMUNITY_COLUMNS = (Community.id, Community.slug, Community.name, Community.timezone,
-                      Community.locale, Community.lat, Community.lon, Community.moderation)
-
 
 async def create_community(data: schemas.CommunityCreate) -> schemas.Community:
     errors = rules.profile_errors(timezone=data.timezone) + rules.nul_errors(name=data.name)
@@ -234,33 +223,45 @@ async def create_community(data: schemas.CommunityCreate) -> schemas.Community:
         errors.append(FieldError("name", "must not be blank"))
     raise_if(errors)
     taken = CommunityExists(f"A community with slug {data.slug!r} already exists.")
-    if await Community.exists().where(Community.slug == data.slug):
+    if await repository.community_slug_exists(data.slug):
         raise taken
-    community = Community(slug=data.slug, name=data.name.strip(), timezone=data.timezone,
-                          locale=data.locale, lat=data.lat, lon=data.lon,
-                          moderation=data.moderation)
     try:
-        await Community.insert(community)
+        await repository.insert_community(
+            slug=data.slug, name=data.name.strip(), timezone=data.timezone, locale=data.locale,
+            lat=data.lat, lon=data.lon, moderation=data.moderation)
     except Exception as exc:  # unique violation: another admin won the race for this slug
-        if await Community.exists().where(Community.slug == data.slug):
+        if await repository.community_slug_exists(data.slug):
             raise taken from exc
         raise
     return await get_community(data.slug)
 
 
 async def list_communities(limit: int, offset: int) -> schemas.CommunityPage:
-    rows = await (Community.select(*_COMMUNITY_COLUMNS)
-                  .order_by(Community.name).order_by(Community.id).limit(limit).offset(offset))
+    rows = await repository.community_rows(limit, offset)
     return schemas.CommunityPage(items=[schemas.Community(**r) for r in rows],
-                                 total=await Community.count())
+                                 total=await repository.count_communities())
 
 
 async def get_community(slug: str) -> schemas.Community:
-    row = None if rules.has_nul(slug) else await (
-        Community.select(*_COMMUNITY_COLUMNS).where(Community.slug == slug).first())
-    if row is None:
+    community = await find_community_by_slug(slug)
+    if community is None:
         raise NotFound(f"No community {slug!r}.")
-    return schemas.Community(**row)
+    return community
+
+
+async def find_community_by_slug(slug: str) -> schemas.Community | None:
+    """The community with this slug, or None (also for a slug no community could have)."""
+    if not slug or len(slug) > 64 or rules.has_nul(slug):
+        return None
+    row = await repository.community_by_slug(slug)
+    return schemas.Community(**row) if row else None
+
+
+async def find_community_by_id(community_id: int) -> schemas.Community | None:
+    if not is_id(community_id):
+        return None
+    row = await repository.community_by_id(community_id)
+    return schemas.Community(**row) if row else None
 
 
 async def name_organizer(slug: str, email: str) -> tuple[schemas.Organizer, bool]:
@@ -268,20 +269,18 @@ async def name_organizer(slug: str, email: str) -> tuple[schemas.Organizer, bool
     Naming someone twice changes nothing (one row per pair, enforced by the database)."""
     community = await get_community(slug)
     raise_if(rules.email_errors(email))
-    user = await (User.select(User.id, User.email, User.display_name)
-                  .where((User.email == normalise_email(email)) & User.deleted_at.is_null())
-                  .first())
+    user = await repository.active_user_by_email(normalise_email(email))
     if user is None:
         raise NotFound("No account with this email.")
     answer = schemas.Organizer(community=community.slug, user_id=user["id"], email=user["email"],
                                display_name=user["display_name"])
     pair = f"{community.id}:{user['id']}"
-    if await Organizer.exists().where(Organizer.pair == pair):
+    if await repository.organizer_pair_exists(pair):
         return answer, False
     try:
-        await Organizer.insert(Organizer(community=community.id, user=user["id"], pair=pair))
+        await repository.insert_organizer(community.id, user["id"], pair)
     except Exception:  # unique violation: the same pair was just named concurrently
-        if await Organizer.exists().where(Organizer.pair == pair):
+        if await repository.organizer_pair_exists(pair):
             return answer, False
         raise
     return answer, True

@@ -2,8 +2,8 @@
 six published workshops with upcoming sessions and one proposal awaiting approval.
 
 `load_demo(now)` is idempotent: a second run adds nothing and returns the same logins. It goes
-through the use cases (accounts and workshops services) like a user would, except for the hosts'
-bios, written once on creation. No email is queued for the demo's own moderation steps.
+through the use cases (accounts and workshops services) like a user would; the hosts' bios and
+skills are written once, on creation. No email is queued for the demo's own moderation steps.
 """
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from zoneinfo import ZoneInfo
 from accounts import schemas as accounts_schemas
 from accounts import service as accounts
 from accounts.auth import CurrentUser
-from accounts.tables import User
 from kernel.clock import FrozenClock
 from kernel.events import RecordingNotifier
 from kernel.runtime import Runtime
 from kernel.sql import write_transaction
 from workshops import schemas, service
-from workshops.communities import get_community_by_slug
+from workshops.enums import Payment, WaitlistMode, WorkshopStatus
 
 PASSWORD = "alveole-demo"
 PARIS = ZoneInfo("Europe/Paris")
@@ -73,12 +72,12 @@ class DemoWorkshop:
     tags: tuple[str, ...]
     venue: tuple[str, str, float, float]
     sessions: tuple[DemoSession, ...]
-    payment: str = "free"
+    payment: Payment = Payment.FREE
     price_cents: int = 0
     capacity: int = 8
     language: str = "fr"
-    status: str = "published"
-    waitlist_mode: str = "auto"
+    status: WorkshopStatus = WorkshopStatus.PUBLISHED
+    waitlist_mode: WaitlistMode = WaitlistMode.AUTO
 
 
 AMANDIERS = ("Maison de quartier des Amandiers", "110 rue des Amandiers, 75020 Paris", 48.8650, 2.3890)
@@ -102,7 +101,7 @@ WORKSHOPS = (
         "We bake together in the community kitchen. You leave with a loaf, a jar of starter and a "
         "printed schedule for baking at home. The fee covers flour and energy.",
         "cooking", ("pain", "bread", "levain"), AMANDIERS,
-        (DemoSession(6, "09:30", 180),), payment="on_site", price_cents=500, capacity=8,
+        (DemoSession(6, "09:30", 180),), payment=Payment.ON_SITE, price_cents=500, capacity=8,
     ),
     DemoWorkshop(
         LOUIS, "Tableur : les bases",
@@ -111,7 +110,7 @@ WORKSHOPS = (
         "LibreOffice Calc, and everything applies to other spreadsheets too.",
         "digital", ("tableur", "spreadsheet", "budget"), BIBLIOTHEQUE,
         (DemoSession(5, "14:00", 120), DemoSession(12, "14:00", 120)), capacity=10,
-        waitlist_mode="offer",
+        waitlist_mode=WaitlistMode.OFFER,
     ),
     DemoWorkshop(
         AMINA, "Couture et raccommodage",
@@ -119,7 +118,7 @@ WORKSHOPS = (
         "Bring one or two garments that need care. Needles, threads and fabric scraps are provided. "
         "A small fee covers the materials.",
         "sewing", ("couture", "mending", "zéro déchet"), RESSOURCERIE,
-        (DemoSession(9, "18:30", 120),), payment="on_site", price_cents=300, capacity=8,
+        (DemoSession(9, "18:30", 120),), payment=Payment.ON_SITE, price_cents=300, capacity=8,
     ),
     DemoWorkshop(
         AMINA, "Potager sur le balcon",
@@ -144,7 +143,7 @@ WORKSHOPS = (
         "Safety first: we check everything unplugged, then look for the fault together. Spare fuses "
         "and basic parts on site.",
         "repair", ("repair café", "électroménager"), AMANDIERS,
-        (DemoSession(20, "14:00", 180),), capacity=10, status="submitted",
+        (DemoSession(20, "14:00", 180),), capacity=10, status=WorkshopStatus.SUBMITTED,
     ),
 )
 
@@ -156,20 +155,17 @@ def _demo_runtime(runtime: Runtime) -> Runtime:
 
 
 async def _ensure_user(person: DemoUser, now: dt.datetime) -> CurrentUser:
-    row = await User.select(User.id).where(User.email == person.email).first()
-    if row is None:
-        user_id = await accounts.create_user(person.email, PASSWORD, person.display_name, now,
-                                             locale="fr", timezone="Europe/Paris", is_admin=person.is_admin)
-        if person.bio or person.skills:
-            await User.update({User.bio: person.bio, User.skills: list(person.skills)}).where(User.id == user_id)
-    else:
-        user_id = row["id"]
+    user_id = await accounts.user_id_for_email(person.email)
+    if user_id is None:
+        user_id = await accounts.create_user(
+            person.email, PASSWORD, person.display_name, now, locale="fr", timezone="Europe/Paris",
+            is_admin=person.is_admin, bio=person.bio, skills=person.skills)
     return CurrentUser(id=user_id, email=person.email, display_name=person.display_name, locale="fr",
                        timezone="Europe/Paris", is_admin=person.is_admin)
 
 
 async def _ensure_community() -> None:
-    if await get_community_by_slug(COMMUNITY) is None:
+    if await accounts.find_community_by_slug(COMMUNITY) is None:
         await accounts.create_community(accounts_schemas.CommunityCreate(
             slug=COMMUNITY, name="Belleville", timezone="Europe/Paris", locale="fr", lat=48.8722, lon=2.3790,
             moderation=True,
@@ -201,9 +197,9 @@ async def _ensure_workshop(runtime: Runtime, spec: DemoWorkshop, host: CurrentUs
         ))
         for session in spec.sessions:
             await service.add_sessions(runtime, host, created.id, _session_body(today, session))
-        if spec.status in ("submitted", "published"):
+        if spec.status in (WorkshopStatus.SUBMITTED, WorkshopStatus.PUBLISHED):
             await service.submit_workshop(runtime, host, created.id)
-        if spec.status == "published":
+        if spec.status == WorkshopStatus.PUBLISHED:
             await service.approve_workshop(runtime, organizer, created.id)
 
 

@@ -3,17 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from workshops.tables import Workshop
+from workshops import repository
 
 
 class WorkshopsPersonalData:
     async def export(self, user_id: int) -> dict[str, list[dict[str, Any]]]:
-        workshops = await (
-            Workshop.select(Workshop.id, Workshop.community.slug.as_alias("community"), Workshop.title,
-                            Workshop.summary, Workshop.status, Workshop.created_at)
-            .where(Workshop.host == user_id).order_by(Workshop.id)
-        )
-        return {"workshops_hosted": workshops}
+        return {"workshops_hosted": await repository.hosted_workshops(user_id)}
 
     async def release(self, runtime: Any, user_id: int) -> None:
         return None

@@ -1,4 +1,5 @@
-"""Every query on workshops' tables (`workshop`, `workshop_session`) that other packages run.
+"""Every query on workshops' tables (`workshop`, `workshop_session`): Piccolo queries as
+functions, raw statements as `Sql` (numbered `?N` parameters).
 
 Documented cross-package statements (one query each, for speed):
 - the booking engine's session lock (`lock_session`) and its session writes
@@ -6,11 +7,21 @@ Documented cross-package statements (one query each, for speed):
 - the notification read model's workshop and session views (`WORKSHOP_VIEW_*`,
   `SESSION_VIEW_*`), which join the host (`app_user`) and the `community` through
   `accounts.repository`'s fragments.
+The listing and the workshop pages read seat counts and ratings from the booking side through
+the `BookingStats` port (`runtime.booking_stats`), never by joining booking's tables here.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from accounts.repository import person_columns
-from kernel.sql import Sql
+from kernel.sql import Sql, execute, fetch_all, fetch_value, is_postgres, placeholders
+from workshops import rules
+from workshops.enums import SessionStatus, WorkshopStatus
+from workshops.tables import Workshop, WorkshopSession
 
 # -------------------------------------------------- for the booking engine's serialised operations
 
@@ -37,8 +48,8 @@ CHANGE_SESSION = Sql(
     "sequence = ?6, updated_at = ?7 WHERE id = ?1"
 )
 CANCEL_SESSION = Sql(
-    "UPDATE workshop_session SET status = 'cancelled', sequence = ?2, cancel_reason = ?3, "
-    "updated_at = ?4 WHERE id = ?1"
+    f"UPDATE workshop_session SET status = '{SessionStatus.CANCELLED}', sequence = ?2, "
+    "cancel_reason = ?3, updated_at = ?4 WHERE id = ?1"
 )
 
 # ----------------------------------------------------- for notify's read model (views by id)
@@ -69,3 +80,240 @@ SESSION_VIEW_BY_ID = Sql(
     f"SELECT {WORKSHOP_VIEW_COLUMNS}, {SESSION_VIEW_COLUMNS} FROM workshop_session s"
     f' JOIN workshop w ON w.id = s."workshop"{WORKSHOP_VIEW_JOINS} WHERE s.id = ?1'
 )
+
+
+# ------------------------------------------------------------------------------- workshops
+
+# every column, with the community's slug and the host's name (`community_slug`, `host_display_name`)
+_WORKSHOP_COLUMNS = (*Workshop.all_columns(), Workshop.community.slug.as_alias("community_slug"),
+                     Workshop.host.display_name.as_alias("host_display_name"))
+
+
+def _columns(values: Mapping[str, Any]) -> dict[Any, Any]:
+    return {Workshop._meta.get_column_by_name(name): value for name, value in values.items()}
+
+
+async def workshop_rows(workshop_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The workshops with these ids (JSON `tags` loaded), any status."""
+    return await (Workshop.select(*_WORKSHOP_COLUMNS).where(Workshop.id.is_in(list(workshop_ids)))
+                  .output(load_json=True))
+
+
+async def find_workshop_id(host_id: int, title: str) -> int | None:
+    """The host's (oldest) workshop with this exact title, if any."""
+    row = await Workshop.select(Workshop.id).where(
+        (Workshop.host == host_id) & (Workshop.title == title)).order_by(Workshop.id).first()
+    return row["id"] if row else None
+
+
+async def insert_workshop(values: Mapping[str, Any]) -> int:
+    """A new workshop from its column values by name; returns its id."""
+    workshop = Workshop(**values)
+    await Workshop.insert(workshop)
+    return workshop.id
+
+
+async def update_workshop(workshop_id: int, values: Mapping[str, Any]) -> None:
+    await Workshop.update(_columns(values)).where(Workshop.id == workshop_id)
+
+
+async def change_status(workshop_id: int, from_status: str, values: Mapping[str, Any]) -> bool:
+    """Write `values` (the new `status` among them) only if the status is still `from_status`;
+    False when a concurrent change came first."""
+    changed = await Workshop.update(_columns(values)).where(
+        (Workshop.id == workshop_id) & (Workshop.status == from_status)
+    ).returning(Workshop.id)
+    return bool(changed)
+
+
+_LOCK_WORKSHOP = Sql("SELECT id FROM workshop WHERE id = ?1", pg_suffix=" FOR UPDATE")
+
+
+async def lock_workshop(workshop_id: int) -> None:
+    """Row-lock the workshop in the caller's write transaction on PostgreSQL (SQLite's
+    BEGIN IMMEDIATE already serialises writers)."""
+    if is_postgres():
+        await execute(_LOCK_WORKSHOP, workshop_id)
+
+
+async def hosted_workshops(user_id: int) -> list[dict[str, Any]]:
+    """A host's workshops for their data export: id, community (slug), title, summary, status,
+    created_at."""
+    return await (
+        Workshop.select(Workshop.id, Workshop.community.slug.as_alias("community"), Workshop.title,
+                        Workshop.summary, Workshop.status, Workshop.created_at)
+        .where(Workshop.host == user_id).order_by(Workshop.id)
+    )
+
+
+# -------------------------------------------------------------------------------- sessions
+
+async def _session_rows(where: Any) -> list[dict[str, Any]]:
+    return await (WorkshopSession.select().where(where)
+                  .order_by(WorkshopSession.starts_at, WorkshopSession.id))
+
+
+async def session_row(session_id: int) -> dict[str, Any] | None:
+    return await WorkshopSession.select().where(WorkshopSession.id == session_id).first()
+
+
+async def session_rows(session_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """These sessions, in start order."""
+    return await _session_rows(WorkshopSession.id.is_in(list(session_ids)))
+
+
+async def sessions_of(workshop_id: int) -> list[dict[str, Any]]:
+    """Every session of the workshop, any status, in start order."""
+    return await _session_rows(WorkshopSession.workshop == workshop_id)
+
+
+async def feed_session_rows(community_id: int, ending_from: dt.datetime) -> list[dict[str, Any]]:
+    """The scheduled sessions of the community's published workshops that end at `ending_from`
+    or later, in start order."""
+    published = Workshop.select(Workshop.id).where(
+        (Workshop.community == community_id) & (Workshop.status == WorkshopStatus.PUBLISHED))
+    return await _session_rows(
+        WorkshopSession.workshop.is_in(published)
+        & (WorkshopSession.status == SessionStatus.SCHEDULED)
+        & (WorkshopSession.ends_at >= ending_from)
+    )
+
+
+async def insert_sessions(workshop_id: int, occurrences: Sequence[tuple[dt.datetime, dt.datetime]],
+                          *, timezone: str, capacity: int, now: dt.datetime) -> list[int]:
+    """One scheduled session per (start, end); returns their ids."""
+    rows = [
+        WorkshopSession(workshop=workshop_id, starts_at=start, ends_at=end, timezone=timezone,
+                        capacity=capacity, status=SessionStatus.SCHEDULED, sequence=0,
+                        created_at=now, updated_at=now)
+        for start, end in occurrences
+    ]
+    await WorkshopSession.insert(*rows)
+    return [row.id for row in rows]
+
+
+async def bump_upcoming_sessions(workshop_id: int, now: dt.datetime) -> list[dict[str, Any]]:
+    """Add 1 to the sequence of the workshop's scheduled sessions starting after `now`; returns
+    their `id` and new `sequence`."""
+    return await WorkshopSession.update({
+        WorkshopSession.sequence: WorkshopSession.sequence + 1, WorkshopSession.updated_at: now,
+    }).where(
+        (WorkshopSession.workshop == workshop_id)
+        & (WorkshopSession.status == SessionStatus.SCHEDULED)
+        & (WorkshopSession.starts_at > now)
+    ).returning(WorkshopSession.id, WorkshopSession.sequence)
+
+
+def _next_session(column: str, now_param: int) -> str:
+    """Subquery: `column` of workshop `w`'s next scheduled session, starting at parameter
+    `?now_param` or later."""
+    return (f'SELECT s.{column} FROM workshop_session s WHERE s."workshop" = w.id'
+            f" AND s.status = '{SessionStatus.SCHEDULED}' AND s.starts_at >= ?{now_param}"
+            " ORDER BY s.starts_at, s.id LIMIT 1")
+
+
+async def next_session_ids(workshop_ids: Sequence[int], now: dt.datetime) -> dict[int, int]:
+    """For each workshop that has one, the id of its next scheduled session (from `now`)."""
+    statement = Sql(
+        f"SELECT w.id AS id, ({_next_session('id', 1)}) AS next_id FROM workshop w"
+        f" WHERE w.id IN ({placeholders(2, len(workshop_ids))})"
+    )
+    rows = await fetch_all(statement, now, *workshop_ids)
+    return {r["id"]: r["next_id"] for r in rows if r["next_id"] is not None}
+
+
+# --------------------------------------------------------------------------------- listing
+
+_LIKE = "<like>"  # LIKE on SQLite, ILIKE on PostgreSQL
+
+
+def _statement(text: str) -> Sql:
+    """`text` with its `_LIKE` marks in each dialect's case-insensitive form."""
+    sqlite, postgres = Sql(text.replace(_LIKE, "LIKE")), Sql(text.replace(_LIKE, "ILIKE"))
+    return Sql.of(sqlite.sqlite, postgres.postgres)
+
+
+class _Filter:
+    """The WHERE clauses of a listing over workshop `w`, with their numbered parameters."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"?{len(self.params)}"
+
+    @property
+    def where(self) -> str:
+        return " AND ".join(self.clauses) or "TRUE"
+
+
+def _listing_filter(query: rules.ListingQuery, community_id: int | None) -> _Filter:
+    f = _Filter()
+    f.clauses.append(f"w.status = '{WorkshopStatus.PUBLISHED}'")
+    if community_id is not None:
+        f.clauses.append(f'w."community" = {f.param(community_id)}')
+    if query.host is not None:
+        f.clauses.append(f'w."host" = {f.param(query.host)}')
+    if query.category:
+        f.clauses.append(f"lower(w.category) = lower(CAST({f.param(query.category)} AS TEXT))")
+    if query.payment:
+        f.clauses.append(f"w.payment = {f.param(query.payment)}")
+    if query.q:
+        # ILIKE is Unicode-aware on PostgreSQL; SQLite's LIKE ignores case for ASCII letters only
+        searched = [("w.title", query.q), ("w.summary", query.q), ("w.description", query.q),
+                    ("CAST(w.tags AS TEXT)", query.q)]
+        ascii_form = json.dumps(query.q.lower())[1:-1]
+        if ascii_form != query.q.lower():
+            # tags written by json.dumps' default hold "v\u00e9lo" rather than "vélo"
+            searched.append(("CAST(w.tags AS TEXT)", ascii_form))
+        f.clauses.append("(" + " OR ".join(
+            f"{column} {_LIKE} {f.param(rules.like_pattern(text))} ESCAPE '\\'"
+            for column, text in searched) + ")")
+    if query.starts_from or query.starts_before:
+        window = []
+        if query.starts_from:
+            window.append(f"s.starts_at >= {f.param(query.starts_from)}")
+        if query.starts_before:
+            window.append(f"s.starts_at < {f.param(query.starts_before)}")
+        f.clauses.append(
+            'EXISTS (SELECT 1 FROM workshop_session s WHERE s."workshop" = w.id'
+            f" AND s.status = '{SessionStatus.SCHEDULED}' AND " + " AND ".join(window) + ")")
+    if query.near:
+        box = rules.bounding_box(query.near.lat, query.near.lon, query.near.radius_km)
+        f.clauses.append(f"w.venue_lat BETWEEN {f.param(box.min_lat)} AND {f.param(box.max_lat)}")
+        if box.min_lon is not None:
+            f.clauses.append(
+                f"w.venue_lon BETWEEN {f.param(box.min_lon)} AND {f.param(box.max_lon)}")
+        f.clauses.append("w.venue_lon IS NOT NULL")
+    return f
+
+
+async def listing_positions(query: rules.ListingQuery, community_id: int | None) -> list[Any]:
+    """`id`, `lat` and `lon` of the published workshops matching the filters (with `near`: the
+    bounding box's candidates, for the caller to measure)."""
+    f = _listing_filter(query, community_id)
+    statement = _statement("SELECT w.id AS id, w.venue_lat AS lat, w.venue_lon AS lon"
+                           f" FROM workshop w WHERE {f.where}")
+    return await fetch_all(statement, *f.params)
+
+
+async def count_listing(query: rules.ListingQuery, community_id: int | None) -> int:
+    f = _listing_filter(query, community_id)
+    return await fetch_value(_statement(f"SELECT COUNT(*) AS n FROM workshop w WHERE {f.where}"),
+                             *f.params)
+
+
+async def listing_page(query: rules.ListingQuery, community_id: int | None, now: dt.datetime,
+                       limit: int, offset: int) -> list[int]:
+    """Ids of a page of the published workshops matching the filters, soonest next session
+    (from `now`) first, those without one last, newest first among equals."""
+    f = _listing_filter(query, community_id)
+    n = len(f.params)
+    statement = _statement(
+        f"SELECT w.id AS id FROM workshop w WHERE {f.where}"
+        f" ORDER BY ({_next_session('starts_at', n + 1)}) ASC NULLS LAST, w.id DESC"
+        f" LIMIT ?{n + 2} OFFSET ?{n + 3}"
+    )
+    return [r["id"] for r in await fetch_all(statement, *f.params, now, limit, offset)]

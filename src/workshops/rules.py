@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from accounts.rules import is_valid_timezone
 from kernel.ids import MAX_ID
 from kernel.errors import InvalidState, ValidationFailed
+from workshops.enums import Payment, WaitlistMode, WorkshopStatus
 
 UTC = dt.timezone.utc
 
@@ -44,13 +45,16 @@ RADIUS_MAX_KM = 1000.0
 EARTH_RADIUS_KM = 6371.0088
 # ids are 32-bit serials on PostgreSQL: a bigger number can name nothing (and must not reach asyncpg)
 
-PAYMENTS = ("free", "on_site", "stripe")
-WAITLIST_MODES = ("auto", "offer")
-STATUSES = ("draft", "submitted", "published", "rejected", "cancelled", "archived")
+PAYMENTS = tuple(Payment)
+WAITLIST_MODES = tuple(WaitlistMode)
+STATUSES = tuple(WorkshopStatus)
 # what anyone may read; the other statuses are for the host and the community's organizers
-PUBLIC_STATUSES = frozenset({"published", "cancelled", "archived"})
+PUBLIC_STATUSES = frozenset({
+    WorkshopStatus.PUBLISHED, WorkshopStatus.CANCELLED, WorkshopStatus.ARCHIVED})
 # the host can no longer change these
-CLOSED_STATUSES = frozenset({"cancelled", "archived"})
+CLOSED_STATUSES = frozenset({WorkshopStatus.CANCELLED, WorkshopStatus.ARCHIVED})
+
+_ONE_OF_PAYMENTS = "one of: " + ", ".join(PAYMENTS)  # one of: free, on_site, stripe
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
@@ -98,7 +102,7 @@ class WorkshopFields:
     summary: str
     category: str
     capacity: int
-    payment: str = "free"
+    payment: str = Payment.FREE
     description: str = ""
     tags: tuple[str, ...] = ()
     language: str = "en"
@@ -108,7 +112,7 @@ class WorkshopFields:
     currency: str = "eur"
     max_seats_per_booking: int = 4
     waitlist_enabled: bool = True
-    waitlist_mode: str = "auto"
+    waitlist_mode: str = WaitlistMode.AUTO
     offer_ttl_minutes: int = 60
     cancellation_deadline_hours: int = 24
 
@@ -204,16 +208,16 @@ def _venue_problems(venue: VenueFields) -> list[FieldProblem]:
 
 def _payment_problems(fields: WorkshopFields) -> list[FieldProblem]:
     if fields.payment not in PAYMENTS:
-        return [FieldProblem("payment", "one of: free, on_site, stripe")]
+        return [FieldProblem("payment", _ONE_OF_PAYMENTS)]
     problems: list[FieldProblem] = []
     if normalise_currency(fields.currency) is None:
         problems.append(FieldProblem("currency", "an ISO 4217 currency code such as 'EUR'"))
     price = fields.price_cents
     if isinstance(price, bool) or not isinstance(price, int):
         problems.append(FieldProblem("price_cents", "must be an integer"))
-    elif fields.payment == "free" and price != 0:
+    elif fields.payment == Payment.FREE and price != 0:
         problems.append(FieldProblem("price_cents", "a free workshop has price_cents 0"))
-    elif fields.payment != "free" and not 0 < price <= PRICE_MAX_CENTS:
+    elif fields.payment != Payment.FREE and not 0 < price <= PRICE_MAX_CENTS:
         problems.append(FieldProblem("price_cents", f"a paying workshop costs 1 to {PRICE_MAX_CENTS} cents"))
     return problems
 
@@ -241,14 +245,14 @@ def place_changed(before: tuple[VenueFields | None, str | None], after: tuple[Ve
 
 def status_after_submit(status: str, moderation: bool) -> str:
     """draft|rejected → submitted, or published at once where the community has no moderation."""
-    if status not in ("draft", "rejected"):
+    if status not in (WorkshopStatus.DRAFT, WorkshopStatus.REJECTED):
         raise InvalidState(f"A {status} workshop cannot be submitted; only drafts and rejected ones.")
-    return "submitted" if moderation else "published"
+    return WorkshopStatus.SUBMITTED if moderation else WorkshopStatus.PUBLISHED
 
 
 def check_can_moderate(status: str) -> None:
     """Approve and reject apply to submitted workshops only."""
-    if status != "submitted":
+    if status != WorkshopStatus.SUBMITTED:
         raise InvalidState(f"Only a submitted workshop can be approved or rejected; this one is {status}.")
 
 
@@ -496,7 +500,7 @@ def parse_listing_query(
             raise invalid("host", "a user id")
         host_id = int(host)
     if payment is not None and payment not in PAYMENTS:
-        raise invalid("payment", "one of: free, on_site, stripe")
+        raise invalid("payment", _ONE_OF_PAYMENTS)
     start = parse_moment(starts_from, "from", tz, end_of_range=False) if starts_from else None
     end = parse_moment(starts_to, "to", tz, end_of_range=True) if starts_to else None
     if start and end and end <= start:

@@ -6,16 +6,13 @@ in `rules.py` stay the authority, also for callers that build these Structs in P
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from workshops import rules
-
-Payment = Literal["free", "on_site", "stripe"]
-WaitlistMode = Literal["auto", "offer"]
-Status = Literal["draft", "submitted", "published", "rejected", "cancelled", "archived"]
+from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
 
 Title = Annotated[str, Meta(min_length=1, max_length=rules.TITLE_MAX)]
 Summary = Annotated[str, Meta(min_length=1, max_length=rules.SUMMARY_MAX)]
@@ -44,7 +41,7 @@ class Venue(Struct, kw_only=True):
 
 class Waitlist(Struct, kw_only=True):
     enabled: bool = True
-    mode: WaitlistMode = "auto"
+    mode: WaitlistMode = WaitlistMode.AUTO
     offer_ttl_minutes: Annotated[int, Meta(ge=1, le=rules.OFFER_TTL_MAX_MINUTES)] = 60
 
 
@@ -124,7 +121,7 @@ class Session(Struct, kw_only=True):
     seats_taken: int
     seats_left: int
     waitlist_length: int
-    status: Literal["scheduled", "cancelled"]
+    status: SessionStatus
     sequence: int
 
 
@@ -154,7 +151,7 @@ class WorkshopSummary(Struct, kw_only=True):
     max_seats_per_booking: int
     waitlist: Waitlist
     cancellation_deadline_hours: int
-    status: Status
+    status: WorkshopStatus
     rejection_reason: str | None
     created_at: dt.datetime
     updated_at: dt.datetime

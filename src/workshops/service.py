@@ -1,5 +1,6 @@
 """Workshop and session use cases: propose, edit, moderate, schedule, list, show, host profiles,
-the community calendar feed. The only code of this package that queries tables.
+the community calendar feed, over `workshops.repository` (this package's queries) and the
+accounts service (communities, organizers, public profiles).
 
 For other packages: `get_workshop` / `get_workshops` / `get_session` (records, any status),
 `can_view` / `can_moderate` (who may see / moderate a workshop), `render_sessions` (sessions as the
@@ -19,7 +20,7 @@ from kernel.ids import MAX_ID
 from kernel.sql import PiccoloTx, write_transaction
 
 from accounts.auth import CurrentUser, is_organizer_of
-from accounts.service import get_public_profile
+from accounts.service import find_community_by_id, find_community_by_slug, get_public_profile
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.events import (
     DomainEvent,
@@ -29,12 +30,11 @@ from kernel.events import (
     WorkshopSubmitted,
 )
 from kernel.runtime import Runtime
-from workshops import calendar, rules, schemas
-from workshops.communities import get_community, get_community_by_slug
+from workshops import calendar, repository, rules, schemas
+from workshops.enums import Payment, SessionStatus, WorkshopStatus
 from workshops.errors import PaymentsNotConfigured
 from kernel.ports import BookingStats, Rating
 from workshops.rules import VenueFields, WorkshopFields, validate_session_times
-from workshops.tables import Workshop, WorkshopSession
 
 __all__ = [
     "SessionRecord",
@@ -156,9 +156,6 @@ def _zone_or_utc(name: str) -> dt.tzinfo:
         return UTC
 
 
-_WORKSHOP_COLUMNS = (*Workshop.all_columns(), Workshop.community.slug, Workshop.host.display_name)
-
-
 def _load_json_list(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = json.loads(value or "[]")
@@ -176,8 +173,8 @@ def _workshop_record(row: dict[str, Any]) -> WorkshopRecord:
         venue = VenueFields(name=row["venue_name"], address=row["venue_address"] or "",
                             lat=_coordinate(row["venue_lat"]), lon=_coordinate(row["venue_lon"]))
     return WorkshopRecord(
-        id=row["id"], community_id=row["community"], community_slug=row["community.slug"],
-        host_id=row["host"], host_display_name=row["host.display_name"], title=row["title"],
+        id=row["id"], community_id=row["community"], community_slug=row["community_slug"],
+        host_id=row["host"], host_display_name=row["host_display_name"], title=row["title"],
         summary=row["summary"], description=row["description"], category=row["category"],
         tags=_load_json_list(row["tags"]), language=row["language"], venue=venue,
         online_url=row["online_url"], payment=row["payment"], price_cents=row["price_cents"],
@@ -206,8 +203,7 @@ async def get_workshops(workshop_ids: Sequence[int]) -> dict[int, WorkshopRecord
     ids = sorted({i for i in workshop_ids if _valid_id(i)})
     if not ids:
         return {}
-    rows = await Workshop.select(*_WORKSHOP_COLUMNS).where(Workshop.id.is_in(ids)).output(load_json=True)
-    return {row["id"]: _workshop_record(row) for row in rows}
+    return {row["id"]: _workshop_record(row) for row in await repository.workshop_rows(ids)}
 
 
 async def get_workshop(workshop_id: int) -> WorkshopRecord:
@@ -220,9 +216,7 @@ async def get_workshop(workshop_id: int) -> WorkshopRecord:
 
 async def get_session(session_id: int) -> SessionRecord:
     """The session, whatever its status; NotFound if none."""
-    row = None
-    if _valid_id(session_id):
-        row = await WorkshopSession.select().where(WorkshopSession.id == session_id).first()
+    row = await repository.session_row(session_id) if _valid_id(session_id) else None
     if row is None:
         raise NotFound(f"No session {session_id}.")
     return _session_record(row)
@@ -230,13 +224,10 @@ async def get_session(session_id: int) -> SessionRecord:
 
 async def find_workshop_id(host_id: int, title: str) -> int | None:
     """The host's (oldest) workshop with this exact title, if any (idempotent loaders)."""
-    row = await Workshop.select(Workshop.id).where(
-        (Workshop.host == host_id) & (Workshop.title == title)).order_by(Workshop.id).first()
-    return row["id"] if row else None
+    return await repository.find_workshop_id(host_id, title)
 
 
-async def _sessions(where: Any, order_by: Any = WorkshopSession.starts_at) -> list[SessionRecord]:
-    rows = await WorkshopSession.select().where(where).order_by(order_by, WorkshopSession.id)
+def _session_records(rows: Sequence[dict[str, Any]]) -> list[SessionRecord]:
     return [_session_record(r) for r in rows]
 
 
@@ -314,16 +305,16 @@ def _summary_fields(w: WorkshopRecord, rating: Rating | None, next_session: sche
         waitlist=schemas.Waitlist(enabled=w.waitlist_enabled, mode=w.waitlist_mode,
                                   offer_ttl_minutes=w.offer_ttl_minutes),
         cancellation_deadline_hours=w.cancellation_deadline_hours, status=w.status,
-        rejection_reason=w.rejection_reason if w.status == "rejected" else None,
+        rejection_reason=w.rejection_reason if w.status == WorkshopStatus.REJECTED else None,
         created_at=w.created_at, updated_at=w.updated_at, published_at=w.published_at,
         next_session=next_session, rating=_rating(rating),
     )
 
 
 async def _detail(runtime: Runtime, workshop: WorkshopRecord) -> schemas.Workshop:
-    sessions = await render_sessions(runtime, await _sessions(WorkshopSession.workshop == workshop.id))
+    sessions = await render_sessions(runtime, _session_records(await repository.sessions_of(workshop.id)))
     now = runtime.clock.now()
-    upcoming = [s for s in sessions if s.status == "scheduled" and s.starts_at >= now]
+    upcoming = [s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at >= now]
     ratings = await _stats(runtime).rating_by_workshop([workshop.id])
     return schemas.Workshop(**_summary_fields(workshop, ratings.get(workshop.id),
                                               upcoming[0] if upcoming else None), sessions=sessions)
@@ -334,30 +325,15 @@ async def _summaries(runtime: Runtime, workshop_ids: list[int]) -> list[schemas.
     if not workshop_ids:
         return []
     workshops = await get_workshops(workshop_ids)
-    next_ids = await _next_session_ids(workshop_ids, runtime.clock.now())
+    next_ids = await repository.next_session_ids(workshop_ids, runtime.clock.now())
     next_sessions = {s.workshop_id: s for s in await render_sessions(
-        runtime, await _sessions(WorkshopSession.id.is_in(list(next_ids.values())))
+        runtime, _session_records(await repository.session_rows(list(next_ids.values())))
     )} if next_ids else {}
     ratings = await _stats(runtime).rating_by_workshop(workshop_ids)
     return [
         schemas.WorkshopSummary(**_summary_fields(workshops[i], ratings.get(i), next_sessions.get(i)))
         for i in workshop_ids if i in workshops
     ]
-
-
-_NEXT_SESSION = (
-    "SELECT s.id FROM workshop_session s WHERE s.\"workshop\" = w.id AND s.status = 'scheduled' "
-    "AND s.starts_at >= {} ORDER BY s.starts_at, s.id LIMIT 1"
-)
-
-
-async def _next_session_ids(workshop_ids: list[int], now: dt.datetime) -> dict[int, int]:
-    marks = ", ".join("{}" for _ in workshop_ids)
-    rows = await Workshop.raw(
-        f"SELECT w.id AS id, ({_NEXT_SESSION}) AS next_id FROM workshop w WHERE w.id IN ({marks})",
-        now, *workshop_ids,
-    )
-    return {r["id"]: r["next_id"] for r in rows if r["next_id"] is not None}
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -373,21 +349,22 @@ def _tags_json(tags: Sequence[str]) -> str:
     return json.dumps([t.strip() for t in tags], ensure_ascii=False)
 
 
-def _columns_of(fields: WorkshopFields) -> dict[Any, Any]:
+def _columns_of(fields: WorkshopFields) -> dict[str, Any]:
+    """The stored form of what the host decides, by column name."""
     venue = fields.venue
     return {
-        Workshop.title: fields.title.strip(), Workshop.summary: fields.summary.strip(),
-        Workshop.description: fields.description, Workshop.category: fields.category.strip(),
-        Workshop.tags: _tags_json(fields.tags), Workshop.language: fields.language,
-        Workshop.venue_name: venue.name.strip() if venue else None,
-        Workshop.venue_address: venue.address.strip() if venue else None,
-        Workshop.venue_lat: venue.lat if venue else None, Workshop.venue_lon: venue.lon if venue else None,
-        Workshop.online_url: fields.online_url, Workshop.payment: fields.payment,
-        Workshop.price_cents: fields.price_cents, Workshop.currency: rules.normalise_currency(fields.currency),
-        Workshop.capacity: fields.capacity, Workshop.max_seats_per_booking: fields.max_seats_per_booking,
-        Workshop.waitlist_enabled: fields.waitlist_enabled, Workshop.waitlist_mode: fields.waitlist_mode,
-        Workshop.offer_ttl_minutes: fields.offer_ttl_minutes,
-        Workshop.cancellation_deadline_hours: fields.cancellation_deadline_hours,
+        "title": fields.title.strip(), "summary": fields.summary.strip(),
+        "description": fields.description, "category": fields.category.strip(),
+        "tags": _tags_json(fields.tags), "language": fields.language,
+        "venue_name": venue.name.strip() if venue else None,
+        "venue_address": venue.address.strip() if venue else None,
+        "venue_lat": venue.lat if venue else None, "venue_lon": venue.lon if venue else None,
+        "online_url": fields.online_url, "payment": fields.payment,
+        "price_cents": fields.price_cents, "currency": rules.normalise_currency(fields.currency),
+        "capacity": fields.capacity, "max_seats_per_booking": fields.max_seats_per_booking,
+        "waitlist_enabled": fields.waitlist_enabled, "waitlist_mode": fields.waitlist_mode,
+        "offer_ttl_minutes": fields.offer_ttl_minutes,
+        "cancellation_deadline_hours": fields.cancellation_deadline_hours,
     }
 
 
@@ -398,13 +375,13 @@ def _venue(venue: schemas.Venue | None) -> VenueFields | None:
 
 
 def _check_payments(runtime: Runtime, payment: str) -> None:
-    if payment == "stripe" and not runtime.settings.payments_configured:
+    if payment == Payment.STRIPE and not runtime.settings.payments_configured:
         raise PaymentsNotConfigured("This instance takes no online payments: choose free or on_site.")
 
 
 async def create_workshop(runtime: Runtime, user: CurrentUser, data: schemas.WorkshopCreate) -> schemas.Workshop:
     """A new draft workshop in a community; the user becomes its host."""
-    community = await get_community_by_slug(data.community)
+    community = await find_community_by_slug(data.community)
     language = data.language or (community.locale if community else "en")
     fields = WorkshopFields(
         title=data.title, summary=data.summary, description=data.description, category=data.category,
@@ -420,18 +397,18 @@ async def create_workshop(runtime: Runtime, user: CurrentUser, data: schemas.Wor
     rules.raise_problems(problems)
     _check_payments(runtime, fields.payment)
     now = runtime.clock.now()
-    columns = {c._meta.name: v for c, v in _columns_of(fields).items()}
-    workshop = Workshop(community=community.id, host=user.id, status="draft", created_at=now,
-                        updated_at=now, **columns)
-    await Workshop.insert(workshop)
-    return await _detail(runtime, await get_workshop(workshop.id))
+    workshop_id = await repository.insert_workshop({
+        **_columns_of(fields), "community": community.id, "host": user.id,
+        "status": WorkshopStatus.DRAFT, "created_at": now, "updated_at": now,
+    })
+    return await _detail(runtime, await get_workshop(workshop_id))
 
 
-async def _locked_workshop(runtime: Runtime, workshop_id: int) -> WorkshopRecord:
+async def _locked_workshop(workshop_id: int) -> WorkshopRecord:
     """The workshop, read inside the caller's write transaction. SQLite's BEGIN IMMEDIATE already
     serialises writers; on PostgreSQL the row is locked so a read-check-write cannot interleave."""
-    if not runtime.db.is_sqlite and _valid_id(workshop_id):
-        await Workshop.raw("SELECT id FROM workshop WHERE id = {} FOR UPDATE", workshop_id)
+    if _valid_id(workshop_id):
+        await repository.lock_workshop(workshop_id)
     return await get_workshop(workshop_id)
 
 
@@ -450,7 +427,7 @@ def _merge(current: WorkshopFields, data: schemas.WorkshopUpdate) -> WorkshopFie
     if data.waitlist is not msgspec.UNSET:
         changes.update(waitlist_enabled=data.waitlist.enabled, waitlist_mode=data.waitlist.mode,
                        offer_ttl_minutes=data.waitlist.offer_ttl_minutes)
-    if changes.get("payment") == "free" and data.price_cents is msgspec.UNSET:
+    if changes.get("payment") == Payment.FREE and data.price_cents is msgspec.UNSET:
         changes["price_cents"] = 0  # switching to free needs no separate price change
     return replace(current, **changes)
 
@@ -461,7 +438,7 @@ async def update_workshop(
     """Partial update by the host. A new place (venue or online URL) bumps the sequence of every
     upcoming scheduled session and tells their participants, in the same transaction."""
     async with write_transaction():
-        workshop = await _locked_workshop(runtime, workshop_id)
+        workshop = await _locked_workshop(workshop_id)
         # read after the lock: every booking committed before it has created_at <= now, so the
         # "session updated" fan-out (bookings made by the event time) reaches all of them
         now = runtime.clock.now()
@@ -472,27 +449,19 @@ async def update_workshop(
         rules.raise_problems(rules.check_workshop(after))
         if data.payment is not msgspec.UNSET:
             _check_payments(runtime, after.payment)
-        await Workshop.update({**_columns_of(after), Workshop.updated_at: now}).where(Workshop.id == workshop_id)
+        await repository.update_workshop(workshop_id, {**_columns_of(after), "updated_at": now})
         events: list[DomainEvent] = []
         if rules.place_changed((before.venue, before.online_url), (after.venue, after.online_url)):
-            bumped = await WorkshopSession.update({
-                WorkshopSession.sequence: WorkshopSession.sequence + 1, WorkshopSession.updated_at: now,
-            }).where(
-                (WorkshopSession.workshop == workshop_id) & (WorkshopSession.status == "scheduled")
-                & (WorkshopSession.starts_at > now)
-            ).returning(WorkshopSession.id, WorkshopSession.sequence)
+            bumped = await repository.bump_upcoming_sessions(workshop_id, now)
             events = [SessionUpdated(at=now, session_id=r["id"], sequence=r["sequence"])
                       for r in sorted(bumped, key=lambda r: r["id"])]
         await _write_outbox(runtime, events, now)
     return await _detail(runtime, await get_workshop(workshop_id))
 
 
-async def _transition(workshop_id: int, from_status: str, values: dict[Any, Any]) -> None:
+async def _transition(workshop_id: int, from_status: str, values: dict[str, Any]) -> None:
     """Change the status only if it is still `from_status` (a concurrent change loses cleanly)."""
-    changed = await Workshop.update(values).where(
-        (Workshop.id == workshop_id) & (Workshop.status == from_status)
-    ).returning(Workshop.id)
-    if not changed:
+    if not await repository.change_status(workshop_id, from_status, values):
         raise InvalidState("The workshop changed meanwhile; reload it and try again.")
 
 
@@ -500,15 +469,15 @@ async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int)
     """draft|rejected → submitted (organizers are told), or → published without moderation."""
     now = runtime.clock.now()
     async with write_transaction():
-        workshop = await _locked_workshop(runtime, workshop_id)
+        workshop = await _locked_workshop(workshop_id)
         _require_host(user, workshop)
-        community = await get_community(workshop.community_id)
+        community = await find_community_by_id(workshop.community_id)
         target = rules.status_after_submit(workshop.status, community.moderation if community else True)
-        values: dict[Any, Any] = {Workshop.status: target, Workshop.updated_at: now}
-        if target == "published":
-            values[Workshop.published_at] = now
+        values: dict[str, Any] = {"status": target, "updated_at": now}
+        if target == WorkshopStatus.PUBLISHED:
+            values["published_at"] = now
         await _transition(workshop_id, workshop.status, values)
-        if target == "submitted":
+        if target == WorkshopStatus.SUBMITTED:
             await _write_outbox(runtime, [WorkshopSubmitted(
                 at=now, workshop_id=workshop_id, community_id=workshop.community_id, host_id=workshop.host_id,
             )], now)
@@ -519,13 +488,13 @@ async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int
     """submitted → published, by an organizer of the workshop's community (or an admin)."""
     now = runtime.clock.now()
     async with write_transaction():
-        workshop = await _locked_workshop(runtime, workshop_id)
+        workshop = await _locked_workshop(workshop_id)
         if not await can_moderate(user, workshop):
             raise Forbidden("Only the community's organizers may approve its workshops.")
         rules.check_can_moderate(workshop.status)
-        await _transition(workshop_id, "submitted", {
-            Workshop.status: "published", Workshop.published_at: now, Workshop.updated_at: now,
-            Workshop.rejection_reason: "",
+        await _transition(workshop_id, WorkshopStatus.SUBMITTED, {
+            "status": WorkshopStatus.PUBLISHED, "published_at": now, "updated_at": now,
+            "rejection_reason": "",
         })
         await _write_outbox(runtime, [WorkshopApproved(at=now, workshop_id=workshop_id,
                                                        host_id=workshop.host_id)], now)
@@ -536,13 +505,13 @@ async def reject_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int,
     """submitted → rejected with a reason the host is sent; the host may edit and resubmit."""
     now = runtime.clock.now()
     async with write_transaction():
-        workshop = await _locked_workshop(runtime, workshop_id)
+        workshop = await _locked_workshop(workshop_id)
         if not await can_moderate(user, workshop):
             raise Forbidden("Only the community's organizers may reject its workshops.")
         reason = rules.check_reason(reason)
         rules.check_can_moderate(workshop.status)
-        await _transition(workshop_id, "submitted", {
-            Workshop.status: "rejected", Workshop.rejection_reason: reason, Workshop.updated_at: now,
+        await _transition(workshop_id, WorkshopStatus.SUBMITTED, {
+            "status": WorkshopStatus.REJECTED, "rejection_reason": reason, "updated_at": now,
         })
         await _write_outbox(runtime, [WorkshopRejected(at=now, workshop_id=workshop_id,
                                                        host_id=workshop.host_id, reason=reason)], now)
@@ -563,16 +532,12 @@ async def add_sessions(
     capacity = workshop.capacity if data.capacity is None else data.capacity
     if isinstance(capacity, bool) or not 1 <= capacity <= rules.CAPACITY_MAX:
         raise rules.invalid("capacity", f"must be an integer from 1 to {rules.CAPACITY_MAX}")
-    rows = [
-        WorkshopSession(workshop=workshop_id, starts_at=start, ends_at=end, timezone=data.timezone,
-                        capacity=capacity, status="scheduled", sequence=0, created_at=now, updated_at=now)
-        for start, end in occurrences
-    ]
     async with write_transaction():
         # re-read inside the transaction: a workshop cancelled meanwhile takes no new sessions
-        rules.check_open_for_changes((await _locked_workshop(runtime, workshop_id)).status)
-        await WorkshopSession.insert(*rows)
-    created = await _sessions(WorkshopSession.id.is_in([r.id for r in rows]))
+        rules.check_open_for_changes((await _locked_workshop(workshop_id)).status)
+        session_ids = await repository.insert_sessions(
+            workshop_id, occurrences, timezone=data.timezone, capacity=capacity, now=now)
+    created = _session_records(await repository.session_rows(session_ids))
     return schemas.SessionList(items=await render_sessions(runtime, created), total=len(created))
 
 
@@ -590,62 +555,6 @@ async def session_detail(runtime: Runtime, session_id: int, viewer: CurrentUser 
     return (await render_sessions(runtime, [session]))[0]
 
 
-@dataclass(frozen=True)
-class _Sql:
-    """WHERE fragments with Piccolo `{}` placeholders and their arguments, in order."""
-
-    clauses: tuple[str, ...] = ()
-    args: tuple[Any, ...] = ()
-
-    def add(self, clause: str, *args: Any) -> _Sql:
-        return _Sql(self.clauses + (clause,), self.args + args)
-
-    @property
-    def where(self) -> str:
-        return " AND ".join(self.clauses) or "TRUE"
-
-
-def _listing_filter(query: rules.ListingQuery, community_id: int | None, postgres: bool) -> _Sql:
-    sql = _Sql().add("w.status = 'published'")
-    if community_id is not None:
-        sql = sql.add('w."community" = {}', community_id)
-    if query.host is not None:
-        sql = sql.add('w."host" = {}', query.host)
-    if query.category:
-        sql = sql.add("lower(w.category) = lower(CAST({} AS TEXT))", query.category)
-    if query.payment:
-        sql = sql.add("w.payment = {}", query.payment)
-    if query.q:
-        # ILIKE is Unicode-aware on PostgreSQL; SQLite's LIKE ignores case for ASCII letters only
-        like = "ILIKE" if postgres else "LIKE"
-        searched = ["w.title", "w.summary", "w.description", "CAST(w.tags AS TEXT)"]
-        patterns = [rules.like_pattern(query.q)] * len(searched)
-        ascii_form = json.dumps(query.q.lower())[1:-1]
-        if ascii_form != query.q.lower():
-            # tags written by json.dumps' default hold "v\u00e9lo" rather than "vélo"
-            searched.append("CAST(w.tags AS TEXT)")
-            patterns.append(rules.like_pattern(ascii_form))
-        sql = sql.add("(" + " OR ".join(f"{c} {like} {{}} ESCAPE '\\'" for c in searched) + ")", *patterns)
-    if query.starts_from or query.starts_before:
-        window, args = [], []
-        if query.starts_from:
-            window.append("s.starts_at >= {}")
-            args.append(query.starts_from)
-        if query.starts_before:
-            window.append("s.starts_at < {}")
-            args.append(query.starts_before)
-        sql = sql.add(
-            "EXISTS (SELECT 1 FROM workshop_session s WHERE s.\"workshop\" = w.id AND s.status = 'scheduled' AND "
-            + " AND ".join(window) + ")", *args)
-    if query.near:
-        box = rules.bounding_box(query.near.lat, query.near.lon, query.near.radius_km)
-        sql = sql.add("w.venue_lat BETWEEN {} AND {}", box.min_lat, box.max_lat)
-        if box.min_lon is not None:
-            sql = sql.add("w.venue_lon BETWEEN {} AND {}", box.min_lon, box.max_lon)
-        sql = sql.add("w.venue_lon IS NOT NULL")
-    return sql
-
-
 async def listing_query(
     *, community: str | None = None, host: str | None = None, category: str | None = None,
     q: str | None = None, starts_from: str | None = None, starts_to: str | None = None,
@@ -654,7 +563,7 @@ async def listing_query(
     """Query-string filters → ListingQuery; dates are read in the filtered community's zone."""
     tz: dt.tzinfo = UTC
     if community and (starts_from or starts_to):
-        found = await get_community_by_slug(community.strip())
+        found = await find_community_by_slug(community.strip())
         if found is not None:
             tz = _zone_or_utc(found.timezone)
     return rules.parse_listing_query(
@@ -671,18 +580,13 @@ async def list_workshops(
     candidates are read (ids and positions) and the exact distance is applied here."""
     community_id = None
     if query.community:
-        community = await get_community_by_slug(query.community)
+        community = await find_community_by_slug(query.community)
         if community is None:
             return schemas.WorkshopList(items=[], total=0)
         community_id = community.id
-    sql = _listing_filter(query, community_id, postgres=not runtime.db.is_sqlite)
-    now = runtime.clock.now()
     if query.near:
         near = query.near
-        rows = await Workshop.raw(
-            f"SELECT w.id AS id, w.venue_lat AS lat, w.venue_lon AS lon FROM workshop w WHERE {sql.where}",
-            *sql.args,
-        )
+        rows = await repository.listing_positions(query, community_id)
         distances = sorted(
             (d, r["id"]) for r in rows
             if (d := rules.haversine_km(near.lat, near.lon, r["lat"], r["lon"])) <= near.radius_km
@@ -690,15 +594,8 @@ async def list_workshops(
         total = len(distances)
         page = [i for _, i in distances[offset:offset + limit]]
     else:
-        counted = await Workshop.raw(f"SELECT COUNT(*) AS n FROM workshop w WHERE {sql.where}", *sql.args)
-        total = counted[0]["n"]
-        next_start = _NEXT_SESSION.replace("SELECT s.id", "SELECT s.starts_at")
-        rows = await Workshop.raw(
-            f"SELECT w.id AS id FROM workshop w WHERE {sql.where} "
-            f"ORDER BY ({next_start}) ASC NULLS LAST, w.id DESC LIMIT {{}} OFFSET {{}}",
-            *sql.args, now, limit, offset,
-        )
-        page = [r["id"] for r in rows]
+        total = await repository.count_listing(query, community_id)
+        page = await repository.listing_page(query, community_id, runtime.clock.now(), limit, offset)
     return schemas.WorkshopList(items=await _summaries(runtime, page), total=total)
 
 
@@ -716,16 +613,11 @@ async def host_profile(runtime: Runtime, host_id: int) -> schemas.HostProfile:
 async def community_calendar(runtime: Runtime, slug: str) -> bytes:
     """The community's public iCalendar feed: every scheduled session of its published workshops
     (from a year back), METHOD:PUBLISH."""
-    community = await get_community_by_slug(slug)
+    community = await find_community_by_slug(slug)
     if community is None:
         raise NotFound(f"No community {slug!r}.")
     now = runtime.clock.now()
-    published = Workshop.select(Workshop.id).where(
-        (Workshop.community == community.id) & (Workshop.status == "published"))
-    sessions = await _sessions(
-        WorkshopSession.workshop.is_in(published) & (WorkshopSession.status == "scheduled")
-        & (WorkshopSession.ends_at >= now - FEED_HISTORY)
-    )
+    sessions = _session_records(await repository.feed_session_rows(community.id, now - FEED_HISTORY))
     workshops = await get_workshops([s.workshop_id for s in sessions])
     return calendar.community_feed(
         community_name=community.name, sessions=[(s, workshops[s.workshop_id]) for s in sessions],

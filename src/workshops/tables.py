@@ -6,6 +6,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
+from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
+
 USER = LazyTableReference("User", module_path="accounts.tables")
 COMMUNITY = LazyTableReference("Community", module_path="accounts.tables")
 
@@ -24,16 +26,16 @@ class Workshop(Table, tablename="workshop"):
     venue_lat = Float(null=True, default=None)
     venue_lon = Float(null=True, default=None)
     online_url = Varchar(length=500, null=True, default=None)
-    payment = Varchar(length=10, default="free")  # free | on_site | stripe
+    payment = Varchar(length=10, default=Payment.FREE, choices=Payment)
     price_cents = Integer(default=0)
     currency = Varchar(length=3, default="eur")
     capacity = Integer()
     max_seats_per_booking = Integer(default=4)
     waitlist_enabled = Boolean(default=True)
-    waitlist_mode = Varchar(length=8, default="auto")  # auto | offer
+    waitlist_mode = Varchar(length=8, default=WaitlistMode.AUTO, choices=WaitlistMode)
     offer_ttl_minutes = Integer(default=60)
     cancellation_deadline_hours = Integer(default=24)
-    status = Varchar(length=12, default="draft", index=True)
+    status = Varchar(length=12, default=WorkshopStatus.DRAFT, index=True, choices=WorkshopStatus)
     rejection_reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -48,7 +50,8 @@ class WorkshopSession(Table, tablename="workshop_session"):
     ends_at = Timestamptz()
     timezone = Varchar(length=64)
     capacity = Integer()
-    status = Varchar(length=10, default="scheduled", index=True)  # scheduled | cancelled
+    status = Varchar(length=10, default=SessionStatus.SCHEDULED, index=True,
+                     choices=SessionStatus)
     sequence = Integer(default=0)
     cancel_reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())

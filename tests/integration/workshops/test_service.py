@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 
 from accounts.auth import CurrentUser
+from accounts.service import find_community_by_id, find_community_by_slug
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.events import RecordingNotifier
 from kernel.runtime import Runtime
 from tests.factories import make_community, make_session, make_user, make_workshop
 from workshops import rules, schemas, service
-from workshops.communities import get_community, get_community_by_slug
 from workshops.errors import PaymentsNotConfigured
 from workshops.tables import Workshop, WorkshopSession
 from tests.conftest import runtime_on
@@ -62,10 +62,10 @@ class TestRecords:
 
     async def test_communities(self, db):
         community = await make_community(slug="belleville", moderation=False)
-        found = await get_community_by_slug("belleville")
+        found = await find_community_by_slug("belleville")
         assert found.id == community["id"] and found.moderation is False and found.timezone == "Europe/Paris"
-        assert (await get_community(community["id"])).slug == "belleville"
-        assert await get_community_by_slug("nowhere") is None and await get_community(2**40) is None
+        assert (await find_community_by_id(community["id"])).slug == "belleville"
+        assert await find_community_by_slug("nowhere") is None and await find_community_by_id(2**40) is None
 
 
 class TestCreate:
