@@ -4,6 +4,7 @@ guard that JSON endpoints receive JSON."""
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -58,8 +59,8 @@ def header(scope: Scope, name: bytes) -> bytes | None:
 
 
 async def send_problem(send: Send, status: int, slug: str, title: str, detail: str,
-                       instance: str) -> None:
-    body = json.dumps(problem_body(status, slug, title, detail, instance=instance)).encode()
+                       instance: str, **extra: Any) -> None:
+    body = json.dumps(problem_body(status, slug, title, detail, instance=instance, **extra)).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()),
@@ -88,10 +89,9 @@ class JsonBodiesMiddleware:
         self.exempt_paths = exempt_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _has_nul(scope):
+        if scope["type"] == "http" and (refusal := _nul_refusal(scope)) is not None:
             # a NUL cannot be stored in PostgreSQL text: refused before any handler, everywhere
-            await send_problem(send, 400, "validation-error", "Invalid request",
-                               "The path or query contains a NUL character (%00).", scope["path"])
+            await send_problem(send, *refusal[:4], scope["path"], **refusal[4])
             return
         if (scope["type"] == "http" and scope["method"] in _BODY_METHODS
                 and scope["path"].startswith(self.prefix) and scope["path"] not in self.exempt_paths
@@ -110,11 +110,27 @@ def _has_body(scope: Scope) -> bool:
     return header(scope, b"transfer-encoding") is not None
 
 
-def _has_nul(scope: Scope) -> bool:
+def _nul_refusal(scope: Scope) -> tuple[Any, ...] | None:
+    """What to answer a request with a NUL: a path naming nothing is 404; a query parameter or
+    a header holding one is a 400 naming it."""
+    raw_path = scope.get("raw_path") or b""
+    if "\x00" in scope["path"] or b"%00" in raw_path:
+        return 404, "not-found", "Not found", "No such resource.", {}
     query = scope.get("query_string", b"")
-    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
-    return (b"%00" in query or b"%00" in raw_path or b"\x00" in query or "\x00" in scope["path"]
-            or any(b"\x00" in value for _, value in scope["headers"]))
+    if b"%00" in query or b"\x00" in query:
+        names = [name for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                 if "\x00" in value or "\x00" in name]
+        errors = [{"field": name.replace("\x00", ""), "message": "a NUL character is not allowed",
+                   "source": "query"} for name in dict.fromkeys(names)]
+        return (400, "validation-error", "Invalid request",
+                "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "NUL in the query",
+                {"errors": errors})
+    for name, value in scope["headers"]:
+        if b"\x00" in value:
+            field = name.decode("latin-1")
+            return (400, "validation-error", "Invalid request", f"{field}: a NUL character is not allowed",
+                    {"errors": [{"field": field, "message": "a NUL character is not allowed", "source": "header"}]})
+    return None
 
 
 class CompleteAllowMiddleware:

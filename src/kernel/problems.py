@@ -124,33 +124,29 @@ class JsonRequest(Request):
             raise
         # a NUL can be stored by SQLite but not by PostgreSQL: refused everywhere, by name
         if b"u0000" in (body := await self.body()) or b"U0000" in body:
-            where = _nul_path(value, "")
-            if where is not None:
+            paths = _nul_paths(value)
+            if paths:
                 raise ValidationException(
-                    detail=f"{where or 'body'}: a NUL character is not allowed",
+                    detail="a NUL character is not allowed",
                     extra=[{"key": where or "body", "message": "a NUL character is not allowed",
-                            "source": "body"}])
+                            "source": "body"} for where in paths])
         return value
 
 
-def _nul_path(value: Any, path: str) -> str | None:
-    """The dotted path of the first string (or key) holding a NUL, or None."""
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """The dotted paths of the strings (or keys) holding a NUL; a list's items are named by
+    the list, as other field errors are."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return [path] if "\x00" in value else []
+    found: list[str] = []
     if isinstance(value, dict):
         for key, item in value.items():
             inner = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return inner
-            found = _nul_path(item, inner)
-            if found is not None:
-                return found
+            found.extend([inner] if "\x00" in str(key) else _nul_paths(item, inner))
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
+        for item in value:
+            found.extend(_nul_paths(item, path))
+    return list(dict.fromkeys(found))
 
 
 def _malformed(reason: str) -> ValidationException:
