@@ -11,8 +11,9 @@ from litestar import Litestar, MediaType, Request, Response, get
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, SecurityScheme
 
-from accounts.auth import admin_user, optional_user, required_user
+from accounts.auth import SESSION_COOKIE, admin_user, optional_user, required_user
 from accounts.controllers import ROUTES as accounts_routes
 from accounts.csrf import CSRFMiddleware
 from booking.controllers import ROUTES as booking_routes
@@ -22,6 +23,7 @@ from alveole import bootstrap, worker
 from kernel.asgi import CompleteAllowMiddleware, JsonBodiesMiddleware
 from kernel.clock import Clock
 from kernel.events import Notifier
+from kernel.http import PROBLEM_JSON
 from kernel.ports import Mailer
 from kernel.problems import EXCEPTION_HANDLERS, JsonRequest, problem_response
 from kernel.runtime import Runtime
@@ -98,6 +100,7 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
+    _document_what_litestar_does_not(app)
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.clock = runtime.clock
@@ -117,3 +120,54 @@ def _tune_gc_once() -> None:
         _gc_tuned = True
         gc.freeze()
         gc.set_threshold(20_000, 50, 100)
+
+
+def _document_what_litestar_does_not(app: Litestar) -> None:
+    """The OpenAPI document tells the truth about two things Litestar leaves out: who must be
+    authenticated (`bearer`, or the session cookie a login sets, on handlers that take `user` or
+    `admin`; optional on `maybe_user`), and that a 204 answer has no body."""
+    schema = app.openapi_schema
+    components = schema.components
+    components.security_schemes = {
+        "bearer": SecurityScheme(type="http", scheme="bearer",
+                                 description="The token from POST /api/v1/auth/login"),
+        "session": SecurityScheme(type="apiKey", security_scheme_in="cookie", name=SESSION_COOKIE,
+                                  description="The session cookie set at login; writes also need "
+                                              "the X-CSRF-Token header"),
+    }
+    required = [{"bearer": []}, {"session": []}]
+    for route in app.routes:
+        item = (schema.paths or {}).get(route.path_format)
+        if item is None:
+            continue
+        for handler in getattr(route, "route_handlers", ()):
+            parameters = handler.parsed_fn_signature.parameters
+            for method in handler.http_methods:
+                operation = getattr(item, method.lower(), None)
+                if operation is None:
+                    continue
+                if "user" in parameters or "admin" in parameters:
+                    operation.security = required
+                elif "maybe_user" in parameters:
+                    operation.security = [{}, *required]
+                responses = operation.responses = operation.responses or {}
+                for status, response in responses.items():
+                    if status == "204" and hasattr(response, "content"):
+                        response.content = None
+                if not route.path.startswith("/api/"):
+                    continue
+                # answered by the middlewares before any handler runs (kernel.asgi, accounts.csrf)
+                responses.setdefault("400", _problem_response(
+                    "validation-error: a NUL character in the query or a header (named in `errors`)"))
+                if method in ("POST", "PUT", "PATCH", "DELETE"):
+                    if operation.security:
+                        responses.setdefault("403", _problem_response(
+                            "forbidden: a cookie-authenticated write without its X-CSRF-Token"))
+                    if operation.request_body is not None:
+                        responses.setdefault("415", _problem_response(
+                            "unsupported-media-type: the body is not application/json"))
+
+
+def _problem_response(description: str) -> OpenAPIResponse:
+    return OpenAPIResponse(description=description, content={PROBLEM_JSON: OpenAPIMediaType(
+        schema=Reference(ref="#/components/schemas/Problem"))})
