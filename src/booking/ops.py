@@ -29,7 +29,7 @@ from kernel.events import (
 from booking import rules
 from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
 from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
-from booking.schemas import Booking
+from booking.schemas import Attendance, Booking, BookingStatus, WaitlistStatus
 from accounts.repository import IS_ORGANIZER
 from booking.repository import (
     CANCEL_BOOKING, CANCEL_SESSION_BOOKINGS, CLAIM_KEY, CLOSE_ENTRY, CONFIRM_HOLD,
@@ -74,6 +74,11 @@ def facts_from_row(row: Any) -> SessionFacts:
         offer_ttl_minutes=row["offer_ttl_minutes"],
         cancellation_deadline_hours=row["cancellation_deadline_hours"],
     )
+
+
+def occupancy_from_row(row: Any) -> Occupancy:
+    """A session's seats from the `repository.seat_counts` columns."""
+    return Occupancy(booked=row["booked"], offered=row["offered"], waiting=row["waiting"], due=row["due"])
 
 
 # -------------------------------------------------------------------------- the unit of work
@@ -137,8 +142,7 @@ class Unit:
 
     @staticmethod
     def _counted(locked: Locked, row: Any) -> None:
-        locked.occupancy = Occupancy(booked=row["booked"], offered=row["offered"],
-                                     waiting=row["waiting"], due=row["due"])
+        locked.occupancy = occupancy_from_row(row)
         locked.has_booking, locked.has_entry = bool(row["has_booking"]), bool(row["has_entry"])
 
     async def settle(self, locked: Locked, user_id: int | None = None) -> int:
@@ -176,7 +180,7 @@ class Unit:
                                                    user_id=entry.user_id, offer_expires_at=expires))
             else:
                 booking = await self.insert_booking(facts, entry.user_id, entry.seats, entry_id=entry.id)
-                await self.tx.execute(CLOSE_ENTRY, entry.id, "booked", booking.id, self.now)
+                await self.tx.execute(CLOSE_ENTRY, entry.id, WaitlistStatus.booked.value, booking.id, self.now)
         if chosen:
             await self.count(locked, user_id)
 
@@ -184,9 +188,9 @@ class Unit:
                              entry_id: int | None = None) -> Booking:
         new = rules.new_booking(facts, seats, self.now, self.policy)
         code = new_checkin_code()
-        try:
+        try:  # statuses go to SQL as `.value`: sqlite3 binds an exact str without an adapter lookup
             row = await self.tx.one(
-                INSERT_BOOKING, facts.id, user_id, seats, new.status, new.amount_cents, new.currency,
+                INSERT_BOOKING, facts.id, user_id, seats, new.status.value, new.amount_cents, new.currency,
                 new.hold_expires_at, code, slot(facts.id, user_id), entry_id, self.now)
         except UniqueViolation as exc:
             if "active_slot" in exc.detail:
@@ -194,11 +198,11 @@ class Unit:
             raise
         booking = Booking(
             id=row["id"], session_id=facts.id, user_id=user_id, seats=seats, status=new.status,
-            attendance="unknown", amount_cents=new.amount_cents, currency=new.currency,
+            attendance=Attendance.unknown, amount_cents=new.amount_cents, currency=new.currency,
             late_cancellation=False, checkin_code=code, created_at=self.now,
             hold_expires_at=new.hold_expires_at,
         )
-        if new.status == "confirmed":
+        if new.status == BookingStatus.confirmed:
             self.events.append(BookingConfirmed(self.now, booking_id=booking.id, session_id=facts.id,
                                                 user_id=user_id, via_waitlist=entry_id is not None))
         else:
@@ -300,7 +304,7 @@ async def confirm_hold(tx: Tx, *, booking_id: int, now: dt.datetime, policy: Boo
     session_id = row["session"]
     await unit.lock(session_id)
     row = await tx.one(SELECT_BOOKING, booking_id)  # as it is now that the session is locked
-    if row["status"] != "pending_payment":
+    if row["status"] != BookingStatus.pending_payment:
         raise InvalidState(f"a {row['status']} booking cannot be confirmed")
     await tx.execute(CONFIRM_HOLD, booking_id, now)
     unit.events.append(BookingConfirmed(now, booking_id=booking_id, session_id=session_id,
@@ -349,8 +353,8 @@ async def leave_waitlist(tx: Tx, *, entry_id: int, user_id: int, now: dt.datetim
     entry = await tx.one(SELECT_ENTRY, entry_id)  # as it is now that the session is locked
     if entry["status"] not in rules.ACTIVE_ENTRY:
         raise InvalidState(f"this entry is {entry['status']}")
-    await tx.execute(CLOSE_ENTRY, entry_id, "withdrawn", None, now)
-    if entry["status"] == "offered":
+    await tx.execute(CLOSE_ENTRY, entry_id, WaitlistStatus.withdrawn.value, None, now)
+    if entry["status"] == WaitlistStatus.offered:
         await unit.count(locked)
         await unit.promote(locked)
     await unit.flush()
@@ -363,14 +367,14 @@ async def accept_offer(tx: Tx, *, entry_id: int, user_id: int, now: dt.datetime,
     entry = await _own_entry(tx, entry_id, user_id)
     locked = await unit.lock(entry["session"])
     entry = await tx.one(SELECT_ENTRY, entry_id)
-    if entry["status"] == "expired":
+    if entry["status"] == WaitlistStatus.expired:
         raise OfferExpiredError("the offer has expired; join the waitlist again if seats are still wanted")
-    if entry["status"] != "offered":
+    if entry["status"] != WaitlistStatus.offered:
         raise InvalidState(f"this entry is {entry['status']}, not offered")
     rules.ensure_open(locked.facts, now)
     # the offer's seats were counted as taken: turning them into a booking needs no room check
     booking = await unit.insert_booking(locked.facts, user_id, entry["seats"], entry_id=entry_id)
-    await tx.execute(CLOSE_ENTRY, entry_id, "booked", booking.id, now)
+    await tx.execute(CLOSE_ENTRY, entry_id, WaitlistStatus.booked.value, booking.id, now)
     await unit.flush()
     return booking
 
@@ -451,10 +455,10 @@ async def release_user_in_session(tx: Tx, *, session_id: int, user_id: int, now:
     released = 0
     if not rules.has_started(locked.facts, now):
         for row in await tx.all(USER_ACTIVE_BOOKINGS, session_id, user_id):
-            await unit.cancel(locked, row["id"], "confirmed", "system", user_id=user_id)
+            await unit.cancel(locked, row["id"], BookingStatus.confirmed, "system", user_id=user_id)
             released += 1
     for row in await tx.all(USER_ACTIVE_ENTRIES, session_id, user_id):
-        await tx.execute(CLOSE_ENTRY, row["id"], "withdrawn", None, now)
+        await tx.execute(CLOSE_ENTRY, row["id"], WaitlistStatus.withdrawn.value, None, now)
         released += 1
     if released:
         await unit.count(locked)

@@ -1,16 +1,36 @@
 """Every query on booking's tables (`booking`, `booking_idempotency_key`, `waitlist_entry`,
-`feedback`), as `Sql` statements in one place.
+`feedback`): the `Sql` statements of the booking engine's operations, and the reads of the
+service, the stats port, the data export and notify's read model.
 
-Documented cross-package statements (one query each, for speed):
-- `LOCK_AND_COUNT` takes `workshops.repository.lock_session` and adds the seat counts;
+Documented cross-package statements, one query each for speed; the SQL ones take their joins
+to the session and its workshop from `workshops.repository` (`lock_session`,
+`session_view_from`: aliases `s` and `w`), so no workshop table is named here:
+- `LOCK_AND_COUNT`: the session row with its seat counts, the booking hot path's single
+  statement on SQLite;
+- `BOOKING_WITH_PARTIES` (a booking with its workshop's host and community): the read and its
+  permission check in one round trip;
+- `SESSIONS_TO_RELEASE` (a user's active bookings of sessions not started yet, and active
+  waitlist entries): account deletion filters on `s.starts_at` in the same indexed read;
+- `ratings_of_workshops` and `RATING_OF_HOST` aggregate feedback per workshop or host in the
+  database, for every workshop of a listing at once;
+- `personal_data` (the data export) follows booking's foreign keys to the session and workshop
+  (Piccolo joins) for each row's date and title, instead of one lookup per row;
 - the notification read model's booking and waitlist views join the session, workshop,
   host, community and participant through `workshops.repository`'s and
-  `accounts.repository`'s fragments.
+  `accounts.repository`'s fragments (`ROSTER` joins `app_user` for the names).
 """
 from __future__ import annotations
 
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
 from accounts.repository import person_columns
-from kernel.sql import Sql
+from booking.schemas import Attendance, BookingStatus, WaitlistStatus
+from booking.tables import Booking, Feedback, WaitlistEntry
+from kernel.sql import Sql, fetch_all, fetch_one, fetch_value, placeholders
 from workshops.repository import (
     SESSION_VIEW_COLUMNS,
     WORKSHOP_VIEW_COLUMNS,
@@ -18,20 +38,61 @@ from workshops.repository import (
     session_view_from,
 )
 
+
+def _sql(*statuses: StrEnum) -> str:
+    """Status values as SQL string literals (`'confirmed'`), so statements stay constants."""
+    return ", ".join(f"'{status.value}'" for status in statuses)
+
+
+_CONFIRMED = _sql(BookingStatus.confirmed)
+_HELD = _sql(BookingStatus.pending_payment)
+_ACTIVE_BOOKING = _sql(BookingStatus.confirmed, BookingStatus.pending_payment)
+_WAITING = _sql(WaitlistStatus.waiting)
+_OFFERED = _sql(WaitlistStatus.offered)
+_ACTIVE_ENTRY = _sql(WaitlistStatus.waiting, WaitlistStatus.offered)
+
+# ------------------------------------------------------------------- the one seat count
+
+
+def seat_counts(session: str, now: str) -> str:
+    """The seats of a session as SQL columns — the one rule for the booking operations and the
+    stats port: `booked` (confirmed seats + payment holds not lapsed), `offered` (seats held by
+    waitlist offers not lapsed), `waiting` (how many `waiting` entries) and `due` (holds and
+    offers past their deadline, not marked expired yet). `session` and `now` are SQL
+    expressions: parameters (`?1`) or a column of the enclosing query. Each count is one
+    indexed range scan (booking_session_status_seats, waitlist_entry_session_status_id)."""
+    return (
+        f'(SELECT COALESCE(SUM(seats), 0) FROM booking WHERE "session" = {session} AND status = {_CONFIRMED}) + '
+        f'(SELECT COALESCE(SUM(seats), 0) FROM booking WHERE "session" = {session} AND status = {_HELD} '
+        f" AND hold_expires_at > {now}) AS booked, "
+        f'(SELECT COALESCE(SUM(seats), 0) FROM waitlist_entry WHERE "session" = {session} AND status = {_OFFERED} '
+        f" AND offer_expires_at > {now}) AS offered, "
+        f'(SELECT COUNT(*) FROM waitlist_entry WHERE "session" = {session} AND status = {_WAITING}) AS waiting, '
+        f'(SELECT COUNT(*) FROM booking WHERE "session" = {session} AND status = {_HELD} '
+        f" AND hold_expires_at <= {now}) + "
+        f'(SELECT COUNT(*) FROM waitlist_entry WHERE "session" = {session} AND status = {_OFFERED} '
+        f" AND offer_expires_at <= {now}) AS due"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def seat_counts_of_sessions(count: int) -> Sql:
+    """?1 now, ?2 … ?count+1 the sessions: one row per session given (`session` and the
+    `seat_counts` columns, zeros for a session without bookings)."""
+    ids = ", ".join(f"(CAST(?{i} AS INTEGER))" for i in range(2, count + 2))
+    return Sql(f'WITH ids(id) AS (VALUES {ids}) SELECT id AS "session", {seat_counts("ids.id", "?1")} FROM ids')
+
+
+async def seats_of_sessions(session_ids: Sequence[int], now: dt.datetime) -> list[Any]:
+    """The `seat_counts` rows of these (distinct) sessions, in one query."""
+    return await fetch_all(seat_counts_of_sessions(len(session_ids)), now, *session_ids)
+
+
 # ------------------------------------------------------------- the booking engine's operations
 
 # ?1 session, ?2 now, ?3 the asking participant's active_slot ('' for nobody)
 _OCCUPANCY_COLUMNS = (
-    "(SELECT COALESCE(SUM(seats), 0) FROM booking WHERE \"session\" = ?1 AND status = 'confirmed') + "
-    "(SELECT COALESCE(SUM(seats), 0) FROM booking WHERE \"session\" = ?1 AND status = 'pending_payment' "
-    " AND hold_expires_at > ?2) AS booked, "
-    "(SELECT COALESCE(SUM(seats), 0) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'offered' "
-    " AND offer_expires_at > ?2) AS offered, "
-    "(SELECT COUNT(*) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'waiting') AS waiting, "
-    "(SELECT COUNT(*) FROM booking WHERE \"session\" = ?1 AND status = 'pending_payment' "
-    " AND hold_expires_at <= ?2) + "
-    "(SELECT COUNT(*) FROM waitlist_entry WHERE \"session\" = ?1 AND status = 'offered' "
-    " AND offer_expires_at <= ?2) AS due, "
+    f"{seat_counts('?1', '?2')}, "
     "EXISTS (SELECT 1 FROM booking WHERE active_slot = ?3) AS has_booking, "
     "EXISTS (SELECT 1 FROM waitlist_entry WHERE active_slot = ?3) AS has_entry"
 )
@@ -41,23 +102,23 @@ OCCUPANCY = Sql(f"SELECT {_OCCUPANCY_COLUMNS}")
 # snapshot then includes whatever the previous lock holder committed.
 LOCK_AND_COUNT = lock_session(_OCCUPANCY_COLUMNS)
 EXPIRE_HOLDS = Sql(
-    "UPDATE booking SET status = 'expired', active_slot = NULL, updated_at = ?2 "
-    "WHERE \"session\" = ?1 AND status = 'pending_payment' AND hold_expires_at <= ?2 "
+    f"UPDATE booking SET status = {_sql(BookingStatus.expired)}, active_slot = NULL, updated_at = ?2 "
+    f"WHERE \"session\" = ?1 AND status = {_HELD} AND hold_expires_at <= ?2 "
     "RETURNING id, \"user\""
 )
 EXPIRE_OFFERS = Sql(
-    "UPDATE waitlist_entry SET status = 'expired', active_slot = NULL, updated_at = ?2 "
-    "WHERE \"session\" = ?1 AND status = 'offered' AND offer_expires_at <= ?2 "
+    f"UPDATE waitlist_entry SET status = {_sql(WaitlistStatus.expired)}, active_slot = NULL, updated_at = ?2 "
+    f"WHERE \"session\" = ?1 AND status = {_OFFERED} AND offer_expires_at <= ?2 "
     "RETURNING id, \"user\""
 )
 WAITING_THAT_FIT = Sql(
     "SELECT id, \"user\", seats FROM waitlist_entry "
-    "WHERE \"session\" = ?1 AND status = 'waiting' AND seats <= ?2 ORDER BY id"
+    f"WHERE \"session\" = ?1 AND status = {_WAITING} AND seats <= ?2 ORDER BY id"
 )
 INSERT_BOOKING = Sql(
     "INSERT INTO booking (\"session\", \"user\", seats, status, attendance, amount_cents, currency, "
     "late_cancellation, hold_expires_at, checkin_code, active_slot, waitlist_entry_id, created_at, "
-    "updated_at) VALUES (?1, ?2, ?3, ?4, 'unknown', ?5, ?6, false, ?7, ?8, ?9, ?10, ?11, ?11) "
+    f"updated_at) VALUES (?1, ?2, ?3, ?4, {_sql(Attendance.unknown)}, ?5, ?6, false, ?7, ?8, ?9, ?10, ?11, ?11) "
     "RETURNING id"
 )
 BOOKING_COLUMNS = (
@@ -66,10 +127,10 @@ BOOKING_COLUMNS = (
 )
 SELECT_BOOKING = Sql(f"SELECT {BOOKING_COLUMNS} FROM booking WHERE id = ?1")
 CONFIRM_HOLD = Sql(
-    "UPDATE booking SET status = 'confirmed', hold_expires_at = NULL, updated_at = ?2 WHERE id = ?1"
+    f"UPDATE booking SET status = {_CONFIRMED}, hold_expires_at = NULL, updated_at = ?2 WHERE id = ?1"
 )
 CANCEL_BOOKING = Sql(
-    "UPDATE booking SET status = 'cancelled', active_slot = NULL, late_cancellation = ?2, "
+    f"UPDATE booking SET status = {_sql(BookingStatus.cancelled)}, active_slot = NULL, late_cancellation = ?2, "
     "cancelled_at = ?3, cancelled_by = ?4, updated_at = ?3 WHERE id = ?1"
 )
 CLAIM_KEY = Sql(
@@ -81,39 +142,171 @@ KEY_BOOKED = Sql("UPDATE booking_idempotency_key SET booking_id = ?2 WHERE id = 
 PURGE_KEYS = Sql("DELETE FROM booking_idempotency_key WHERE created_at < ?1")
 INSERT_ENTRY = Sql(
     "INSERT INTO waitlist_entry (\"session\", \"user\", seats, status, offer_expires_at, active_slot, "
-    "booking_id, created_at, updated_at) VALUES (?1, ?2, ?3, 'waiting', NULL, ?4, NULL, ?5, ?5) "
+    f"booking_id, created_at, updated_at) VALUES (?1, ?2, ?3, {_WAITING}, NULL, ?4, NULL, ?5, ?5) "
     "RETURNING id"
 )
 SELECT_ENTRY = Sql(
     "SELECT id, \"session\", \"user\", seats, status, offer_expires_at, booking_id "
     "FROM waitlist_entry WHERE id = ?1"
 )
-CLOSE_ENTRY = Sql(  # booked or withdrawn
+CLOSE_ENTRY = Sql(  # ?2 booked or withdrawn
     "UPDATE waitlist_entry SET status = ?2, active_slot = NULL, booking_id = ?3, updated_at = ?4 "
     "WHERE id = ?1"
 )
 OFFER_ENTRY = Sql(
-    "UPDATE waitlist_entry SET status = 'offered', offer_expires_at = ?2, updated_at = ?3 WHERE id = ?1"
+    f"UPDATE waitlist_entry SET status = {_OFFERED}, offer_expires_at = ?2, updated_at = ?3 WHERE id = ?1"
 )
 CANCEL_SESSION_BOOKINGS = Sql(
-    "UPDATE booking SET status = 'cancelled', active_slot = NULL, cancelled_at = ?2, cancelled_by = ?3, "
-    "updated_at = ?2 WHERE \"session\" = ?1 AND status IN ('confirmed', 'pending_payment') RETURNING id"
+    f"UPDATE booking SET status = {_sql(BookingStatus.cancelled)}, active_slot = NULL, cancelled_at = ?2, "
+    f"cancelled_by = ?3, updated_at = ?2 WHERE \"session\" = ?1 AND status IN ({_ACTIVE_BOOKING}) RETURNING id"
 )
 WITHDRAW_SESSION_ENTRIES = Sql(
-    "UPDATE waitlist_entry SET status = 'withdrawn', active_slot = NULL, updated_at = ?2 "
-    "WHERE \"session\" = ?1 AND status IN ('waiting', 'offered')"
+    f"UPDATE waitlist_entry SET status = {_sql(WaitlistStatus.withdrawn)}, active_slot = NULL, updated_at = ?2 "
+    f"WHERE \"session\" = ?1 AND status IN ({_ACTIVE_ENTRY})"
 )
 CONFIRMED_BOOKING_IDS = Sql(
-    "SELECT id FROM booking WHERE \"session\" = ?1 AND status = 'confirmed' ORDER BY id"
+    f"SELECT id FROM booking WHERE \"session\" = ?1 AND status = {_CONFIRMED} ORDER BY id"
 )
 USER_ACTIVE_BOOKINGS = Sql(
     "SELECT id FROM booking WHERE \"session\" = ?1 AND \"user\" = ?2 "
-    "AND status IN ('confirmed', 'pending_payment')"
+    f"AND status IN ({_ACTIVE_BOOKING})"
 )
 USER_ACTIVE_ENTRIES = Sql(
     "SELECT id, status FROM waitlist_entry WHERE \"session\" = ?1 AND \"user\" = ?2 "
-    "AND status IN ('waiting', 'offered')"
+    f"AND status IN ({_ACTIVE_ENTRY})"
 )
+
+
+# ------------------------------------------------------------------- the service's reads
+
+_B_BOOKING_COLUMNS = ", ".join(f"b.{column.strip()}" for column in BOOKING_COLUMNS.split(","))
+# ?1 booking: its columns, and the host and community of its workshop (who may read it)
+BOOKING_WITH_PARTIES = Sql(
+    f"SELECT {_B_BOOKING_COLUMNS}, w.host, w.community{session_view_from('booking', 'b')} WHERE b.id = ?1"
+)
+# ?1 user, ?2 limit, ?3 offset: newest first
+BOOKINGS_OF_USER = Sql(
+    f"SELECT {BOOKING_COLUMNS} FROM booking WHERE \"user\" = ?1 "
+    "ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+)
+COUNT_BOOKINGS_OF_USER = Sql("SELECT COUNT(*) AS n FROM booking WHERE \"user\" = ?1")
+# ?1 user, ?2 limit, ?3 offset: newest first; `position` counts the waiting entries of the
+# session up to each (index waitlist_entry(session, status, id))
+ENTRIES_OF_USER = Sql(
+    "SELECT e.id, e.\"session\", e.seats, e.status, e.offer_expires_at, e.booking_id, "
+    f"CASE WHEN e.status = {_WAITING} THEN (SELECT COUNT(*) FROM waitlist_entry o "
+    f" WHERE o.\"session\" = e.\"session\" AND o.status = {_WAITING} AND o.id <= e.id) END AS position "
+    "FROM waitlist_entry e WHERE e.\"user\" = ?1 ORDER BY e.id DESC LIMIT ?2 OFFSET ?3"
+)
+COUNT_ENTRIES_OF_USER = Sql("SELECT COUNT(*) AS n FROM waitlist_entry WHERE \"user\" = ?1")
+# ?1 now: the sessions with something past its deadline (the worker's expiry jobs)
+SESSIONS_WITH_LAPSED_HOLDS = Sql(
+    f"SELECT DISTINCT \"session\" FROM booking WHERE status = {_HELD} AND hold_expires_at <= ?1"
+)
+SESSIONS_WITH_LAPSED_OFFERS = Sql(
+    f"SELECT DISTINCT \"session\" FROM waitlist_entry WHERE status = {_OFFERED} AND offer_expires_at <= ?1"
+)
+# ?1 user, ?2 now: the sessions where account deletion gives seats back (active bookings of
+# sessions not started yet, active waitlist entries)
+SESSIONS_TO_RELEASE = Sql(
+    f"SELECT b.\"session\"{session_view_from('booking', 'b')} "
+    f"WHERE b.\"user\" = ?1 AND b.status IN ({_ACTIVE_BOOKING}) AND s.starts_at > ?2 "
+    "UNION SELECT \"session\" FROM waitlist_entry WHERE \"user\" = ?1 "
+    f"AND status IN ({_ACTIVE_ENTRY})"
+)
+
+
+async def booking_with_parties(booking_id: int) -> Any:
+    """The booking's row with `host` and `community`, or None."""
+    return await fetch_one(BOOKING_WITH_PARTIES, booking_id)
+
+
+async def bookings_of_user(user_id: int, limit: int, offset: int) -> tuple[list[Any], int]:
+    """A page of the user's bookings (newest first) and how many there are in all."""
+    rows = await fetch_all(BOOKINGS_OF_USER, user_id, limit, offset)
+    return rows, await fetch_value(COUNT_BOOKINGS_OF_USER, user_id)
+
+
+async def entries_of_user(user_id: int, limit: int, offset: int) -> tuple[list[Any], int]:
+    """A page of the user's waitlist entries (newest first, with `position`) and the total."""
+    rows = await fetch_all(ENTRIES_OF_USER, user_id, limit, offset)
+    return rows, await fetch_value(COUNT_ENTRIES_OF_USER, user_id)
+
+
+async def sessions_with_lapsed_holds(now: dt.datetime) -> list[int]:
+    return [row["session"] for row in await fetch_all(SESSIONS_WITH_LAPSED_HOLDS, now)]
+
+
+async def sessions_with_lapsed_offers(now: dt.datetime) -> list[int]:
+    return [row["session"] for row in await fetch_all(SESSIONS_WITH_LAPSED_OFFERS, now)]
+
+
+async def sessions_to_release(user_id: int, now: dt.datetime) -> list[int]:
+    return [row["session"] for row in await fetch_all(SESSIONS_TO_RELEASE, user_id, now)]
+
+
+# ------------------------------------------------------------------ ratings (the stats port)
+
+# feedback of bookings of sessions (s) of workshops (w): aggregated where the rows are
+_RATINGS_FROM = f"{session_view_from('booking', 'b')} JOIN feedback f ON f.booking = b.id"
+
+
+@functools.lru_cache(maxsize=64)
+def ratings_of_workshops(count: int) -> Sql:
+    """?1 … ?count the workshops: (workshop, total, n) of those rated."""
+    return Sql(f"SELECT s.workshop AS workshop, SUM(f.rating) AS total, COUNT(*) AS n{_RATINGS_FROM} "
+               f"WHERE s.workshop IN ({placeholders(1, count)}) GROUP BY s.workshop")
+
+
+# ?1 host: (total, n) over every workshop they host
+RATING_OF_HOST = Sql(f"SELECT SUM(f.rating) AS total, COUNT(*) AS n{_RATINGS_FROM} WHERE w.host = ?1")
+
+
+async def ratings_by_workshop(workshop_ids: Sequence[int]) -> list[Any]:
+    """(workshop, total, n) of these (distinct) workshops that have feedback."""
+    return await fetch_all(ratings_of_workshops(len(workshop_ids)), *workshop_ids)
+
+
+async def rating_of_host(host_id: int) -> Any:
+    """(total, n) of the host's feedback: one row, total NULL when there is none."""
+    return await fetch_one(RATING_OF_HOST, host_id)
+
+
+# --------------------------------------------------------------------- a user's own data
+
+async def personal_data(user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The user's bookings, waitlist entries and feedback, with their sessions' workshops."""
+    bookings = await (
+        Booking.select(
+            Booking.id, Booking.session.id.as_alias("session_id"),
+            Booking.session.workshop.id.as_alias("workshop_id"),
+            Booking.session.workshop.title.as_alias("workshop_title"),
+            Booking.session.starts_at.as_alias("starts_at"), Booking.seats, Booking.status,
+            Booking.attendance, Booking.amount_cents, Booking.currency, Booking.late_cancellation,
+            Booking.created_at, Booking.cancelled_at,
+        ).where(Booking.user == user_id).order_by(Booking.id)
+    )
+    waitlist = await (
+        WaitlistEntry.select(
+            WaitlistEntry.id, WaitlistEntry.session.id.as_alias("session_id"),
+            WaitlistEntry.session.workshop.title.as_alias("workshop_title"), WaitlistEntry.seats,
+            WaitlistEntry.status, WaitlistEntry.offer_expires_at, WaitlistEntry.created_at,
+        ).where(WaitlistEntry.user == user_id).order_by(WaitlistEntry.id)
+    )
+    feedback = await (
+        Feedback.select(
+            Feedback.booking.id.as_alias("booking_id"),
+            Feedback.booking.session.workshop.title.as_alias("workshop_title"),
+            Feedback.rating, Feedback.comment, Feedback.created_at,
+        ).where(Feedback.booking.user == user_id).order_by(Feedback.id)
+    )
+    return {"bookings": bookings, "waitlist_entries": waitlist, "feedback": feedback}
+
+
+async def erase_feedback_comments(user_id: int) -> None:
+    """The user's feedback keeps its rating (for the counts) and loses its comment."""
+    await Feedback.update({Feedback.comment: ""}).where(
+        Feedback.booking.is_in(Booking.select(Booking.id).where(Booking.user == user_id)))
 
 
 # ----------------------------------------------------- for notify's read model (views by id)
@@ -128,19 +321,19 @@ _BOOKING_VIEW = (
 )
 BOOKING_VIEW_BY_ID = Sql(f"{_BOOKING_VIEW} WHERE b.id = ?1")
 # ?1 user: every confirmed booking (the personal calendar feed), oldest session first
-BOOKING_VIEWS_OF_USER = Sql(f"{_BOOKING_VIEW} WHERE b.\"user\" = ?1 AND b.status = 'confirmed' ORDER BY s.starts_at, b.id")
+BOOKING_VIEWS_OF_USER = Sql(f"{_BOOKING_VIEW} WHERE b.\"user\" = ?1 AND b.status = {_CONFIRMED} ORDER BY s.starts_at, b.id")
 WAITLIST_ENTRY_VIEW_BY_ID = Sql(
     f"SELECT {_VIEW_COLUMNS},"
     " e.id AS e_id, e.seats AS e_seats, e.status AS e_status, e.offer_expires_at AS e_offer_expires_at"
     + session_view_from("waitlist_entry", "e") + ' JOIN app_user p ON p.id = e."user" WHERE e.id = ?1'
 )
 # ?1 session[, ?2 booked no later than]: (id, user) of its confirmed bookings
-CONFIRMED_OF_SESSION = Sql('SELECT id, "user" FROM booking WHERE "session" = ?1 AND status = \'confirmed\' ORDER BY id')
+CONFIRMED_OF_SESSION = Sql(f'SELECT id, "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} ORDER BY id')
 CONFIRMED_OF_SESSION_BOOKED_BY = Sql(
-    'SELECT id, "user" FROM booking WHERE "session" = ?1 AND status = \'confirmed\' AND created_at <= ?2 ORDER BY id')
+    f'SELECT id, "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} AND created_at <= ?2 ORDER BY id')
 # ?1 session: the host's roster (confirmed bookings with the participant's name)
 ROSTER = Sql(
     "SELECT b.id, b.seats, b.attendance, u.display_name FROM booking b"
     ' JOIN app_user u ON u.id = b."user"'
-    " WHERE b.\"session\" = ?1 AND b.status = 'confirmed' ORDER BY b.created_at, b.id"
+    f" WHERE b.\"session\" = ?1 AND b.status = {_CONFIRMED} ORDER BY b.created_at, b.id"
 )

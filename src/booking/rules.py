@@ -25,10 +25,11 @@ from booking.errors import (
     SessionFull,
     WaitlistDisabled,
 )
+from booking.schemas import BookingStatus, WaitlistStatus
 from workshops.rules import validate_session_times, zone
 
-ACTIVE_BOOKING = ("pending_payment", "confirmed")
-ACTIVE_ENTRY = ("waiting", "offered")
+ACTIVE_BOOKING = (BookingStatus.pending_payment, BookingStatus.confirmed)  # they hold seats
+ACTIVE_ENTRY = (WaitlistStatus.waiting, WaitlistStatus.offered)  # still in line
 # ids are 32-bit serials on PostgreSQL: a bigger number names nothing
 IDEMPOTENCY_KEY_TTL = dt.timedelta(hours=24)
 IDEMPOTENCY_KEY_MAX = 200
@@ -82,7 +83,7 @@ class BookingPolicy:
 
 @dataclass(frozen=True)
 class NewBooking:
-    status: str
+    status: BookingStatus
     amount_cents: int
     currency: str
     hold_expires_at: dt.datetime | None
@@ -139,13 +140,13 @@ def ensure_not_booked(has_booking: bool, has_entry: bool) -> None:
 def new_booking(session: SessionFacts, seats: int, now: dt.datetime, policy: BookingPolicy) -> NewBooking:
     """Free and on-site bookings are confirmed at once; online payment opens a hold."""
     if session.payment == "free":
-        return NewBooking("confirmed", 0, session.currency, None)
+        return NewBooking(BookingStatus.confirmed, 0, session.currency, None)
     amount = session.price_cents * seats
     if session.payment == "on_site":
-        return NewBooking("confirmed", amount, session.currency, None)
+        return NewBooking(BookingStatus.confirmed, amount, session.currency, None)
     if policy.payment_hold is None:
         raise PaymentsNotConfigured("this workshop is paid online, which this server cannot take yet")
-    return NewBooking("pending_payment", amount, session.currency, now + policy.payment_hold)
+    return NewBooking(BookingStatus.pending_payment, amount, session.currency, now + policy.payment_hold)
 
 
 def ensure_room(capacity: int, taken: int, seats: int) -> None:

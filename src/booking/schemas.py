@@ -1,15 +1,54 @@
-"""Request and response bodies of the bookings and waitlist API (msgspec Structs)."""
+"""Request and response bodies of the bookings and waitlist API (msgspec Structs), and the
+status enums of booking's tables (the same ones in `tables.py`, `rules.py` and the SQL)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+
+class BookingStatus(StrEnum):
+    """`pending_payment` (a payment hold until `hold_expires_at`) → `confirmed`; either may
+    become `cancelled`; a hold not paid in time becomes `expired`."""
+
+    pending_payment = "pending_payment"
+    confirmed = "confirmed"
+    cancelled = "cancelled"
+    expired = "expired"
+
+
+class Attendance(StrEnum):
+    unknown = "unknown"
+    attended = "attended"
+    no_show = "no_show"
+
+
+class WaitlistStatus(StrEnum):
+    """`waiting` → `offered` (seats held until `offer_expires_at`) → `booked`; or `booked` at
+    once (auto mode); an offer not taken in time is `expired`; the participant may leave
+    (`withdrawn`) while `waiting` or `offered`."""
+
+    waiting = "waiting"
+    offered = "offered"
+    booked = "booked"
+    expired = "expired"
+    withdrawn = "withdrawn"
+
+
+def one_of(statuses: type[StrEnum]) -> Any:
+    """A field type taking the enum's values: msgspec checks them, and the OpenAPI schema lists
+    them inline (`"enum": [...]`) as it always has — the enum class itself would become a
+    named component."""
+    return Literal[tuple(status.value for status in statuses)]  # type: ignore[misc]
+
+
 SEATS_MAX = 100  # the most any workshop allows per booking (workshops' SEATS_PER_BOOKING_MAX)
 Seats = Annotated[int, Meta(ge=1, le=SEATS_MAX, description="Seats wanted (at most the workshop's max_seats_per_booking)")]
-BookingStatus = Literal["pending_payment", "confirmed", "cancelled", "expired"]
-EntryStatus = Literal["waiting", "offered", "booked", "expired", "withdrawn"]
+BookingStatusValue = one_of(BookingStatus)
+AttendanceValue = one_of(Attendance)
+WaitlistStatusValue = one_of(WaitlistStatus)
 
 
 class BookingCreate(Struct, kw_only=True):
@@ -21,8 +60,8 @@ class Booking(Struct, kw_only=True, omit_defaults=True):
     session_id: int
     user_id: int
     seats: int
-    status: BookingStatus
-    attendance: Literal["unknown", "attended", "no_show"]
+    status: BookingStatusValue
+    attendance: AttendanceValue
     amount_cents: int
     currency: str
     late_cancellation: bool
@@ -45,7 +84,7 @@ class WaitlistEntry(Struct, kw_only=True, omit_defaults=True):
     id: int
     session_id: int
     seats: int
-    status: EntryStatus
+    status: WaitlistStatusValue
     # 1 is next in line; null once the entry is no longer `waiting`
     position: int | None
     offer_expires_at: dt.datetime | None = None  # while `offered`: accept before this instant
@@ -69,5 +108,3 @@ class SessionChange(Struct, kw_only=True):
 class SessionCancel(Struct, kw_only=True):
     # required and not blank; checked by the service so that a missing one is named too
     reason: Annotated[str, Meta(max_length=1000, description="Required: told to every participant")] = ""
-
-

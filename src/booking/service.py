@@ -1,11 +1,13 @@
 """Booking use cases: what the API, the worker and account deletion call.
 
 Every change runs as an operation of `booking.ops` through the process's booking store (one
-serialised transaction with its outbox rows); reads go through Piccolo.
+serialised transaction with its outbox rows); reads are `booking.repository`'s.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,10 +20,11 @@ from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.runtime import Runtime
 from booking import ops, repository, rules
 from booking.rules import BookingPolicy
-from booking.schemas import Booking, BookingList, SessionChange, WaitlistEntry, WaitlistList
+from booking.schemas import (
+    Booking, BookingList, SessionChange, WaitlistEntry, WaitlistList, WaitlistStatus,
+)
 from booking.store import run
 from kernel.sql import as_datetime
-from booking.tables import Booking as BookingTable
 from workshops.schemas import Session
 
 
@@ -68,31 +71,21 @@ async def cancel_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -
                                       now=runtime.clock.now(), policy=policy_of(runtime)))
 
 
-_BOOKING_COLUMNS = ", ".join(f"b.{c.strip()}" for c in repository.BOOKING_COLUMNS.split(","))
-
-
 async def get_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> Booking:
     """Its participant, the workshop's host and the community's organizers may read a booking;
     anyone else gets 403, and 404 only when no such booking exists (ids are sequential: that a
     number exists is no secret)."""
     ensure_id(booking_id, "booking")
-    rows = await BookingTable.raw(
-        f"SELECT {_BOOKING_COLUMNS}, w.host, w.community FROM booking b "
-        "JOIN workshop_session s ON s.id = b.\"session\" JOIN workshop w ON w.id = s.workshop "
-        "WHERE b.id = {}", booking_id)
-    if not rows:
+    row = await repository.booking_with_parties(booking_id)
+    if row is None:
         raise NotFound("no such booking")
-    row = rows[0]
     if user.id not in (row["user"], row["host"]) and not await is_organizer_of(user, row["community"]):
         raise Forbidden("only the participant, the host or an organizer may see this booking")
     return ops.booking_from_row(row)
 
 
 async def my_bookings(runtime: Runtime, user: CurrentUser, limit: int, offset: int) -> BookingList:
-    rows = await BookingTable.raw(
-        f"SELECT {repository.BOOKING_COLUMNS} FROM booking WHERE \"user\" = {{}} "
-        "ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}", user.id, limit, offset)
-    total = await BookingTable.count().where(BookingTable.user == user.id)
+    rows, total = await repository.bookings_of_user(user.id, limit, offset)
     return BookingList(items=[ops.booking_from_row(r) for r in rows], total=total)
 
 
@@ -103,7 +96,8 @@ async def join_waitlist(runtime: Runtime, user: CurrentUser, session_id: int, se
     entry_id, position = await run(runtime, partial(
         ops.join_waitlist, session_id=session_id, user_id=user.id, seats=seats,
         now=runtime.clock.now(), policy=policy_of(runtime)))
-    return WaitlistEntry(id=entry_id, session_id=session_id, seats=seats, status="waiting", position=position)
+    return WaitlistEntry(id=entry_id, session_id=session_id, seats=seats, status=WaitlistStatus.waiting,
+                         position=position)
 
 
 async def leave_waitlist(runtime: Runtime, user: CurrentUser, entry_id: int) -> None:
@@ -118,25 +112,18 @@ async def accept_offer(runtime: Runtime, user: CurrentUser, entry_id: int) -> Bo
                                       now=runtime.clock.now(), policy=policy_of(runtime)))
 
 
-def _entry_from_row(row: dict[str, Any]) -> WaitlistEntry:
+def _entry_from_row(row: Any) -> WaitlistEntry:
     return WaitlistEntry(
         id=row["id"], session_id=row["session"], seats=row["seats"], status=row["status"],
         position=row["position"], offer_expires_at=as_datetime(row["offer_expires_at"])
-        if row["status"] == "offered" else None, booking_id=row["booking_id"],
+        if row["status"] == WaitlistStatus.offered else None, booking_id=row["booking_id"],
     )
 
 
 async def my_waitlist(runtime: Runtime, user: CurrentUser, limit: int, offset: int) -> WaitlistList:
-    """The user's entries, newest first; `position` counts the waiting entries up to each
-    (index waitlist_entry(session, status, id))."""
-    rows = await BookingTable.raw(
-        "SELECT e.id, e.\"session\", e.seats, e.status, e.offer_expires_at, e.booking_id, "
-        "CASE WHEN e.status = 'waiting' THEN (SELECT COUNT(*) FROM waitlist_entry o "
-        " WHERE o.\"session\" = e.\"session\" AND o.status = 'waiting' AND o.id <= e.id) END AS position "
-        "FROM waitlist_entry e WHERE e.\"user\" = {} ORDER BY e.id DESC LIMIT {} OFFSET {}",
-        user.id, limit, offset)
-    count = await BookingTable.raw("SELECT COUNT(*) AS n FROM waitlist_entry WHERE \"user\" = {}", user.id)
-    return WaitlistList(items=[_entry_from_row(r) for r in rows], total=count[0]["n"])
+    """The user's entries, newest first, with their places in line."""
+    rows, total = await repository.entries_of_user(user.id, limit, offset)
+    return WaitlistList(items=[_entry_from_row(r) for r in rows], total=total)
 
 
 # ---------------------------------------------------------------------------------- sessions
@@ -178,27 +165,24 @@ async def cancel_session(runtime: Runtime, user: CurrentUser, session_id: int, r
 
 # --------------------------------------------------------------------- worker and accounts
 
-async def _settle_sessions(runtime: Runtime, sql: str, policy: BookingPolicy | None) -> int:
+async def _settle_sessions(runtime: Runtime, due: Callable[[dt.datetime], Awaitable[list[int]]],
+                           policy: BookingPolicy | None) -> int:
     now = runtime.clock.now()
     expired = 0
-    for row in await BookingTable.raw(sql, now):  # one short transaction per session
-        expired += await run(runtime, partial(ops.settle_session, session_id=row["session"], now=now,
+    for session_id in await due(now):  # one short transaction per session
+        expired += await run(runtime, partial(ops.settle_session, session_id=session_id, now=now,
                                               policy=policy or policy_of(runtime)))
     return expired
 
 
 async def expire_holds(runtime: Runtime, policy: BookingPolicy | None = None) -> int:
     """Payment holds past their deadline: expired, HoldExpired sent, the waitlist promoted."""
-    return await _settle_sessions(runtime, (
-        "SELECT DISTINCT \"session\" FROM booking WHERE status = 'pending_payment' "
-        "AND hold_expires_at <= {}"), policy)
+    return await _settle_sessions(runtime, repository.sessions_with_lapsed_holds, policy)
 
 
 async def expire_offers(runtime: Runtime, policy: BookingPolicy | None = None) -> int:
     """Waitlist offers past their deadline: expired, OfferExpired sent, the next one served."""
-    return await _settle_sessions(runtime, (
-        "SELECT DISTINCT \"session\" FROM waitlist_entry WHERE status = 'offered' "
-        "AND offer_expires_at <= {}"), policy)
+    return await _settle_sessions(runtime, repository.sessions_with_lapsed_offers, policy)
 
 
 async def purge_idempotency_keys(runtime: Runtime) -> int:
@@ -210,13 +194,8 @@ async def release_user(runtime: Runtime, user_id: int) -> int:
     """Account deletion: cancel the user's bookings of upcoming sessions and withdraw their
     waitlist entries, promoting each waitlist. Returns how many bookings and entries."""
     now = runtime.clock.now()
-    rows = await BookingTable.raw(
-        "SELECT b.\"session\" FROM booking b JOIN workshop_session s ON s.id = b.\"session\" "
-        "WHERE b.\"user\" = {} AND b.status IN ('confirmed', 'pending_payment') AND s.starts_at > {} "
-        "UNION SELECT \"session\" FROM waitlist_entry WHERE \"user\" = {} "
-        "AND status IN ('waiting', 'offered')", user_id, now, user_id)
     released = 0
-    for row in rows:
-        released += await run(runtime, partial(ops.release_user_in_session, session_id=row["session"],
+    for session_id in await repository.sessions_to_release(user_id, now):
+        released += await run(runtime, partial(ops.release_user_in_session, session_id=session_id,
                                                user_id=user_id, now=now, policy=policy_of(runtime)))
     return released

@@ -6,6 +6,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
+from booking.schemas import Attendance, BookingStatus, WaitlistStatus
+
 USER = LazyTableReference("User", module_path="accounts.tables")
 SESSION = LazyTableReference("WorkshopSession", module_path="workshops.tables")
 
@@ -17,9 +19,8 @@ class Booking(Table, tablename="booking"):
     session = ForeignKey(SESSION, on_delete=OnDelete.restrict, index=False)
     user = ForeignKey(USER, on_delete=OnDelete.restrict, index=True)
     seats = Integer()
-    # pending_payment | confirmed | cancelled | expired
-    status = Varchar(length=16, index=False)
-    attendance = Varchar(length=8, default="unknown")  # unknown | attended | no_show
+    status = Varchar(length=16, index=False, choices=BookingStatus)
+    attendance = Varchar(length=8, default=Attendance.unknown, choices=Attendance)
     amount_cents = Integer(default=0)
     currency = Varchar(length=3, default="eur")
     late_cancellation = Boolean(default=False)
@@ -53,8 +54,7 @@ class WaitlistEntry(Table, tablename="waitlist_entry"):
     session = ForeignKey(SESSION, on_delete=OnDelete.restrict, index=True)
     user = ForeignKey(USER, on_delete=OnDelete.restrict, index=True)
     seats = Integer()
-    # waiting | offered | booked | expired | withdrawn
-    status = Varchar(length=10, index=True)
+    status = Varchar(length=10, index=True, choices=WaitlistStatus)
     offer_expires_at = Timestamptz(null=True, default=None, index=True)
     # "session_id:user_id" while waiting or offered, NULL otherwise
     active_slot = Varchar(length=40, unique=True, null=True, default=None)

@@ -7,19 +7,13 @@ import datetime as dt
 import pytest
 
 from tests.factories import auth, make_community, make_session, make_user, make_workshop
-from tests.integration.booking.support import rows
-
-
-async def book(client, user, session_id, body=None, **headers):
-    kwargs = {"json": body} if body is not None else {}
-    return await client.post(f"/api/v1/sessions/{session_id}/bookings", headers={**auth(user), **headers},
-                             **kwargs)
+from tests.integration.booking.support import book, rows
 
 
 class TestBookSeat:
     async def test_free_booking_is_confirmed_at_once(self, client, notifier, clock):
         session, user = await make_session(capacity=5), await make_user()
-        response = await book(client, user, session["id"], {"seats": 2})
+        response = await book(client, user, session["id"], 2)
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["session_id"] == session["id"] and body["user_id"] == user["id"]
@@ -35,12 +29,12 @@ class TestBookSeat:
     async def test_on_site_booking_owes_price_times_seats(self, client):
         workshop = await make_workshop(payment="on_site", price_cents=1250, currency="chf")
         session, user = await make_session(workshop), await make_user()
-        body = (await book(client, user, session["id"], {"seats": 3})).json()
+        body = (await book(client, user, session["id"], 3)).json()
         assert (body["status"], body["amount_cents"], body["currency"]) == ("confirmed", 3750, "chf")
 
     async def test_no_body_books_one_seat(self, client):
         session, user = await make_session(), await make_user()
-        response = await book(client, user, session["id"])
+        response = await book(client, user, session["id"], body=None)
         assert response.status_code == 201 and response.json()["seats"] == 1
 
     async def test_checkin_codes_are_long_random_and_distinct(self, client):
@@ -67,11 +61,11 @@ class TestBookSeat:
 class TestRefusals:
     async def test_full_session(self, client, notifier):
         session = await make_session(capacity=3)
-        assert (await book(client, await make_user(), session["id"], {"seats": 2})).status_code == 201
-        response = await book(client, await make_user(), session["id"], {"seats": 2})
+        assert (await book(client, await make_user(), session["id"], 2)).status_code == 201
+        response = await book(client, await make_user(), session["id"], 2)
         assert response.status_code == 409 and response.json()["type"].endswith("/session-full")
         assert response.json()["seats_left"] == 1
-        assert (await book(client, await make_user(), session["id"], {"seats": 1})).status_code == 201
+        assert (await book(client, await make_user(), session["id"], 1)).status_code == 201
         assert notifier.names() == ["BookingConfirmed", "BookingConfirmed"]
 
     async def test_one_active_booking_per_participant(self, client):
@@ -129,7 +123,7 @@ class TestBadInput:
     @pytest.mark.parametrize("seats", [0, -1, "x", True, None, 1.5, 101])
     async def test_bad_seats_name_the_field(self, client, seats):
         session = await make_session()
-        response = await book(client, await make_user(), session["id"], {"seats": seats})
+        response = await book(client, await make_user(), session["id"], seats)
         assert response.status_code == 400, response.text
         body = response.json()
         assert body["type"].endswith("/validation-error") and [e["field"] for e in body["errors"]] == ["seats"]
@@ -137,7 +131,7 @@ class TestBadInput:
     async def test_more_than_the_workshop_allows(self, client):
         workshop = await make_workshop(max_seats_per_booking=2, capacity=10)
         session = await make_session(workshop)
-        response = await book(client, await make_user(), session["id"], {"seats": 3})
+        response = await book(client, await make_user(), session["id"], 3)
         assert response.status_code == 400
         assert response.json()["errors"] == [{"field": "seats", "message": "between 1 and 2 seats per booking"}]
 
@@ -150,15 +144,15 @@ class TestBadInput:
 
     async def test_overlong_idempotency_key(self, client):
         session = await make_session()
-        response = await book(client, await make_user(), session["id"], {}, **{"Idempotency-Key": "k" * 201})
+        response = await book(client, await make_user(), session["id"], body={}, key="k" * 201)
         assert response.status_code == 400 and response.json()["type"].endswith("/validation-error")
 
 
 class TestIdempotency:
     async def test_replay_answers_the_same_booking(self, client, notifier):
         session, user = await make_session(), await make_user()
-        first = await book(client, user, session["id"], {"seats": 2}, **{"Idempotency-Key": "abc"})
-        again = await book(client, user, session["id"], {"seats": 2}, **{"Idempotency-Key": "abc"})
+        first = await book(client, user, session["id"], 2, key="abc")
+        again = await book(client, user, session["id"], 2, key="abc")
         assert (first.status_code, again.status_code) == (201, 200)
         assert again.json() == first.json()
         assert len(await rows("SELECT id FROM booking")) == 1
@@ -166,35 +160,35 @@ class TestIdempotency:
 
     async def test_default_body_equals_explicit_one_seat(self, client):
         session, user = await make_session(), await make_user()
-        first = await book(client, user, session["id"], None, **{"Idempotency-Key": "k1"})
-        again = await book(client, user, session["id"], {"seats": 1}, **{"Idempotency-Key": "k1"})
+        first = await book(client, user, session["id"], body=None, key="k1")
+        again = await book(client, user, session["id"], 1, key="k1")
         assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
 
     async def test_same_key_other_body_is_refused(self, client):
         session, other, user = await make_session(), await make_session(), await make_user()
-        await book(client, user, session["id"], {"seats": 1}, **{"Idempotency-Key": "abc"})
+        await book(client, user, session["id"], 1, key="abc")
         for sid, seats in ((session["id"], 2), (other["id"], 1)):
-            response = await book(client, user, sid, {"seats": seats}, **{"Idempotency-Key": "abc"})
+            response = await book(client, user, sid, seats, key="abc")
             assert response.status_code == 422 and response.json()["type"].endswith("/idempotency-key-reused")
 
     async def test_keys_belong_to_their_user(self, client):
         session, alice, bob = await make_session(), await make_user(), await make_user()
-        a = await book(client, alice, session["id"], {}, **{"Idempotency-Key": "same"})
-        b = await book(client, bob, session["id"], {}, **{"Idempotency-Key": "same"})
+        a = await book(client, alice, session["id"], body={}, key="same")
+        b = await book(client, bob, session["id"], body={}, key="same")
         assert (a.status_code, b.status_code) == (201, 201) and a.json()["id"] != b.json()["id"]
 
     async def test_a_refused_request_leaves_no_key(self, client):
         session = await make_session(capacity=1)
         await book(client, await make_user(), session["id"])
         user = await make_user()
-        full = await book(client, user, session["id"], {}, **{"Idempotency-Key": "retry-me"})
+        full = await book(client, user, session["id"], body={}, key="retry-me")
         assert full.status_code == 409
         assert await rows("SELECT id FROM booking_idempotency_key") == []
 
     async def test_concurrent_retries_make_one_booking(self, client, notifier):
         session, user = await make_session(capacity=50), await make_user()
         answers = await asyncio.gather(*[
-            book(client, user, session["id"], {"seats": 1}, **{"Idempotency-Key": "storm"}) for _ in range(20)])
+            book(client, user, session["id"], 1, key="storm") for _ in range(20)])
         assert sorted(r.status_code for r in answers) == [200] * 19 + [201]
         assert len({r.json()["id"] for r in answers}) == 1
         assert len(await rows("SELECT id FROM booking")) == 1
@@ -204,7 +198,7 @@ class TestIdempotency:
         from alveole.worker import run_once
 
         session, user = await make_session(), await make_user()
-        await book(client, user, session["id"], {}, **{"Idempotency-Key": "old"})
+        await book(client, user, session["id"], body={}, key="old")
         clock.advance(hours=23)
         await run_once(runtime)
         assert len(await rows("SELECT id FROM booking_idempotency_key")) == 1

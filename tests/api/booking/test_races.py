@@ -7,14 +7,9 @@ import random
 import pytest
 
 from tests.factories import auth, make_session, make_user, make_workshop
-from tests.integration.booking.support import rows, seats_taken_now
+from tests.integration.booking.support import book, join, rows, seats_taken_now
 
 pytestmark = pytest.mark.slow
-
-
-async def book(client, user, session_id, seats=1):
-    return await client.post(f"/api/v1/sessions/{session_id}/bookings", json={"seats": seats},
-                             headers=auth(user))
 
 
 async def test_sixty_participants_race_for_the_last_five_seats(client, notifier, clock):
@@ -52,8 +47,7 @@ async def test_bookings_cancellations_and_waitlist_at_once(client, clock, notifi
     held = [(await book(client, u, session["id"])).json() for u in holders]
     waiters = [await make_user() for _ in range(10)]
     for w in waiters:
-        assert (await client.post(f"/api/v1/sessions/{session['id']}/waitlist", json={},
-                                  headers=auth(w))).status_code == 201
+        await join(client, w, session["id"], expect=201)
     latecomers = [await make_user() for _ in range(20)]
     calls = [client.post(f"/api/v1/bookings/{b['id']}/cancel", headers=auth(u)) for b, u in zip(held, holders)]
     calls += [book(client, u, session["id"]) for u in latecomers]

@@ -6,21 +6,7 @@ import datetime as dt
 import pytest
 
 from tests.factories import auth, make_community, make_session, make_user, make_workshop
-from tests.integration.booking.support import rows
-
-
-async def book(client, user, session_id, seats=1):
-    response = await client.post(f"/api/v1/sessions/{session_id}/bookings", json={"seats": seats},
-                                 headers=auth(user))
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def join(client, user, session_id, seats=1):
-    response = await client.post(f"/api/v1/sessions/{session_id}/waitlist", json={"seats": seats},
-                                 headers=auth(user))
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.integration.booking.support import book, join, rows
 
 
 @pytest.fixture
@@ -42,8 +28,8 @@ async def patch(client, user, session_id, body):
 class TestChangeSession:
     async def test_new_times_bump_the_sequence_and_tell_the_confirmed(self, client, cast, notifier):
         sid = cast["session"]["id"]
-        booking = await book(client, cast["participant"], sid)
-        cancelled = await book(client, await make_user(), sid)
+        booking = (await book(client, cast["participant"], sid, expect=201)).json()
+        cancelled = (await book(client, await make_user(), sid, expect=201)).json()
         await client.post(f"/api/v1/bookings/{cancelled['id']}/cancel", headers=auth(cast["host"]))
         response = await patch(client, cast["host"], sid, {"starts_at": "2026-12-10T19:00:00+01:00",
                                                            "ends_at": "2026-12-10T21:00:00+01:00"})
@@ -85,17 +71,17 @@ class TestChangeSession:
 
     async def test_capacity_below_the_seats_taken(self, client, cast):
         sid = cast["session"]["id"]
-        await book(client, cast["participant"], sid, 3)
+        await book(client, cast["participant"], sid, 3, expect=201)
         response = await patch(client, cast["host"], sid, {"capacity": 2})
         assert response.status_code == 409 and response.json()["type"].endswith("/capacity-below-bookings")
         assert (await patch(client, cast["host"], sid, {"capacity": 3})).json()["seats_left"] == 0
 
     async def test_a_larger_capacity_promotes_the_waitlist(self, client, cast, notifier):
         sid = cast["session"]["id"]
-        await book(client, cast["participant"], sid, 4)
+        await book(client, cast["participant"], sid, 4, expect=201)
         first, second = await make_user(), await make_user()
-        await join(client, first, sid, 2)
-        await join(client, second, sid, 2)
+        await join(client, first, sid, 2, expect=201)
+        await join(client, second, sid, 2, expect=201)
         body = (await patch(client, cast["host"], sid, {"capacity": 7})).json()
         assert (body["seats_taken"], body["seats_left"], body["waitlist_length"]) == (6, 1, 1)
         assert [e.user_id for e in notifier.of("BookingConfirmed") if e.via_waitlist] == [first["id"]]
@@ -127,9 +113,9 @@ class TestCancelSession:
     @pytest.mark.parametrize("who", ["host", "organizer"])
     async def test_everything_is_cancelled_with_one_event(self, client, cast, notifier, who):
         sid = cast["session"]["id"]
-        a = await book(client, cast["participant"], sid, 2)
-        b = await book(client, await make_user(), sid, 2)
-        waiting = await join(client, await make_user(), sid)
+        a = (await book(client, cast["participant"], sid, 2, expect=201)).json()
+        b = (await book(client, await make_user(), sid, 2, expect=201)).json()
+        waiting = (await join(client, await make_user(), sid, expect=201)).json()
         notifier.events.clear()
         response = await self.cancel(client, cast[who], sid)
         assert response.status_code == 200, response.text

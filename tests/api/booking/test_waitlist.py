@@ -7,17 +7,7 @@ import pytest
 
 from alveole.worker import run_once
 from tests.factories import auth, make_session, make_user, make_workshop
-from tests.integration.booking.support import rows
-
-
-async def book(client, user, session_id, seats=1):
-    return await client.post(f"/api/v1/sessions/{session_id}/bookings", json={"seats": seats},
-                             headers=auth(user))
-
-
-async def join(client, user, session_id, seats=1):
-    return await client.post(f"/api/v1/sessions/{session_id}/waitlist", json={"seats": seats},
-                             headers=auth(user))
+from tests.integration.booking.support import book, join, rows
 
 
 async def full_session(client, capacity=2, **workshop):

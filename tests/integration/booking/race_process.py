@@ -9,17 +9,15 @@ import asyncio
 import json
 import random
 import sys
-from functools import partial
 
 from alveole import bootstrap
 from kernel.clock import FrozenClock
 from kernel.settings import Settings
-from booking import ops
 from booking.errors import SessionFull
 from booking.rules import BookingPolicy
 from booking.store import SqliteBookingStore
 from tests.conftest import T0
-from tests.integration.booking.support import OutboxCountingNotifier
+from tests.integration.booking.support import OutboxCountingNotifier, book_in_store
 
 
 async def main(url: str, session_id: int, first_user: int, last_user: int) -> None:
@@ -39,9 +37,7 @@ async def main(url: str, session_id: int, first_user: int, last_user: int) -> No
         async def one(user_id: int) -> str:
             await asyncio.sleep(random.uniform(0, 0.3))  # spread out: both processes overlap
             try:
-                await runtime.store.run(partial(
-                    ops.book_seats, session_id=session_id, user_id=user_id, seats=1, now=runtime.clock.now(),
-                    policy=BookingPolicy()))
+                await book_in_store(runtime, session_id, user_id, policy=BookingPolicy())
             except SessionFull:
                 return "full"
             return "booked"

@@ -7,19 +7,16 @@ from functools import partial
 
 import pytest
 
-from accounts.auth import CurrentUser
 from kernel.errors import InvalidState
 from alveole.worker import run_once
-from booking import ops, service
+from booking import ops, repository, service
 from booking.stats import BookingStatsFromDatabase
 from tests.factories import make_session, make_user, make_workshop
-from tests.integration.booking.support import HOLDS, confirm, hold_seats, rows, seats_taken_now
+from tests.integration.booking.support import (
+    HOLDS, book_in_store, confirm_in_store, join_in_store, rows, seats_taken_now,
+)
 from kernel.ports import Rating, SessionSeats
-
-
-def who(user) -> CurrentUser:
-    return CurrentUser(id=user["id"], email=user["email"], display_name=user["display_name"], locale="en",
-                       timezone="UTC", is_admin=False)
+from kernel.sql import fetch_one
 
 
 async def paid_session(capacity=2, **workshop):
@@ -30,16 +27,10 @@ async def status_of(table, row_id):
     return (await rows(f"SELECT status FROM {table} WHERE id = {{}}", row_id))[0]["status"]
 
 
-async def join(runtime, user, session_id, seats=1, policy=HOLDS):
-    return await runtime.store.run(partial(
-        ops.join_waitlist, session_id=session_id, user_id=user["id"], seats=seats, now=runtime.clock.now(),
-        policy=policy))
-
-
 class TestHolds:
     async def test_a_hold_takes_seats_until_it_expires(self, runtime, clock, notifier):
         session = await paid_session()
-        booking = await hold_seats(runtime, session["id"], (await make_user())["id"], 2)
+        booking = await book_in_store(runtime, session["id"], (await make_user())["id"], 2)
         assert (booking.status, booking.amount_cents) == ("pending_payment", 3000)
         assert booking.hold_expires_at == clock.now() + dt.timedelta(minutes=30)
         assert notifier.names() == ["BookingPendingPayment"]
@@ -52,8 +43,8 @@ class TestHolds:
     async def test_the_worker_expires_holds_and_promotes(self, runtime, clock, notifier):
         session = await paid_session(capacity=2)
         holder = await make_user()
-        booking = await hold_seats(runtime, session["id"], holder["id"], 2)
-        entry_id, _ = await join(runtime, await make_user(), session["id"], 2)
+        booking = await book_in_store(runtime, session["id"], holder["id"], 2)
+        entry_id, _ = await join_in_store(runtime, session["id"], (await make_user())["id"], 2)
         clock.advance(minutes=31)
         # the job with payments on (run_once uses the server's policy: online payment off)
         assert await service.expire_holds(runtime, HOLDS) == 1
@@ -64,7 +55,7 @@ class TestHolds:
 
     async def test_the_job_runs_in_the_worker(self, runtime, clock, notifier):
         session = await paid_session()
-        booking = await hold_seats(runtime, session["id"], (await make_user())["id"])
+        booking = await book_in_store(runtime, session["id"], (await make_user())["id"])
         clock.advance(minutes=30)
         assert (await run_once(runtime))["booking.expire_holds"] == 1
         assert await status_of("booking", booking.id) == "expired"
@@ -72,19 +63,19 @@ class TestHolds:
 
     async def test_an_expired_hold_frees_the_slot(self, runtime, clock):
         session, user = await paid_session(capacity=3), await make_user()
-        await hold_seats(runtime, session["id"], user["id"])
+        await book_in_store(runtime, session["id"], user["id"])
         clock.advance(minutes=30)
-        again = await hold_seats(runtime, session["id"], user["id"])
+        again = await book_in_store(runtime, session["id"], user["id"])
         assert again.status == "pending_payment"
 
     async def test_the_next_booker_settles_first_so_the_waitlist_keeps_its_place(self, runtime, clock, notifier):
         session = await paid_session(capacity=1)
-        booking = await hold_seats(runtime, session["id"], (await make_user())["id"])
+        booking = await book_in_store(runtime, session["id"], (await make_user())["id"])
         waiting = await make_user()
-        entry_id, _ = await join(runtime, waiting, session["id"])
+        entry_id, _ = await join_in_store(runtime, session["id"], waiting["id"])
         clock.advance(minutes=45)  # the hold lapsed; no worker ran yet
         with pytest.raises(Exception) as caught:
-            await hold_seats(runtime, session["id"], (await make_user())["id"])
+            await book_in_store(runtime, session["id"], (await make_user())["id"])
         assert getattr(caught.value, "slug", None) == "session-full"
         # the refused booking still settled the session: expiry and promotion stand
         assert await status_of("booking", booking.id) == "expired"
@@ -95,25 +86,25 @@ class TestHolds:
 
     async def test_confirming_a_hold(self, runtime, clock, notifier):
         session = await paid_session()
-        booking = await hold_seats(runtime, session["id"], (await make_user())["id"])
-        confirmed = await confirm(runtime, booking.id)
+        booking = await book_in_store(runtime, session["id"], (await make_user())["id"])
+        confirmed = await confirm_in_store(runtime, booking.id)
         assert confirmed.status == "confirmed" and confirmed.hold_expires_at is None
         clock.advance(hours=1)
         assert await seats_taken_now(session["id"], clock.now()) == 1
 
     async def test_a_lapsed_hold_cannot_be_confirmed(self, runtime, clock):
         session = await paid_session()
-        booking = await hold_seats(runtime, session["id"], (await make_user())["id"])
+        booking = await book_in_store(runtime, session["id"], (await make_user())["id"])
         clock.advance(minutes=30)
         with pytest.raises(InvalidState):
-            await confirm(runtime, booking.id)
+            await confirm_in_store(runtime, booking.id)
         assert await status_of("booking", booking.id) == "expired"
 
     async def test_no_promotion_once_the_session_has_started(self, runtime, clock):
         session = await paid_session(capacity=1)
         clock.set(session["starts_at"] - dt.timedelta(minutes=10))
-        booking = await hold_seats(runtime, session["id"], (await make_user())["id"])
-        entry_id, _ = await join(runtime, await make_user(), session["id"])
+        booking = await book_in_store(runtime, session["id"], (await make_user())["id"])
+        entry_id, _ = await join_in_store(runtime, session["id"], (await make_user())["id"])
         clock.set(session["starts_at"] + dt.timedelta(minutes=30))
         assert await service.expire_holds(runtime, HOLDS) == 1
         assert await status_of("booking", booking.id) == "expired"
@@ -124,17 +115,13 @@ class TestReleaseUser:
     async def test_upcoming_bookings_cancelled_entries_withdrawn_waitlists_promoted(self, runtime, clock, notifier):
         leaving, waiting = await make_user(), await make_user()
         full = await make_session(capacity=1)
-        booked, _ = await runtime.store.run(partial(
-            ops.book_seats, session_id=full["id"], user_id=leaving["id"], seats=1, now=clock.now(), policy=HOLDS))
-        entry_id, _ = await join(runtime, waiting, full["id"])
+        booked = await book_in_store(runtime, full["id"], leaving["id"])
+        entry_id, _ = await join_in_store(runtime, full["id"], waiting["id"])
         other = await make_session(capacity=1)
-        await runtime.store.run(partial(
-            ops.book_seats, session_id=other["id"], user_id=(await make_user())["id"], seats=1, now=clock.now(),
-            policy=HOLDS))
-        queued, _ = await join(runtime, leaving, other["id"])
+        await book_in_store(runtime, other["id"], (await make_user())["id"])
+        queued, _ = await join_in_store(runtime, other["id"], leaving["id"])
         past = await make_session(starts_at=clock.now() + dt.timedelta(hours=1))
-        old, _ = await runtime.store.run(partial(
-            ops.book_seats, session_id=past["id"], user_id=leaving["id"], seats=1, now=clock.now(), policy=HOLDS))
+        old = await book_in_store(runtime, past["id"], leaving["id"])
         clock.advance(hours=2)  # `past` has started: its booking stays, for the counts
         assert await service.release_user(runtime, leaving["id"]) == 2
         assert await status_of("booking", booked.id) == "cancelled"
@@ -149,13 +136,13 @@ class TestStats:
     async def test_seats_by_session(self, runtime, clock):
         stats = BookingStatsFromDatabase()
         paid, free, empty = await paid_session(capacity=5), await make_session(capacity=2), await make_session()
-        await hold_seats(runtime, paid["id"], (await make_user())["id"], 2)
+        await book_in_store(runtime, paid["id"], (await make_user())["id"], 2)
         clock.advance(minutes=10)
-        await hold_seats(runtime, paid["id"], (await make_user())["id"], 1)
+        await book_in_store(runtime, paid["id"], (await make_user())["id"], 1)
         for _ in range(2):
-            await hold_seats(runtime, free["id"], (await make_user())["id"], 1)
+            await book_in_store(runtime, free["id"], (await make_user())["id"], 1)
         for _ in range(3):
-            await join(runtime, await make_user(), free["id"])
+            await join_in_store(runtime, free["id"], (await make_user())["id"])
         found = await stats.seats_by_session([paid["id"], free["id"], empty["id"]], clock.now())
         assert found == {paid["id"]: SessionSeats(3, 0), free["id"]: SessionSeats(2, 3), empty["id"]: SessionSeats(0, 0)}
         later = await stats.seats_by_session([paid["id"]], clock.now() + dt.timedelta(minutes=20))
@@ -166,13 +153,27 @@ class TestStats:
         stats = BookingStatsFromDatabase()
         session = await make_session(await make_workshop(capacity=1, waitlist_mode="offer", offer_ttl_minutes=15))
         holder = await make_user()
-        booking = await hold_seats(runtime, session["id"], holder["id"])
-        await join(runtime, await make_user(), session["id"])
+        booking = await book_in_store(runtime, session["id"], holder["id"])
+        await join_in_store(runtime, session["id"], (await make_user())["id"])
         await runtime.store.run(partial(ops.cancel_booking, booking_id=booking.id, actor_id=holder["id"],
                                             now=clock.now(), policy=HOLDS))
         assert await stats.seats_by_session([session["id"]], clock.now()) == {session["id"]: SessionSeats(1, 0)}
         assert (await stats.seats_by_session([session["id"]], clock.now() + dt.timedelta(minutes=15))
                 == {session["id"]: SessionSeats(0, 0)})
+
+    async def test_the_stats_count_seats_as_the_operations_do(self, runtime, clock):
+        """One seat count: the stats port agrees with the operations' occupancy, before and
+        after a hold lapses (and before anything marks it expired)."""
+        session = await paid_session(capacity=3)
+        await book_in_store(runtime, session["id"], (await make_user())["id"], 2)
+        clock.advance(minutes=20)
+        await book_in_store(runtime, session["id"], (await make_user())["id"], 1)
+        await join_in_store(runtime, session["id"], (await make_user())["id"])
+        for at, taken in ((clock.now(), 3), (clock.now() + dt.timedelta(minutes=15), 1)):
+            occupancy = ops.occupancy_from_row(await fetch_one(repository.OCCUPANCY, session["id"], at, ""))
+            seats = await BookingStatsFromDatabase().seats_by_session([session["id"]], at)
+            assert (occupancy.taken, occupancy.waiting) == (taken, 1)
+            assert seats == {session["id"]: SessionSeats(occupancy.taken, occupancy.waiting)}
 
     async def test_ratings(self, runtime, clock):
         from booking.tables import Feedback
@@ -183,7 +184,7 @@ class TestStats:
         for workshop, ratings in ((rated, (5, 4, 4)), (sparse, (1,))):
             session = await make_session(workshop, capacity=5)
             for rating in ratings:
-                booking = await hold_seats(runtime, session["id"], (await make_user())["id"])
+                booking = await book_in_store(runtime, session["id"], (await make_user())["id"])
                 await Feedback.insert(Feedback(booking=booking.id, rating=rating, comment=""))
         found = await stats.rating_by_workshop([rated["id"], sparse["id"], 999])
         assert found == {rated["id"]: Rating(4.33, 3), sparse["id"]: Rating(None, 1), 999: Rating(None, 0)}
