@@ -40,6 +40,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
 
 from support import insert_many, reset_postgres  # noqa: E402
 
+import alveole  # noqa: E402,F401 - the composition root names the Piccolo configuration
 from kernel import db as dbmod  # noqa: E402
 
 UTC = dt.timezone.utc
