@@ -435,11 +435,11 @@ async def cancel_session(tx: Tx, *, session_id: int, actor_id: int, reason: str,
     by = rules.session_manager_role(actor_id, facts.host_id, organizer, organizers_too=True)
     rules.ensure_session_cancellable(locked.facts, now)
     ids = tuple(r["id"] for r in await tx.all(CANCEL_SESSION_BOOKINGS, session_id, now, by))
-    await tx.execute(WITHDRAW_SESSION_ENTRIES, session_id, now)
+    entries = tuple(r["id"] for r in await tx.all(WITHDRAW_SESSION_ENTRIES, session_id, now))
     sequence = locked.facts.sequence + 1
     await tx.execute(CANCEL_SESSION, session_id, sequence, reason, now)
     unit.events.append(SessionCancelled(now, session_id=session_id, sequence=sequence, reason=reason,
-                                        booking_ids=ids))
+                                        booking_ids=ids, waitlist_entry_ids=entries))
     locked.facts = replace(locked.facts, status="cancelled", sequence=sequence)
     await unit.count(locked)
     await unit.flush()

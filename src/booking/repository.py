@@ -162,7 +162,7 @@ CANCEL_SESSION_BOOKINGS = Sql(
 )
 WITHDRAW_SESSION_ENTRIES = Sql(
     f"UPDATE waitlist_entry SET status = {_sql(WaitlistStatus.withdrawn)}, active_slot = NULL, updated_at = ?2 "
-    f"WHERE \"session\" = ?1 AND status IN ({_ACTIVE_ENTRY})"
+    f"WHERE \"session\" = ?1 AND status IN ({_ACTIVE_ENTRY}) RETURNING id"
 )
 CONFIRMED_BOOKING_IDS = Sql(
     f"SELECT id FROM booking WHERE \"session\" = ?1 AND status = {_CONFIRMED} ORDER BY id"

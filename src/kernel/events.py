@@ -109,10 +109,14 @@ class SessionUpdated(DomainEvent):
 
 @dataclass(frozen=True)
 class SessionCancelled(DomainEvent):
+    """`booking_ids`: the bookings it cancelled; `waitlist_entry_ids`: the entries it withdrew
+    (waiting or offered), whose participants are told too."""
+
     session_id: int
     sequence: int
     reason: str
     booking_ids: tuple[int, ...] = ()
+    waitlist_entry_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

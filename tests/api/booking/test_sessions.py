@@ -124,6 +124,7 @@ class TestCancelSession:
         [event] = notifier.events
         assert event.name == "SessionCancelled"
         assert (event.sequence, event.reason, sorted(event.booking_ids)) == (1, "The host is ill", sorted([a["id"], b["id"]]))
+        assert event.waitlist_entry_ids == (waiting["id"],)  # the waitlisted are told too
         stored = await rows("SELECT status, cancelled_by, active_slot FROM booking ORDER BY id")
         assert stored == [{"status": "cancelled", "cancelled_by": who, "active_slot": None}] * 2
         assert (await rows("SELECT status FROM waitlist_entry WHERE id = {}", waiting["id"]))[0]["status"] == "withdrawn"
