@@ -146,6 +146,9 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
                 operation = getattr(item, method.lower(), None)
                 if operation is None:
                     continue
+                body = parameters.get("data")
+                if body is not None and body.has_default and operation.request_body is not None:
+                    operation.request_body.required = False  # `JSONBody[T | None] = None`
                 if "user" in parameters or "admin" in parameters:
                     operation.security = required
                 elif "maybe_user" in parameters:

@@ -18,8 +18,9 @@ from workshops.schemas import Session
 
 UserDep = NamedDependency[CurrentUser]
 IdempotencyKey = Annotated[str | None, HeaderParameter(
-    name="Idempotency-Key", required=False, max_length=200,
-    description="Retry-safe booking: the same key and body answer the same booking (kept 24 h)")]
+    name="Idempotency-Key", required=False, min_length=1, max_length=200, pattern=r"^[\x20-\x7e]+$",
+    description="Retry-safe booking: the same key and body answer the same booking (kept 24 h); "
+                "1 to 200 printable ASCII characters")]
 NO_SEATS = BookingCreate()
 
 _PROBLEMS = {

@@ -106,5 +106,5 @@ class SessionChange(Struct, kw_only=True):
 
 
 class SessionCancel(Struct, kw_only=True):
-    # required and not blank; checked by the service so that a missing one is named too
-    reason: Annotated[str, Meta(max_length=1000, description="Required: told to every participant")] = ""
+    reason: Annotated[str, Meta(min_length=1, max_length=1000, pattern=r"\S",
+                                description="Told to every participant; not blank")]
