@@ -16,6 +16,7 @@ import email.policy
 import email.utils
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass, field
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -28,7 +29,8 @@ from kernel.settings import Settings
 from notify import context as ctx
 from notify import invites
 from notify.i18n import environment, language_of
-from notify.ical import InviteEvent, booking_url, invite_ics, workshop_url, zone
+from notify.ical import InviteEvent, invite_ics, zone
+from notify.links import workshop_url
 from notify.notifier import CALENDAR_METHODS
 
 BOOKING_KINDS = frozenset({
@@ -52,6 +54,8 @@ class Composed:
     body_text: str
     body_html: str
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # chosen at random per rendering (see new_message_id), stored with it
+    message_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,9 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
     kind: str = record["kind"]
     payload: dict[str, Any] = record["payload"]
     base_url = settings.base_url
-    values: dict[str, Any] = {"kind": kind, "payload": payload, "base_url": base_url}
+    # Links: only to pages that exist (notify.links); the templates get no booking, feedback or
+    # waitlist-accept URL until those pages do.
+    values: dict[str, Any] = {"kind": kind, "payload": payload}
     booking: ctx.BookingView | None = None
     session: ctx.SessionView | None = None
     recipient: ctx.Person | None = None
@@ -130,8 +136,7 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
             raise Skip("the booking no longer exists")
         session, recipient = booking.session, booking.participant
         _check_booking_still_relevant(kind, booking, now)
-        values.update(booking=booking, booking_url=booking_url(base_url, booking.id),
-                      feedback_url=f"{booking_url(base_url, booking.id)}/feedback")
+        values.update(booking=booking)
     elif kind in ENTRY_KINDS:
         entry = await ctx.load_waitlist_entry(int(payload["entry_id"]))
         if entry is None:
@@ -139,7 +144,7 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
         if kind == "waitlist_offer" and entry.status != "offered":
             raise Skip(f"the offer is no longer open (entry {entry.status})")
         session, recipient = entry.session, entry.participant
-        values.update(entry=entry, accept_url=f"{base_url}/waitlist/{entry.id}/accept")
+        values.update(entry=entry)
     elif kind in SESSION_KINDS:
         session = await ctx.load_session(int(payload["session_id"]))
         if session is None:
@@ -187,7 +192,7 @@ async def take_sequence(prepared: Prepared, *, preview: bool = False) -> int | N
     floor = prepared.booking.session.sequence
     if preview:
         return max(floor, -1 if stored is None else stored + 1)
-    return await invites.next_sequence(*key, floor)
+    return await invites.next_sequence(*key, floor, prepared.calendar_method)
 
 
 def render(prepared: Prepared, settings: Settings, now: dt.datetime,
@@ -221,7 +226,8 @@ def render(prepared: Prepared, settings: Settings, now: dt.datetime,
     html = environment(templates, language, True).get_template(f"{kind}.html") \
         .render(values, subject=subject)
     return Composed(recipient=recipient, subject=subject, body_text=str(text_module),
-                    body_html=html, attachments=attachments)
+                    body_html=html, attachments=attachments,
+                    message_id=new_message_id(prepared.record, settings))
 
 
 async def compose(record: dict[str, Any], settings: Settings, now: dt.datetime, *,
@@ -291,8 +297,18 @@ def _mail_domain(settings: Settings) -> str:
     return address.rpartition("@")[2] or "alveole.local"
 
 
+def new_message_id(record: dict[str, Any], settings: Settings) -> str:
+    """A Message-ID for a row being rendered: its id (for people reading logs) and 128 random
+    bits, so no two rows share one, even rows of the same id and dedupe key in two databases.
+    It is stored with the rendering: every retry of the row carries the same one."""
+    return f"<outbox.{record['id']}.{uuid.uuid4().hex}@{_mail_domain(settings)}>"
+
+
 def message_id(record: dict[str, Any], settings: Settings) -> str:
-    """Deterministic per row: a retry carries the same Message-ID (receivers may dedupe)."""
+    """The row's stored Message-ID. Rows rendered before it was stored keep the id they were
+    first tried with (derived from the row), so their retries still match."""
+    if record.get("message_id"):
+        return str(record["message_id"])
     digest = hashlib.sha256(record["dedupe_key"].encode()).hexdigest()[:20]
     return f"<outbox.{record['id']}.{digest}@{_mail_domain(settings)}>"
 

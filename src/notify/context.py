@@ -208,6 +208,15 @@ async def confirmed_bookings_of_session(
     return [(r["id"], r["user"]) for r in rows]
 
 
+async def confirmed_booking_of(session_id: int, user_id: int) -> BookingView | None:
+    """The participant's confirmed booking of a session, if any (one at most: a participant
+    holds one active booking per session)."""
+    for booking_id, participant_id in await confirmed_bookings_of_session(session_id):
+        if participant_id == user_id:
+            return await load_booking(booking_id)
+    return None
+
+
 async def roster(session_id: int) -> list[RosterLine]:
     return [RosterLine(booking_id=r["id"], display_name=r["display_name"], seats=r["seats"],
                        attendance=r["attendance"] or "unknown")

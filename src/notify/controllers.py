@@ -12,7 +12,9 @@ from kernel.http import ProblemResponses, RuntimeDep
 from notify import service
 from notify.pages import ROUTES as PAGE_ROUTES
 
-CALENDAR = "text/calendar; charset=utf-8"
+# No charset here: Litestar appends "; charset=utf-8" to every text/* media type itself
+# (giving it one too would answer "charset=utf-8; charset=utf-8").
+CALENDAR = "text/calendar"
 UserDep = NamedDependency[CurrentUser]
 
 
@@ -29,10 +31,17 @@ problems = ProblemResponses({
 @get(
     "/api/v1/bookings/{booking_id:int}/invite.ics",
     summary="The booking's calendar invitation",
-    description="For the booking's participant only: `METHOD:REQUEST` while the booking is "
-                "confirmed, `METHOD:CANCEL` (STATUS:CANCELLED) once it is cancelled. The UID is "
-                "the one used in every email about this session and in the personal feed; the "
-                "SEQUENCE is the latest one sent.",
+    description="For the booking's participant only. The file describes the participant's place "
+                "in the session (one UID per session and participant, the one used in every "
+                "email about it and in the personal feed) in its current state: "
+                "`METHOD:REQUEST` while a booking of theirs for the session is confirmed, "
+                "`METHOD:CANCEL` (STATUS:CANCELLED) once none is. If this booking was cancelled "
+                "and the participant has since booked the same session again, the answer is the "
+                "live booking's `METHOD:REQUEST`: an old booking's file can never cancel a newer "
+                "one. The SEQUENCE is shared with the emails: never below one already sent, the "
+                "same on repeated downloads while nothing changes, and higher whenever the state "
+                "shown differs from the last message, so any later message outranks this file. "
+                "A booking pending payment (or expired) has no invitation: 409.",
     tags=["calendar"],
     media_type=CALENDAR,
     responses=problems(401, 403, 404, 409),
@@ -48,7 +57,8 @@ async def booking_invite(booking_id: FromPath[int], user: UserDep, runtime: Runt
     "/calendar/{token:str}/feed.ics",
     summary="Personal calendar feed",
     description="Every confirmed booking of the feed's owner (`calendar_url` in /api/v1/me), "
-                "`METHOD:PUBLISH`, with the same UIDs as the email invitations. The token in the "
+                "`METHOD:PUBLISH` (ORGANIZER the host, no ATTENDEE), with the same UIDs and "
+                "SEQUENCE as the email invitations and the invite.ics download. The token in the "
                 "URL is the credential: an unknown or revoked token answers 404.",
     tags=["calendar"],
     media_type=CALENDAR,

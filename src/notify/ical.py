@@ -5,7 +5,8 @@ personal feed; SEQUENCE strictly increasing across the messages a participant re
 (the counter lives in `invite_sequence`, see `notify.invites`); DTSTAMP on every event;
 DTSTART/DTEND carry the session's TZID and the calendar a matching VTIMEZONE built for a
 bounded range around the events; invites are METHOD:REQUEST, cancellations METHOD:CANCEL
-with STATUS:CANCELLED.
+with STATUS:CANCELLED, both with ORGANIZER (the host) and ATTENDEE (the participant); the
+personal feed is METHOD:PUBLISH with the ORGANIZER and no ATTENDEE (RFC 5546).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from notify.context import Person, SessionView
+from notify.links import workshop_url
 
 PRODID = "-//Alvéole//Notifications//EN"
 UTC = dt.timezone.utc
@@ -45,14 +47,6 @@ def zone(name: str) -> dt.tzinfo:
         return UTC
 
 
-def workshop_url(base_url: str, workshop_id: int) -> str:
-    return f"{base_url}/workshops/{workshop_id}"
-
-
-def booking_url(base_url: str, booking_id: int) -> str:
-    return f"{base_url}/bookings/{booking_id}"
-
-
 @dataclass(frozen=True)
 class InviteEvent:
     """One participant's view of one session, at one SEQUENCE."""
@@ -72,7 +66,10 @@ def _address(person: Person, **params: str) -> vCalAddress:
     return address
 
 
-def build_event(item: InviteEvent, *, stamp: dt.datetime, base_url: str) -> Event:
+def build_event(item: InviteEvent, *, stamp: dt.datetime, base_url: str,
+                attendee: bool = True) -> Event:
+    """One VEVENT; `attendee=False` for METHOD:PUBLISH, which names no attendees (RFC 5546
+    §3.2.1: ORGANIZER yes, ATTENDEE no)."""
     session, workshop = item.session, item.session.workshop
     tz = zone(session.timezone)
     event = Event()
@@ -82,19 +79,18 @@ def build_event(item: InviteEvent, *, stamp: dt.datetime, base_url: str) -> Even
     event.add("dtstart", session.starts_at.astimezone(tz))
     event.add("dtend", session.ends_at.astimezone(tz))
     event.add("summary", workshop.title)
+    # only links to pages that exist (notify.links): the workshop page, not the booking's yet
     url = workshop_url(base_url, workshop.id)
-    lines = [workshop.summary, "", url]
-    if item.booking_id is not None:
-        lines.append(booking_url(base_url, item.booking_id))
-    event.add("description", "\n".join(lines).strip())
+    event.add("description", f"{workshop.summary}\n\n{url}".strip())
     if workshop.location:
         event.add("location", workshop.location)
     if workshop.lat is not None and workshop.lon is not None:
         event.add("geo", (workshop.lat, workshop.lon))
     event.add("url", url)
     event.add("organizer", _address(workshop.host))
-    event.add("attendee", _address(item.participant, PARTSTAT="ACCEPTED",
-                                   ROLE="REQ-PARTICIPANT", RSVP="FALSE"))
+    if attendee:
+        event.add("attendee", _address(item.participant, PARTSTAT="ACCEPTED",
+                                       ROLE="REQ-PARTICIPANT", RSVP="FALSE"))
     event.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if item.cancelled else "OPAQUE")
     return event
@@ -118,7 +114,8 @@ def build_calendar(items: Sequence[InviteEvent], *, method: str, stamp: dt.datet
             if timezone is not None:
                 calendar.add_component(timezone)
     for item in items:
-        calendar.add_component(build_event(item, stamp=stamp, base_url=base_url))
+        calendar.add_component(build_event(item, stamp=stamp, base_url=base_url,
+                                           attendee=method != "PUBLISH"))
     return calendar
 
 

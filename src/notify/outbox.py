@@ -14,7 +14,7 @@ Life of a row: `pending` → (claimed) `sending` → `sent` | `failed` | `skippe
 - Only the claiming worker settles a row (`WHERE claimed_by = me`), and it does not send once
   its lease has run out, so in normal operation one dedupe key is never sent twice.
 - The subject, bodies and attachments are rendered once and stored in the row: a retry sends
-  identical content, with the same Message-ID and Date.
+  identical content, with the same Message-ID (random, stored with the rendering) and Date.
 - A failed attempt counts in `attempts`, keeps `last_error` and waits `retry_delay(attempts)`:
   15 s, 30 s, 60 s … capped at 10 minutes. Transient failures (connection refused, timeouts,
   4xx) are retried until they succeed; a permanent rejection of the recipient (5xx to RCPT or
@@ -140,17 +140,19 @@ async def mark_failed_attempt(record: dict[str, Any], owner: str, now: dt.dateti
 
 async def store_rendering(record: dict[str, Any], owner: str, now: dt.datetime,
                           composed: Composed) -> bool:
+    header = composed.message_id or None
     stored = await repository.store_rendering(
         record["id"], owner, now, subject=composed.subject, body_text=composed.body_text,
         body_html=composed.body_html, attachments=composed.attachments,
-        recipient_id=composed.recipient.id, recipient_email=composed.recipient.email)
+        recipient_id=composed.recipient.id, recipient_email=composed.recipient.email,
+        message_id_header=header)
     if not stored:
         record["status"] = LOST
     else:
         record.update(subject=composed.subject, body_text=composed.body_text,
                       body_html=composed.body_html, attachments=composed.attachments,
                       rendered_at=now, recipient=composed.recipient.id,
-                      recipient_email=composed.recipient.email)
+                      recipient_email=composed.recipient.email, message_id=header)
     return stored
 
 

@@ -19,7 +19,8 @@ from kernel.runtime import Runtime
 from notify import repository
 from notify.compose import Skip, compose, email_message
 
-HTML = "text/html; charset=utf-8"
+# Litestar appends "; charset=utf-8" to text/* media types itself: never name one here
+HTML = "text/html"
 
 
 @functools.lru_cache(maxsize=4)
@@ -85,7 +86,7 @@ async def outbox_message_ics(runtime: RuntimeDep, message_id: FromPath[int]) -> 
     for attachment in record["attachments"]:
         if attachment["content_type"] == "text/calendar":
             return Response(attachment["content"],
-                            media_type=f"text/calendar; charset=utf-8; method={attachment['method']}",
+                            media_type=f"text/calendar; method={attachment['method']}",
                             headers={"Content-Disposition": 'attachment; filename="invite.ics"'})
     raise NotFound("This message has no calendar part.")
 

@@ -69,7 +69,7 @@ def outbox_params(row: OutboxRow, now: dt.datetime) -> tuple[Any, ...]:
 RECORD_COLUMNS = (
     "id, kind, recipient, recipient_email, dedupe_key, payload, subject, body_text, body_html, "
     "attachments, status, attempts, next_attempt_at, claimed_until, claimed_by, rendered_at, "
-    "last_error, created_at, sent_at"
+    "last_error, message_id, created_at, sent_at"
 )
 _TIMESTAMPS = ("next_attempt_at", "claimed_until", "rendered_at", "created_at", "sent_at")
 
@@ -169,12 +169,12 @@ MARK_SKIPPED = _settling(f"status = {SKIPPED}, last_error = ?1", 2)
 # ?1 status (pending again, or failed), ?2 attempts, ?3 last_error, ?4 next_attempt_at
 MARK_ATTEMPT_FAILED = _settling(
     "status = ?1, attempts = ?2, last_error = ?3, next_attempt_at = ?4", 5)
-# ?1 … ?7 the rendering (subject, bodies, attachments, rendered_at, recipient, its address);
-# the claim is kept: the row is sent next
+# ?1 … ?8 the rendering (subject, bodies, attachments, rendered_at, recipient, its address,
+# the Message-ID); the claim is kept: the row is sent next
 STORE_RENDERING = Sql(
     "UPDATE outbox_message SET subject = ?1, body_text = ?2, body_html = ?3, attachments = ?4, "
-    "rendered_at = ?5, recipient = ?6, recipient_email = ?7 "
-    f"WHERE id = ?8 AND claimed_by = ?9 AND status = {SENDING} RETURNING id"
+    "rendered_at = ?5, recipient = ?6, recipient_email = ?7, message_id = ?8 "
+    f"WHERE id = ?9 AND claimed_by = ?10 AND status = {SENDING} RETURNING id"
 )
 
 
@@ -214,29 +214,54 @@ async def mark_attempt_failed(message_id: int, owner: str, status: OutboxStatus,
 
 async def store_rendering(message_id: int, owner: str, rendered_at: dt.datetime, *, subject: str,
                           body_text: str, body_html: str, attachments: list[dict[str, Any]],
-                          recipient_id: int, recipient_email: str) -> bool:
-    """Keep a claimed row's rendering (a retry sends the same); False if `owner` lost it."""
+                          recipient_id: int, recipient_email: str, message_id_header: str | None) -> bool:
+    """Keep a claimed row's rendering and Message-ID (a retry sends the same); False if
+    `owner` lost it."""
     return bool(await execute(
         STORE_RENDERING, subject, body_text, body_html,
         json.dumps(attachments, separators=(",", ":")), rendered_at, recipient_id,
-        recipient_email, message_id, owner))
+        recipient_email, message_id_header, message_id, owner))
 
 
 # ------------------------------------------------------------------------- invite sequences
 
-# ?1 the (session, participant) pair, ?2 the session's own sequence (a floor)
+# ?1 the (session, participant) pair, ?2 the session's own sequence (a floor), ?3 the state the
+# new value is handed out for (REQUEST, CANCEL; NULL: unknown)
 NEXT_INVITE_SEQUENCE = Sql.of(
-    "INSERT INTO invite_sequence (pair, sequence) VALUES (?1, ?2) ON CONFLICT (pair) "
-    "DO UPDATE SET sequence = MAX(invite_sequence.sequence + 1, excluded.sequence) RETURNING sequence",
-    "INSERT INTO invite_sequence (pair, sequence) VALUES ($1, $2) ON CONFLICT (pair) "
-    "DO UPDATE SET sequence = GREATEST(invite_sequence.sequence + 1, excluded.sequence) "
+    "INSERT INTO invite_sequence (pair, sequence, method) VALUES (?1, ?2, ?3) ON CONFLICT (pair) "
+    "DO UPDATE SET sequence = MAX(invite_sequence.sequence + 1, excluded.sequence), "
+    "method = excluded.method RETURNING sequence",
+    "INSERT INTO invite_sequence (pair, sequence, method) VALUES ($1, $2, $3) ON CONFLICT (pair) "
+    "DO UPDATE SET sequence = GREATEST(invite_sequence.sequence + 1, excluded.sequence), "
+    "method = excluded.method RETURNING sequence",
+)
+# The same for a read (a download, the feed) showing state ?3: the stored value again if it was
+# handed out for that very state and is not below the session's; otherwise a new one, as for
+# a message. One statement, so the decision and the write cannot be split by another writer.
+_SHOWN = ("CASE WHEN invite_sequence.method = excluded.method "
+          "AND invite_sequence.sequence >= excluded.sequence THEN invite_sequence.sequence "
+          "ELSE {greatest}(invite_sequence.sequence + 1, excluded.sequence) END")
+SHOWN_INVITE_SEQUENCE = Sql.of(
+    "INSERT INTO invite_sequence (pair, sequence, method) VALUES (?1, ?2, ?3) ON CONFLICT (pair) "
+    f"DO UPDATE SET sequence = {_SHOWN.format(greatest='MAX')}, method = excluded.method "
+    "RETURNING sequence",
+    "INSERT INTO invite_sequence (pair, sequence, method) VALUES ($1, $2, $3) ON CONFLICT (pair) "
+    f"DO UPDATE SET sequence = {_SHOWN.format(greatest='GREATEST')}, method = excluded.method "
     "RETURNING sequence",
 )
 
 
-async def next_invite_sequence(pair: str, floor: int) -> int:
-    """Bump the pair's counter to max(previous + 1, floor), atomically, and return it."""
-    row = await fetch_one(NEXT_INVITE_SEQUENCE, pair, floor)
+async def next_invite_sequence(pair: str, floor: int, method: str | None = None) -> int:
+    """Bump the pair's counter to max(previous + 1, floor), atomically, and return it; `method`
+    is the state that value stands for."""
+    row = await fetch_one(NEXT_INVITE_SEQUENCE, pair, floor, method)
+    return int(row["sequence"])
+
+
+async def shown_invite_sequence(pair: str, floor: int, method: str) -> int:
+    """The value a read shows for `method`: the stored one if it stands for that state and is
+    at least `floor`, else a new one (atomically, see SHOWN_INVITE_SEQUENCE)."""
+    row = await fetch_one(SHOWN_INVITE_SEQUENCE, pair, floor, method)
     return int(row["sequence"])
 
 
@@ -246,13 +271,15 @@ async def invite_sequence(pair: str) -> int | None:
     return None if row is None else int(row["sequence"])
 
 
-async def invite_sequences(pairs: Sequence[str]) -> dict[str, int]:
-    """The stored counters of those pairs that have one, in one query."""
+async def invite_states(pairs: Sequence[str]) -> dict[str, tuple[int, str | None]]:
+    """(sequence, method) of those pairs that have a counter, in one query."""
     if not pairs:
         return {}
-    rows = await InviteSequence.select(InviteSequence.pair, InviteSequence.sequence).where(
+    rows = await InviteSequence.select(
+        InviteSequence.pair, InviteSequence.sequence, InviteSequence.method).where(
         InviteSequence.pair.is_in(list(pairs)))
-    return {r["pair"]: int(r["sequence"]) for r in rows}
+    return {r["pair"]: (int(r["sequence"]), r["method"]) for r in rows}
+
 
 
 # ------------------------------------------------------------------------- scheduled scans

@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 from accounts import service as accounts
 from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.http import MAX_ID
 from kernel.settings import Settings
 from notify import context as ctx
 from notify import invites
 from notify.ical import InviteEvent, feed_ics, invite_ics
-
-
-from kernel.http import MAX_ID
+from notify.links import calendar_feed_url
 
 
 @dataclass(frozen=True)
@@ -23,43 +22,53 @@ class CalendarFile:
 
 def calendar_url(settings: Settings, token: str) -> str:
     """The personal feed URL for a calendar token (what `/api/v1/me` shows as calendar_url)."""
-    return f"{settings.base_url}/calendar/{token}/feed.ics"
+    return calendar_feed_url(settings.base_url, token)
 
 
 async def booking_invite(booking_id: int, user_id: int, settings: Settings,
                          now: dt.datetime) -> CalendarFile:
-    """The booking's calendar entry for its participant: REQUEST while confirmed, CANCEL once
-    cancelled; the same UID and the current SEQUENCE as the emails."""
+    """The calendar file of the booking's UID, i.e. of the participant's place in its session,
+    in its current state: REQUEST while a booking of theirs for that session is confirmed,
+    CANCEL once none is (or the session is cancelled). A cancelled booking whose participant
+    booked the same session again therefore answers the live booking's REQUEST: the old
+    booking's file can never cancel the new one. The SEQUENCE is the one the emails use
+    (`invites.shown_sequence`): never below a message already sent, and a new value whenever
+    the state shown differs from the last one handed out."""
     booking = await ctx.load_booking(booking_id) if 1 <= booking_id <= MAX_ID else None
     if booking is None:
         raise NotFound(f"No booking {booking_id}.")
     if booking.participant.id != user_id:
         raise Forbidden("Only the participant of a booking can download its invitation.")
-    if booking.status == "confirmed":
-        cancelled = False
-    elif booking.status == "cancelled":
-        cancelled = True
-    else:
+    if booking.status not in ("confirmed", "cancelled"):
         raise InvalidState(f"The booking is {booking.status}: there is no invitation to download.")
-    session = booking.session
-    stored = await invites.stored_sequence(session.id, user_id)
-    item = InviteEvent(session=session, participant=booking.participant,
-                       sequence=max(session.sequence, stored or 0), booking_id=booking.id,
-                       cancelled=cancelled or session.status == "cancelled")
-    text = invite_ics(item, stamp=now, base_url=settings.base_url)
-    return CalendarFile(method="CANCEL" if item.cancelled else "REQUEST", text=text)
+    shown = booking
+    if booking.status == "cancelled":
+        shown = await ctx.confirmed_booking_of(booking.session.id, user_id) or booking
+    session = shown.session
+    cancelled = shown.status != "confirmed" or session.status == "cancelled"
+    method = invites.CANCEL if cancelled else invites.REQUEST
+    sequence = await invites.shown_sequence(session.id, user_id, session.sequence, method)
+    item = InviteEvent(session=session, participant=shown.participant, sequence=sequence,
+                       booking_id=shown.id, cancelled=cancelled)
+    return CalendarFile(method=method, text=invite_ics(item, stamp=now, base_url=settings.base_url))
 
 
 async def personal_feed(token: str, settings: Settings, now: dt.datetime) -> str:
-    """Every confirmed booking of the token's owner, with the UIDs of their invitations."""
+    """Every confirmed booking of the token's owner, with the UIDs of their invitations and
+    the SEQUENCE a download of each would show (the same counter as the emails)."""
     user_id = await accounts.user_id_for_calendar_token(token)
     if user_id is None:
         raise NotFound("Unknown or revoked calendar feed.")
     bookings = await ctx.confirmed_bookings_of_user(user_id)
-    stored = await invites.current_sequences([(b.session.id, user_id) for b in bookings])
+    cancelled = {b.id: b.session.status == "cancelled" for b in bookings}
+    sequences = await invites.shown_sequences([
+        (b.session.id, user_id, b.session.sequence,
+         invites.CANCEL if cancelled[b.id] else invites.REQUEST)
+        for b in bookings
+    ])
     items = [
         InviteEvent(session=b.session, participant=b.participant, booking_id=b.id,
-                    sequence=max(b.session.sequence, stored.get((b.session.id, user_id), 0)))
+                    sequence=sequences[b.session.id, user_id], cancelled=cancelled[b.id])
         for b in bookings
     ]
     person = await ctx.load_person(user_id)

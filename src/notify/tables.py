@@ -29,6 +29,9 @@ class OutboxMessage(Table, tablename="outbox_message"):
     # when the bodies were rendered: the Date header, so a retry sends identical content
     rendered_at = Timestamptz(null=True, default=None)
     last_error = Text(null=True, default=None)
+    # the Message-ID, chosen at random when the row is rendered and kept for its retries:
+    # unique across rows and databases (a row id repeats in every fresh database)
+    message_id = Varchar(length=200, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
 
@@ -39,3 +42,6 @@ class InviteSequence(Table, tablename="invite_sequence"):
     # "session_id:user_id"
     pair = Varchar(length=40, unique=True)
     sequence = Integer(default=0)
+    # the state the last SEQUENCE was handed out for ("REQUEST" or "CANCEL"; NULL: unknown, from
+    # before this column): a download or the feed may show that SEQUENCE again only for that state
+    method = Varchar(length=8, null=True, default=None)

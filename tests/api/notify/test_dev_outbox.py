@@ -39,6 +39,7 @@ async def test_lists_rows_and_shows_a_message_with_its_parts(client, runtime, cl
     assert "Alice &amp;lt;script&amp;gt;" in detail.text  # escaped in the email, escaped again in srcdoc
     assert "<script>" not in detail.text
     assert "Booking confirmed: Fix your bike" in detail.text
+    assert "Message-ID" in detail.text and "&lt;outbox.1." in detail.text
     assert 'href="/dev/outbox/1/invite.ics"' in detail.text
     ics = await client.get("/dev/outbox/1/invite.ics")
     assert ics.status_code == 200 and "METHOD:REQUEST" in ics.text

@@ -194,8 +194,10 @@ class TestFeedbackRequests:
         sent = [m for m in mailer.messages if m["X-Alveole-Kind"] == "feedback_request"]
         assert sorted(m["To"].addresses[0].addr_spec for m in sent) == sorted(
             [came["user"]["email"], unknown["user"]["email"]])
-        assert f"http://alveole.test/bookings/{came['id']}/feedback" in parts_of(
-            mailer.to(came["user"]["email"])[-1])["text/plain"]
+        # no feedback form page yet: the email links the workshop, never a booking page
+        text = parts_of(mailer.to(came["user"]["email"])[-1])["text/plain"]
+        assert f"http://alveole.test/workshops/{session['workshop']}" in text
+        assert "/bookings/" not in text
 
     async def test_none_for_cancelled_sessions(self, notify_runtime, mailer, clock):
         session = await make_session(starts_at=START, status="cancelled")

@@ -117,12 +117,10 @@ async def scenario(kind: str, runtime, clock, recipient_locale: str):
                  "waitlist_offer": lambda: WaitlistOffered(offer_expires_at=START - dt.timedelta(days=1),
                                                            **common),
                  "offer_expired": lambda: OfferExpired(**common)}[kind]()
-        links = [f"{BASE}/waitlist/{entry['id']}/accept"] if kind == "waitlist_offer" else [w_url]
-        return who, [event], links
+        return who, [event], [w_url]  # (no accept page yet: the offer links the workshop)
     status = "pending_payment" if kind == "payment_link" else "confirmed"
     booking = await make_booking_row(session, who, status=status, seats=2, amount_cents=3000,
                                      attendance="attended", checkout_url="https://checkout.example/c/1")
-    b_url = f"{BASE}/bookings/{booking['id']}"
     common = dict(at=now, booking_id=booking["id"], user_id=who["id"])
     if kind in ("booking_cancelled", "session_cancelled"):
         # a CANCEL only goes to someone invited before
@@ -148,9 +146,8 @@ async def scenario(kind: str, runtime, clock, recipient_locale: str):
         "feedback_request": lambda: [OutboxRow("feedback_request", f"feedback_request:{booking['id']}",
                                                who["id"], {"booking_id": booking["id"]})],
     }[kind]()
-    links = {"payment_link": ["https://checkout.example/c/1"], "feedback_request": [f"{b_url}/feedback"],
-             "booking_cancelled": [w_url], "session_cancelled": [w_url], "hold_expired": [w_url]
-             }.get(kind, [b_url])
+    # no booking page nor feedback form yet: booking messages link the workshop page
+    links = {"payment_link": ["https://checkout.example/c/1"]}.get(kind, [w_url])
     return who, events, links
 
 
@@ -205,3 +202,46 @@ async def test_every_kind_renders(kind, language, notify_runtime, mailer, clock)
         assert ("30,00\u00a0€" if language == "fr" else "€30.00") in text
     if kind == "waitlist_joined":
         assert re.search(r"(position|Votre position)\W+3", text)
+
+
+URL = re.compile(r"https?://[^\s\"'<>\\]+")
+# The only pages a message may link to today: the public workshop page and the personal
+# calendar feed (booking pages, the feedback form and a waitlist accept page do not exist yet).
+LINKABLE = (re.compile(rf"{re.escape(BASE)}/workshops/\d+"),
+            re.compile(rf"{re.escape(BASE)}/calendar/[A-Za-z0-9_-]+/feed\.ics"))
+# …and, in a payment link only, the payment provider's own checkout page
+CHECKOUT = "https://checkout.example/c/1"
+
+
+def urls_in(text: str) -> list[str]:
+    return [url.rstrip(".,;:!?)»") for url in URL.findall(text)]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_every_link_leads_to_a_page_that_exists(kind, language, notify_runtime, mailer, clock):
+    who, items, _ = await scenario(kind, notify_runtime, clock, language)
+    mailer.messages.clear()
+    rows = [i for i in items if isinstance(i, OutboxRow)]
+    events = [i for i in items if not isinstance(i, OutboxRow)]
+    if rows:
+        await insert_rows(rows, clock.now())
+    if events:
+        await emit(notify_runtime, *events)
+    clock.advance(seconds=1)
+    await deliver_due(notify_runtime)
+
+    (message,) = mailer.to(who["email"])
+    texts = parts_of(message)
+    sources = {"subject": str(message["Subject"]), "text": texts["text/plain"], "html": texts["text/html"]}
+    part = calendar_part(message)
+    if part:
+        sources["invite.ics"] = re.sub(r"\r?\n[ \t]", "", part[1])  # unfolded
+    found = {name: urls_in(text) for name, text in sources.items()}
+    allowed = [CHECKOUT] if kind == "payment_link" else []
+    wrong = {name: [u for u in urls if u not in allowed and not any(p.fullmatch(u) for p in LINKABLE)]
+             for name, urls in found.items()}
+    assert not any(wrong.values()), wrong
+    assert found["text"] and found["html"]  # every message still points somewhere useful
+    if part:
+        assert found["invite.ics"]

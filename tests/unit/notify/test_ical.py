@@ -52,7 +52,9 @@ def test_invite_has_every_required_property():
     assert (event["GEO"].latitude, event["GEO"].longitude) == (48.86, 2.35)
     assert str(event["URL"]) == "http://x/workshops/3"
     assert str(event["SUMMARY"]) == "Fix your bike"
-    assert "http://x/bookings/9" in str(event["DESCRIPTION"])
+    # only pages that exist: the workshop's, not the booking's (no booking page yet)
+    assert "http://x/workshops/3" in str(event["DESCRIPTION"])
+    assert "/bookings/" not in text
     assert str(event["STATUS"]) == "CONFIRMED"
     assert card.vevent.dtstart.value.utcoffset() == dt.timedelta(hours=1)
     assert card.vevent.geo.value == "48.86;2.35"
@@ -109,3 +111,20 @@ def test_vtimezone_covers_whole_years_around_the_events():
     (tz,) = cal.walk("VTIMEZONE")
     starts = sorted(c.DTSTART for c in tz.walk() if c.name in ("STANDARD", "DAYLIGHT"))
     assert starts[0].year == 2025 and "2028" in tz.to_ical().decode()
+
+
+def test_feed_events_name_the_organizer_but_no_attendee():
+    text = feed_ics([InviteEvent(session(4), ALICE, 2, booking_id=9)], stamp=STAMP, base_url="http://x",
+                    name="Alvéole – Alice")
+    cal, card = parse(text)
+    assert cal["METHOD"] == "PUBLISH"
+    (event,) = cal.walk("VEVENT")
+    assert str(event["ORGANIZER"]) == "mailto:host@example.org"
+    assert event["ORGANIZER"].params["CN"] == "Hôte; Un"
+    assert "ATTENDEE" not in event
+    assert "organizer" in card.vevent.contents and "attendee" not in card.vevent.contents
+    assert "/bookings/" not in text
+    # the invite of the same booking still names its attendee
+    (invited,) = parse(invite_ics(InviteEvent(session(4), ALICE, 2), stamp=STAMP,
+                                  base_url="http://x"))[0].walk("VEVENT")
+    assert str(invited["ATTENDEE"]) == "mailto:alice@example.org"
