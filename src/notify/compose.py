@@ -130,7 +130,13 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
     session: ctx.SessionView | None = None
     recipient: ctx.Person | None = None
 
-    if kind in BOOKING_KINDS:
+    if kind == "session_cancelled" and "entry_id" in payload:  # a waitlisted participant
+        entry = await ctx.load_waitlist_entry(int(payload["entry_id"]))
+        if entry is None:
+            raise Skip("the waitlist entry no longer exists")
+        session, recipient = entry.session, entry.participant
+        values.update(entry=entry)
+    elif kind in BOOKING_KINDS:
         booking = await ctx.load_booking(int(payload["booking_id"]))
         if booking is None:
             raise Skip("the booking no longer exists")

@@ -17,6 +17,7 @@ a fan-out expanded again after a crash) still yields one email:
 | SessionUpdated(booking_ids=(…))         | session_updated     | session_updated:{session_id}:{sequence}:{booking_id} | None → the booking's participant, resolved when rendered |
 | SessionUpdated(booking_ids=None)        | session_updated     | session_updated:{session_id}:{sequence}  (fan-out row; children as above) | None |
 | SessionCancelled(booking_ids=(…))       | session_cancelled   | session_cancelled:{session_id}:{booking_id}        | None → the booking's participant |
+| SessionCancelled(waitlist_entry_ids=(…))| session_cancelled   | session_cancelled:{session_id}:entry:{entry_id}    | None → the entry's participant (no invite) |
 | WorkshopSubmitted                       | workshop_submitted  | workshop_submitted:{workshop_id}:{at}  (fan-out row; children …:{organizer_id}) | None |
 | WorkshopApproved                        | workshop_approved   | workshop_approved:{workshop_id}                    | host_id   |
 | WorkshopRejected                        | workshop_rejected   | workshop_rejected:{workshop_id}:{at}               | host_id   |
@@ -152,12 +153,17 @@ class OutboxNotifier:
                               None, {**payload, "booking_id": b})
                     for b in dict.fromkeys(ids)
                 ]
-            case SessionCancelled(session_id=session_id, booking_ids=ids):
+            case SessionCancelled(session_id=session_id, booking_ids=ids, waitlist_entry_ids=entries):
                 payload.pop("booking_ids", None)
+                payload.pop("waitlist_entry_ids", None)
                 return [
                     OutboxRow("session_cancelled", f"session_cancelled:{session_id}:{b}", None,
                               {**payload, "booking_id": b})
                     for b in dict.fromkeys(ids)
+                ] + [
+                    OutboxRow("session_cancelled", f"session_cancelled:{session_id}:entry:{e}", None,
+                              {**payload, "entry_id": e})
+                    for e in dict.fromkeys(entries)
                 ]
             case WorkshopSubmitted(workshop_id=workshop_id):
                 payload["fanout"] = FANOUT_COMMUNITY_ORGANIZERS
