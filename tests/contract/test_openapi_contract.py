@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.conftest import PG_URL
 
-EXAMPLES = int(os.environ.get("ALVEOLE_CONTRACT_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("ALVEOLE_CONTRACT_EXAMPLES", "10"))  # per operation; more with the variable
 PASSWORD = "contract password"
 pytestmark = pytest.mark.slow
 
