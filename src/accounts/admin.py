@@ -14,15 +14,17 @@ async def create_or_promote_admin(email: str, password: str, *,
     """"created" for a new admin account; "promoted" when the email already had an account,
     which becomes admin and keeps its own password (the one given is not applied to it).
     Raises ValueError for a malformed email or a password of the wrong length."""
+    normalised = rules.normalise_email(email)
     errors = rules.email_errors(email) + rules.password_errors(password)
-    if errors:
+    if errors or normalised is None:
         raise ValueError("; ".join(f"{e.field}: {e.message}" for e in errors))
-    email = rules.normalise_email(email)
+    email = normalised
     if await _promote(email):
         return "promoted"
     try:
-        await create_user(email, password, email.split("@", 1)[0], now or SystemClock().now(),
-                          is_admin=True)
+        name = email.split("@", 1)[0]
+        await create_user(email, password, "Admin" if rules.name_errors("name", name) else name,
+                          now or SystemClock().now(), is_admin=True)
     except EmailTaken:  # created by someone else meanwhile
         if await _promote(email):
             return "promoted"

@@ -1,11 +1,12 @@
 """Pure account rules: what a valid email, display name, timezone, profile and slug look like."""
 from __future__ import annotations
 
-
 import functools
-import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
+
+import email_validator
 
 LOCALES = ("en", "fr")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
@@ -15,8 +16,13 @@ SKILLS_MAX, SKILL_MAX = 20, 40
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 # Ids and list offsets beyond PostgreSQL's 32-bit integers name nothing (and overflow drivers)
 
-# Deliberately loose: one @, no spaces, a dot in the domain. The mailbox proves the rest.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+EMAIL_MAX = 320
+
+# Never part of a one-line name: line and paragraph separators, and the bidi embeddings,
+# overrides and isolates that reorder the text around them (controls, Cc, are refused too).
+_NOT_IN_NAMES = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that render as nothing (Hangul fillers, the blank Braille pattern)
+_BLANK_GRAPHICS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 @dataclass(frozen=True)
@@ -28,8 +34,32 @@ class FieldError:
         return {"field": self.field, "message": self.message, "source": "body"}
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+def _parse_email(email: str) -> str:
+    """The stored form of `email`, or EmailNotValidError saying what is wrong with it.
+
+    One plain address (`name@domain.tld`) as email-validator parses it: no display name or
+    angle brackets, no quoted local part, no IP literal, so never two addresses in one `To:`.
+    `strict` keeps the local part within 64 characters (RFC 5321). No DNS look-up (the mailbox
+    proves the rest); `test_environment` admits the reserved `.test` domain (demo and test
+    accounts) while `localhost` and `.invalid` (erased accounts) stay out."""
+    if len(email) > EMAIL_MAX or has_nul(email):
+        raise email_validator.EmailNotValidError("The email address is too long or holds a NUL.")
+    # lower-cased before and after: the whole address compares case-insensitively, and the
+    # result parses to itself (normalise_email is idempotent)
+    parsed = email_validator.validate_email(
+        email.strip().lower(), check_deliverability=False, test_environment=True,
+        allow_smtputf8=True, allow_display_name=False, allow_quoted_local=False,
+        allow_domain_literal=False, allow_empty_local=False, strict=True)
+    return parsed.normalized.lower()
+
+
+def normalise_email(email: str) -> str | None:
+    """The one form an address is stored, looked up and compared in (trimmed, normalised by
+    email-validator, lower-cased), or None when `email` is not exactly one valid address."""
+    try:
+        return _parse_email(email)
+    except email_validator.EmailNotValidError:
+        return None
 
 
 def has_nul(text: str) -> bool:
@@ -38,7 +68,7 @@ def has_nul(text: str) -> bool:
 
 
 def is_valid_email(email: str) -> bool:
-    return len(email) <= 320 and not has_nul(email) and bool(_EMAIL.match(email))
+    return normalise_email(email) is not None
 
 
 @functools.cache
@@ -53,8 +83,28 @@ def is_valid_timezone(name: str) -> bool:
 
 
 def email_errors(email: str) -> list[FieldError]:
-    if not is_valid_email(normalise_email(email)):
-        return [FieldError("email", "not an email address (expected name@domain.tld)")]
+    try:
+        _parse_email(email)
+    except email_validator.EmailNotValidError as exc:
+        return [FieldError("email", f"not one email address (expected name@domain.tld): {exc}")]
+    return []
+
+
+def _visible(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_GRAPHICS
+
+
+def name_errors(field: str, name: str | None) -> list[FieldError]:
+    """A name or label shown on one line (display name, community name, skill): no control
+    characters, line breaks or bidi overrides, and at least one visible character (not only
+    spaces, zero-width or format characters)."""
+    if name is None:
+        return []
+    if any(unicodedata.category(c) == "Cc" or c in _NOT_IN_NAMES for c in name):
+        return [FieldError(field, "must not contain control characters, line breaks or "
+                                  "bidirectional overrides")]
+    if not any(_visible(c) for c in name):
+        return [FieldError(field, "must not be blank (it needs a visible character)")]
     return []
 
 
@@ -76,15 +126,17 @@ def nul_errors(**texts: str | list[str] | None) -> list[FieldError]:
 
 def profile_errors(*, display_name: str | None = None, timezone: str | None = None,
                    skills: list[str] | None = None, bio: str | None = None) -> list[FieldError]:
-    """What msgspec's length checks cannot see: blank names, unknown zones, blank skills, NULs."""
+    """What msgspec's length checks cannot see: blank or control-character names and skills,
+    unknown zones, NULs."""
     errors = nul_errors(display_name=display_name, bio=bio, skills=skills)
-    if display_name is not None and not display_name.strip():
-        errors.append(FieldError("display_name", "must not be blank"))
+    named = {e.field for e in errors}
+    if "display_name" not in named:
+        errors += name_errors("display_name", display_name)
     if timezone is not None and not is_valid_timezone(timezone):
         errors.append(FieldError("timezone", f"unknown IANA timezone {timezone!r} "
                                              "(expected e.g. 'Europe/Paris' or 'UTC')"))
-    if skills is not None and any(not s.strip() for s in skills):
-        errors.append(FieldError("skills", "skills must not be blank"))
+    if skills is not None and "skills" not in named:
+        errors += [e for skill in skills for e in name_errors("skills", skill)][:1]
     return errors
 
 

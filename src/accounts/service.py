@@ -1,11 +1,18 @@
 """Account use cases: register, log in and out, profile, communities and organizers.
 
-Rate limits (in-process, see accounts.ratelimit; off when settings.rate_limits is False):
-- login: 10 failed attempts per email per 15 minutes (counted for unknown emails too, so the
-  limit reveals nothing), and 50 attempts per client IP per 15 minutes (each attempt costs an
-  argon2 verification, ~150 ms of CPU); a success clears the email's failures;
+Rate limits (in-process, see kernel.ratelimit; off when settings.rate_limits is False):
+- login, per client IP: 50 attempts per 15 minutes, right or wrong (each costs an argon2
+  verification, ~150 ms of CPU);
+- login, per (email, client IP): 10 failures per 15 minutes; a success from that address
+  clears them. Failing for someone else's email from one address never holds back the owner
+  at another;
+- login, per email across all addresses: 100 failures per 15 minutes, so a guesser spread over
+  many addresses is slowed too. An address that logged into the account within the last 30
+  days is exempt from this one, so such a spread attack cannot lock the owner out either;
 - register: 20 attempts per client IP per hour.
-Over a limit → 429 `rate-limited` with `Retry-After`, before any password is hashed.
+Failures are counted for unknown emails exactly as for known ones, so no limit reveals whether
+an email exists. Over a limit → 429 `rate-limited` with `Retry-After`, before any password is
+hashed.
 """
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ from accounts.passwords import hash_password, verify_password
 from accounts.rules import FieldError, normalise_email
 from kernel.errors import InvalidCredentials, NotFound, RateLimited, ValidationFailed
 from kernel.ids import is_id
-from kernel.ratelimit import RateLimiter
+from kernel.ratelimit import RateLimiter, RecentKeys
 from kernel.runtime import Runtime
 
 __all__ = [
@@ -32,25 +39,33 @@ __all__ = [
     "find_community_by_slug", "find_community_by_id", "name_organizer", "user_id_for_email",
 ]
 
-LOGIN_FAILURES_PER_EMAIL = 10
 LOGIN_ATTEMPTS_PER_IP = 50
+LOGIN_FAILURES_PER_EMAIL_AND_IP = 10
+LOGIN_FAILURES_PER_EMAIL = 100
 LOGIN_WINDOW = dt.timedelta(minutes=15)
+KNOWN_ADDRESS_WINDOW = dt.timedelta(days=30)
 REGISTRATIONS_PER_IP = 20
 REGISTER_WINDOW = dt.timedelta(hours=1)
 
 
+def invalid(errors: list[FieldError]) -> ValidationFailed:
+    return ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors),
+                            errors=[e.as_dict() for e in errors])
+
+
 def raise_if(errors: list[FieldError]) -> None:
     if errors:
-        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors),
-                               errors=[e.as_dict() for e in errors])
+        raise invalid(errors)
 
 
 # --- rate limits ------------------------------------------------------------------------------
 
 @dataclass
 class _Limits:
-    login_email: RateLimiter
     login_ip: RateLimiter
+    login_email_ip: RateLimiter
+    login_email: RateLimiter
+    known_addresses: RecentKeys  # (email, IP) pairs that logged in successfully
     register_ip: RateLimiter
 
 
@@ -59,8 +74,11 @@ def _limits(runtime: Runtime) -> _Limits | None:
     if not (limits.enabled and runtime.settings.rate_limits):
         return None
     return _Limits(
-        login_email=limits.limiter("login-email", LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW),
         login_ip=limits.limiter("login-ip", LOGIN_ATTEMPTS_PER_IP, LOGIN_WINDOW),
+        login_email_ip=limits.limiter("login-email-ip", LOGIN_FAILURES_PER_EMAIL_AND_IP,
+                                      LOGIN_WINDOW),
+        login_email=limits.limiter("login-email", LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW),
+        known_addresses=limits.recent("login-known-addresses", KNOWN_ADDRESS_WINDOW),
         register_ip=limits.limiter("register-ip", REGISTRATIONS_PER_IP, REGISTER_WINDOW),
     )
 
@@ -75,13 +93,23 @@ def _refuse_if_limited(*checks: tuple[RateLimiter, str]) -> None:
 
 # --- users ------------------------------------------------------------------------------------
 
+def valid_email(email: str) -> str:
+    """`email` in its stored form (see rules.normalise_email); 400 naming `email` otherwise."""
+    normalised = normalise_email(email)
+    if normalised is None:
+        raise invalid(rules.email_errors(email))
+    return normalised
+
+
 async def create_user(
     email: str, password: str, display_name: str, now: dt.datetime, *,
     locale: str = "en", timezone: str = "UTC", is_admin: bool = False,
     bio: str = "", skills: Sequence[str] = (),
 ) -> int:
-    """Insert a user; raises EmailTaken when the (case-insensitive) email exists."""
-    email = normalise_email(email)
+    """Insert a user; raises EmailTaken when the (case-insensitive) email exists, and
+    ValidationFailed for anything but one valid address or a display name without text."""
+    email = valid_email(email)
+    raise_if(rules.profile_errors(display_name=display_name))
     if await repository.email_exists(email):
         raise EmailTaken()
     try:
@@ -99,8 +127,8 @@ async def create_user(
 
 async def user_id_for_email(email: str) -> int | None:
     """The id of the account with this email (any case), if any."""
-    email = normalise_email(email)
-    return None if rules.has_nul(email) else await repository.user_id_for_email(email)
+    normalised = normalise_email(email)
+    return None if normalised is None else await repository.user_id_for_email(normalised)
 
 
 async def register(runtime: Runtime, data: schemas.UserCreate, client_ip: str) -> schemas.User:
@@ -118,20 +146,29 @@ async def register(runtime: Runtime, data: schemas.UserCreate, client_ip: str) -
 async def login(runtime: Runtime, email: str, password: str, client_ip: str
                 ) -> tuple[str, schemas.User]:
     """A new token for the right email and password; otherwise 401 `invalid-credentials`,
-    with the same answer and the same argon2 work whether the email exists or not."""
-    email = normalise_email(email)
+    with the same answer and the same argon2 work whether the email exists or not (or is not
+    an address at all: no account has such an email, and it is never looked up)."""
+    normalised = normalise_email(email)
+    # an invalid address is counted under its trimmed, lower-cased self like any other
+    email_key = normalised if normalised is not None else email.strip().lower()
+    pair_key = f"{client_ip} {email_key}"  # an IP holds no space
     limits = _limits(runtime)
     if limits:
-        _refuse_if_limited((limits.login_ip, client_ip), (limits.login_email, email))
+        checks = [(limits.login_ip, client_ip), (limits.login_email_ip, pair_key)]
+        if pair_key not in limits.known_addresses:
+            checks.append((limits.login_email, email_key))
+        _refuse_if_limited(*checks)
         limits.login_ip.hit(client_ip)
-    # no account has a NUL in its email
-    row = None if rules.has_nul(email) else await repository.login_row(email)
+    row = None if normalised is None else await repository.login_row(normalised)
     if not await verify_password(row["password_hash"] if row else None, password):
         if limits:
-            limits.login_email.hit(email)
+            limits.login_email_ip.hit(pair_key)
+            limits.login_email.hit(email_key)
         raise InvalidCredentials()
     if limits:
-        limits.login_email.reset(email)
+        # the email's failures from elsewhere stay counted: they may be a spread-out guesser
+        limits.login_email_ip.reset(pair_key)
+        limits.known_addresses.note(pair_key)
     token = await issue_token(row["id"], runtime.clock.now())
     return token, await get_me(runtime, row["id"])
 
@@ -218,10 +255,9 @@ async def rotate_calendar_token(user_id: int) -> str:
 # --- communities and organizers ---------------------------------------------------------------
 
 async def create_community(data: schemas.CommunityCreate) -> schemas.Community:
-    errors = rules.profile_errors(timezone=data.timezone) + rules.nul_errors(name=data.name)
-    if not data.name.strip():
-        errors.append(FieldError("name", "must not be blank"))
-    raise_if(errors)
+    name_nul = rules.nul_errors(name=data.name)
+    raise_if(rules.profile_errors(timezone=data.timezone)
+             + (name_nul or rules.name_errors("name", data.name)))
     taken = CommunityExists(f"A community with slug {data.slug!r} already exists.")
     if await repository.community_slug_exists(data.slug):
         raise taken
@@ -268,8 +304,7 @@ async def name_organizer(slug: str, email: str) -> tuple[schemas.Organizer, bool
     """Make the account with `email` an organizer of the community; True when newly named.
     Naming someone twice changes nothing (one row per pair, enforced by the database)."""
     community = await get_community(slug)
-    raise_if(rules.email_errors(email))
-    user = await repository.active_user_by_email(normalise_email(email))
+    user = await repository.active_user_by_email(valid_email(email))
     if user is None:
         raise NotFound("No account with this email.")
     answer = schemas.Organizer(community=community.slug, user_id=user["id"], email=user["email"],

@@ -172,7 +172,7 @@ class TestLoginRateLimit:
     async def test_failures_per_email_then_the_window_reopens(self, client, clock, monkeypatch):
         user = await make_user()
         monkeypatch.setattr(service, "verify_password", _fast_wrong)
-        for _ in range(service.LOGIN_FAILURES_PER_EMAIL):
+        for _ in range(service.LOGIN_FAILURES_PER_EMAIL_AND_IP):
             response = await client.post(LOGIN, json={"email": user["email"], "password": "guess-guess"})
             assert response.status_code == 401
         monkeypatch.undo()  # from now on the real check: even the right password is refused
@@ -190,7 +190,7 @@ class TestLoginRateLimit:
 
     async def test_unknown_email_is_limited_the_same_way(self, client, monkeypatch):
         monkeypatch.setattr(service, "verify_password", _fast_wrong)
-        for _ in range(service.LOGIN_FAILURES_PER_EMAIL):
+        for _ in range(service.LOGIN_FAILURES_PER_EMAIL_AND_IP):
             await client.post(LOGIN, json={"email": "ghost@example.org", "password": "guess-guess"})
         response = await client.post(LOGIN, json={"email": "GHOST@example.org", "password": "x"})
         assert response.status_code == 429
@@ -214,7 +214,7 @@ class TestLoginRateLimit:
     async def test_success_clears_the_failures(self, client, monkeypatch):
         user = await make_user()
         for _ in range(3):
-            for _ in range(service.LOGIN_FAILURES_PER_EMAIL - 1):
+            for _ in range(service.LOGIN_FAILURES_PER_EMAIL_AND_IP - 1):
                 monkeypatch.setattr(service, "verify_password", _fast_wrong)
                 await client.post(LOGIN, json={"email": user["email"], "password": "guess-guess"})
             monkeypatch.undo()

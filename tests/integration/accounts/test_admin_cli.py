@@ -61,6 +61,9 @@ def test_promotes_an_existing_user_and_keeps_their_password(database_file, capsy
 @pytest.mark.parametrize("email, password, complaint", [
     ("not-an-email", "long enough", "email"),
     ("root@example.org", "short", "password"),
+    ("x,root@example.org", "long enough", "email"),
+    ("Root <root@example.org>", "long enough", "email"),
+    ("root@example.org, eve@evil.test", "long enough", "email"),
 ])
 def test_refuses_bad_input(database_file, capsys, email, password, complaint):
     assert cli.main(["create-admin", email, "--password", password]) == 2

@@ -8,6 +8,7 @@ import pytest
 from accounts import admin, service
 from accounts.errors import EmailTaken
 from accounts.tables import Organizer, User
+from kernel.errors import ValidationFailed
 from tests.factories import NOW, make_community, make_user
 
 
@@ -28,6 +29,26 @@ class TestCreateUser:
         assert sum(isinstance(r, int) for r in results) == 1
         assert all(isinstance(r, (int, EmailTaken)) for r in results)
         assert await User.count() == 1
+
+    @pytest.mark.parametrize("email", ["x,chloe@alveole.test", "<chloe@alveole.test>",
+                                       "chloe@alveole.test, eve@evil.test"])
+    async def test_only_one_address_makes_an_account(self, db, fast_hashing, email):
+        with pytest.raises(ValidationFailed) as refused:
+            await service.create_user(email, "12345678", "Chloé", NOW)
+        assert [e["field"] for e in refused.value.extra["errors"]] == ["email"]
+        assert await User.count() == 0
+
+    async def test_the_normalised_address_is_stored(self, db, fast_hashing):
+        user_id = await service.create_user("Chloe@xn--exmple-cua.org", "12345678", "Chloé", NOW)
+        assert await User.select(User.email).first() == {"email": "chloe@exämple.org"}
+        assert await service.user_id_for_email("CHLOE@exämple.org") == user_id
+        assert await service.user_id_for_email("<chloe@exämple.org>") is None
+
+    @pytest.mark.parametrize("name", ["\u200b", "\u202e", "a\r\nb"])
+    async def test_a_display_name_needs_visible_text(self, db, fast_hashing, name):
+        with pytest.raises(ValidationFailed) as refused:
+            await service.create_user("chloe@alveole.test", "12345678", name, NOW)
+        assert [e["field"] for e in refused.value.extra["errors"]] == ["display_name"]
 
 
 class TestNameOrganizer:
@@ -56,7 +77,10 @@ class TestCreateOrPromoteAdmin:
         assert await User.select(User.is_admin).first() == {"is_admin": True}
 
     @pytest.mark.parametrize("email, password", [("boss", "12345678"), ("boss@example.org", "1234567"),
-                                                 ("boss@example.org", "x" * 257)])
+                                                 ("boss@example.org", "x" * 257),
+                                                 ("x,boss@example.org", "12345678"),
+                                                 ("<boss@example.org>", "12345678"),
+                                                 ("boss@example.org, eve@evil.test", "12345678")])
     async def test_bad_input_is_a_value_error(self, db, email, password):
         with pytest.raises(ValueError):
             await admin.create_or_promote_admin(email, password)

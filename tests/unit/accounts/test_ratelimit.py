@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from kernel.clock import FrozenClock
-from kernel.ratelimit import RateLimiter
+from kernel.ratelimit import RateLimiter, RecentKeys
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -62,3 +62,37 @@ def test_refuses_nonsense_configuration(clock):
         RateLimiter(0, dt.timedelta(seconds=1), clock)
     with pytest.raises(ValueError):
         RateLimiter(1, dt.timedelta(0), clock)
+
+
+class TestRecentKeys:
+    def test_a_key_is_known_for_the_window_after_its_last_note(self, clock):
+        recent = RecentKeys(dt.timedelta(days=30), clock)
+        assert "k" not in recent
+        recent.note("k")
+        clock.advance(days=20)
+        assert "k" in recent
+        recent.note("k")  # noted again: known 30 days from now
+        clock.advance(days=29)
+        assert "k" in recent
+        clock.advance(days=1)
+        assert "k" not in recent and len(recent) == 0
+
+    def test_forget(self, clock):
+        recent = RecentKeys(dt.timedelta(minutes=1), clock)
+        recent.note("k")
+        recent.forget("k")
+        assert "k" not in recent
+
+    def test_memory_stays_bounded_forgetting_the_least_recent(self, clock):
+        recent = RecentKeys(dt.timedelta(days=1), clock, max_keys=3)
+        for key in ("a", "b", "c"):
+            recent.note(key)
+            clock.advance(seconds=1)
+        recent.note("a")  # a is now the most recent
+        recent.note("d")
+        assert len(recent) == 3
+        assert "b" not in recent and all(k in recent for k in ("a", "c", "d"))
+
+    def test_refuses_nonsense_configuration(self, clock):
+        with pytest.raises(ValueError):
+            RecentKeys(dt.timedelta(0), clock)
