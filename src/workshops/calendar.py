@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 if TYPE_CHECKING:
     from workshops.service import SessionRecord, WorkshopRecord
@@ -24,12 +25,24 @@ def workshop_url(base_url: str, workshop_id: int) -> str:
     return f"{base_url.rstrip('/')}/workshops/{workshop_id}"
 
 
+def organizer(workshop: WorkshopRecord, mail_from: str) -> vCalAddress:
+    """ORGANIZER as invites write it: the host's display name (CN) and `mailto:` address. An
+    erased host keeps their erased name, with the instance's sender address instead."""
+    email = workshop.host_email
+    if workshop.host_erased or not email:
+        email = parseaddr(mail_from)[1] or "noreply@localhost"
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = vText(workshop.host_display_name)
+    return address
+
+
 def community_feed(
     *, community_name: str, sessions: Sequence[tuple[SessionRecord, WorkshopRecord]], now: dt.datetime,
-    base_url: str,
+    base_url: str, mail_from: str = "noreply@localhost",
 ) -> bytes:
     """One VEVENT per session, DTSTART/DTEND in the session's zone with a VTIMEZONE for each zone
-    covering just the feed's dates; SEQUENCE is the session's, so edits replace older copies."""
+    covering just the feed's dates; SEQUENCE is the session's, so edits replace older copies;
+    ORGANIZER is the host (RFC 5546 §3.2.1 wants one in every PUBLISH event)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -44,6 +57,7 @@ def community_feed(
         event.add("dtstart", session.local_starts_at.replace(microsecond=0))
         event.add("dtend", session.local_ends_at.replace(microsecond=0))
         event.add("summary", workshop.title)
+        event.add("organizer", organizer(workshop, mail_from))
         event.add("description", workshop.summary)
         if workshop.location:
             event.add("location", workshop.location)

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from accounts.auth import CurrentUser
 from kernel.http import MAX_ID, ProblemResponses, RuntimeDep
-from workshops import rules, schemas, service
+from workshops import pages, rules, schemas, service
 
 UserDep = NamedDependency[CurrentUser]
 MaybeUserDep = NamedDependency[CurrentUser | None]
@@ -18,8 +18,9 @@ TAGS = ["workshops"]
 _PROBLEMS = {
     400: "validation-error: a field or parameter is invalid (named in `errors`)",
     401: "not-authenticated",
-    403: "forbidden",
-    404: "not-found",
+    403: "forbidden: you may see the workshop but not do this",
+    404: "not-found: no such workshop, or one you may not see (drafts, submitted and rejected "
+         "workshops exist only for their host, their community's organizers and admins)",
     409: "invalid-state: not allowed in the workshop's current status",
 }
 PAYMENTS_409 = "payments-not-configured: `stripe` on an instance without Stripe keys"
@@ -48,7 +49,8 @@ async def list_workshops(
     community: Annotated[str | None, QueryParameter(description="Community slug")] = None,
     host: Annotated[str | None, QueryParameter(description="Host user id")] = None,
     category: Annotated[str | None, QueryParameter(description="Exact category, any case")] = None,
-    q: Annotated[str | None, QueryParameter(description="Text in title, summary, description or tags")] = None,
+    q: Annotated[str | None, QueryParameter(
+        description="Text in the title, summary or description, or in one of the tags")] = None,
     starts_from: Annotated[str | None, QueryParameter(name="from", description="Date or RFC 3339 date-time")] = None,
     starts_to: Annotated[str | None, QueryParameter(name="to", description="Date or RFC 3339 date-time")] = None,
     near: Annotated[str | None, QueryParameter(description="lat,lon e.g. 48.87,2.38")] = None,
@@ -74,7 +76,15 @@ async def get_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, maybe_us
 
 @patch("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="Edit a workshop (host)",
        description="Partial update. A new venue or online URL bumps the sequence of every upcoming "
-                   "session and sends participants an updated invite.",
+                   "session and sends participants an updated invite.\n\n"
+                   "**Moderation.** In a community with `moderation: true`, changing the content of a "
+                   "*published* workshop (title, summary, description, category, tags, language, venue, "
+                   "online_url, payment, price_cents or currency) sends it back to `submitted`: it stops "
+                   "being public (listing, pages, community feed) until an organizer approves it again, "
+                   "and its organizers get the workshop_submitted email as for a first submission. Its "
+                   "sessions and bookings are kept. Other changes (capacity, max_seats_per_booking, "
+                   "waitlist, cancellation_deadline_hours) keep it published, as does any change in a "
+                   "community without moderation.",
        responses=problems(400, 401, 403, 404, 409, conflict=f"invalid-state (a cancelled or archived "
                                                             f"workshop), or {PAYMENTS_409}"))
 async def update_workshop(
@@ -109,8 +119,12 @@ async def reject_workshop(
 
 @post("/api/v1/workshops/{workshop_id:int}/sessions", tags=TAGS,
       summary="Schedule one session, or several from an RRULE (host)",
-      description=f"Times are RFC 3339; a naive time is read in `timezone`. At most "
-                  f"{rules.MAX_OCCURRENCES} sessions come from one rule (a longer or endless rule is cut).",
+      description=f"Times are RFC 3339; a naive time is read in `timezone`. An `rrule` (RFC 5545) must "
+                  f"end, with COUNT or UNTIL (not both), make at most {rules.MAX_OCCURRENCES} sessions "
+                  f"and start every one of them at most 10 years ahead; FREQ is YEARLY to HOURLY, "
+                  f"INTERVAL 1 to {rules.RRULE_INTERVAL_MAX}. A rule breaking one of these, or too "
+                  f"costly to expand (over {rules.RRULE_MAX_CANDIDATES} candidate times), is refused "
+                  f"with a 400 naming `rrule` and saying why; it is never cut.",
       responses=problems(400, 401, 403, 404, 409))
 async def add_sessions(
     workshop_id: FromPath[int], data: JSONBody[schemas.SessionCreate], runtime: RuntimeDep, user: UserDep,
@@ -125,6 +139,7 @@ async def get_session(session_id: FromPath[int], runtime: RuntimeDep, maybe_user
 
 
 @get("/api/v1/hosts/{host_id:int}", tags=["hosts"], summary="A host's public profile",
+     description="Only for users who host at least one published workshop; any other id is a 404.",
      responses=problems(404))
 async def get_host(host_id: FromPath[int], runtime: RuntimeDep) -> schemas.HostProfile:
     return await service.host_profile(runtime, host_id)
@@ -132,6 +147,10 @@ async def get_host(host_id: FromPath[int], runtime: RuntimeDep) -> schemas.HostP
 
 @get("/api/v1/communities/{slug:str}/calendar.ics", tags=["communities"],
      summary="The community's public calendar (iCalendar, METHOD:PUBLISH)",
+     description=f"The scheduled sessions of the community's published workshops that ended at most "
+                 f"{service.FEED_HISTORY.days} days ago or start within the next {service.FEED_AHEAD.days} "
+                 f"days, in start order, at most {service.FEED_MAX_EVENTS} of them. Each event names its "
+                 f"host as ORGANIZER; VTIMEZONEs cover just the feed's dates.",
      media_type="text/calendar; charset=utf-8", responses=problems(404))
 async def community_calendar(slug: FromPath[str], runtime: RuntimeDep) -> Response[bytes]:
     body = await service.community_calendar(runtime, slug)
@@ -141,5 +160,5 @@ async def community_calendar(slug: FromPath[str], runtime: RuntimeDep) -> Respon
 
 ROUTES: list[Any] = [
     create_workshop, list_workshops, get_workshop, update_workshop, submit_workshop, approve_workshop,
-    reject_workshop, add_sessions, get_session, get_host, community_calendar,
+    reject_workshop, add_sessions, get_session, get_host, community_calendar, *pages.ROUTES,
 ]

@@ -13,7 +13,6 @@ the `BookingStats` port (`runtime.booking_stats`), never by joining booking's ta
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -84,9 +83,12 @@ SESSION_VIEW_BY_ID = Sql(
 
 # ------------------------------------------------------------------------------- workshops
 
-# every column, with the community's slug and the host's name (`community_slug`, `host_display_name`)
+# every column, with the community's slug and the host's name, email (for iCalendar ORGANIZER)
+# and erasure (`community_slug`, `host_display_name`, `host_email`, `host_deleted_at`)
 _WORKSHOP_COLUMNS = (*Workshop.all_columns(), Workshop.community.slug.as_alias("community_slug"),
-                     Workshop.host.display_name.as_alias("host_display_name"))
+                     Workshop.host.display_name.as_alias("host_display_name"),
+                     Workshop.host.email.as_alias("host_email"),
+                     Workshop.host.deleted_at.as_alias("host_deleted_at"))
 
 
 def _columns(values: Mapping[str, Any]) -> dict[Any, Any]:
@@ -167,16 +169,18 @@ async def sessions_of(workshop_id: int) -> list[dict[str, Any]]:
     return await _session_rows(WorkshopSession.workshop == workshop_id)
 
 
-async def feed_session_rows(community_id: int, ending_from: dt.datetime) -> list[dict[str, Any]]:
-    """The scheduled sessions of the community's published workshops that end at `ending_from`
-    or later, in start order."""
+async def feed_session_rows(community_id: int, *, ending_from: dt.datetime, starting_before: dt.datetime,
+                            limit: int) -> list[dict[str, Any]]:
+    """The first `limit` scheduled sessions, in start order, of the community's published
+    workshops that end at `ending_from` or later and start before `starting_before`."""
     published = Workshop.select(Workshop.id).where(
         (Workshop.community == community_id) & (Workshop.status == WorkshopStatus.PUBLISHED))
-    return await _session_rows(
+    return await (WorkshopSession.select().where(
         WorkshopSession.workshop.is_in(published)
         & (WorkshopSession.status == SessionStatus.SCHEDULED)
         & (WorkshopSession.ends_at >= ending_from)
-    )
+        & (WorkshopSession.starts_at < starting_before)
+    ).order_by(WorkshopSession.starts_at, WorkshopSession.id).limit(limit))
 
 
 async def insert_sessions(workshop_id: int, occurrences: Sequence[tuple[dt.datetime, dt.datetime]],
@@ -225,11 +229,17 @@ async def next_session_ids(workshop_ids: Sequence[int], now: dt.datetime) -> dic
 # --------------------------------------------------------------------------------- listing
 
 _LIKE = "<like>"  # LIKE on SQLite, ILIKE on PostgreSQL
+# the values of workshop w's JSON tags as rows of a column `value`, in each dialect
+_TAG_VALUES = "<tag-values>"
+_TAG_VALUES_SQLITE = "json_each(w.tags) AS tag"
+_TAG_VALUES_POSTGRES = "json_array_elements_text(CAST(w.tags AS json)) AS tag(value)"
 
 
 def _statement(text: str) -> Sql:
-    """`text` with its `_LIKE` marks in each dialect's case-insensitive form."""
-    sqlite, postgres = Sql(text.replace(_LIKE, "LIKE")), Sql(text.replace(_LIKE, "ILIKE"))
+    """`text` with its `_LIKE` marks in each dialect's case-insensitive form, and its
+    `_TAG_VALUES` marks as each dialect's table of tag values."""
+    sqlite = Sql(text.replace(_LIKE, "LIKE").replace(_TAG_VALUES, _TAG_VALUES_SQLITE))
+    postgres = Sql(text.replace(_LIKE, "ILIKE").replace(_TAG_VALUES, _TAG_VALUES_POSTGRES))
     return Sql.of(sqlite.sqlite, postgres.postgres)
 
 
@@ -261,16 +271,13 @@ def _listing_filter(query: rules.ListingQuery, community_id: int | None) -> _Fil
     if query.payment:
         f.clauses.append(f"w.payment = {f.param(query.payment)}")
     if query.q:
-        # ILIKE is Unicode-aware on PostgreSQL; SQLite's LIKE ignores case for ASCII letters only
-        searched = [("w.title", query.q), ("w.summary", query.q), ("w.description", query.q),
-                    ("CAST(w.tags AS TEXT)", query.q)]
-        ascii_form = json.dumps(query.q.lower())[1:-1]
-        if ascii_form != query.q.lower():
-            # tags written by json.dumps' default hold "v\u00e9lo" rather than "vélo"
-            searched.append(("CAST(w.tags AS TEXT)", ascii_form))
-        f.clauses.append("(" + " OR ".join(
-            f"{column} {_LIKE} {f.param(rules.like_pattern(text))} ESCAPE '\\'"
-            for column, text in searched) + ")")
+        # ILIKE is Unicode-aware on PostgreSQL; SQLite's LIKE ignores case for ASCII letters only.
+        # Tags are matched value by value (the decoded JSON strings), never in the JSON text,
+        # whose quotes, commas and brackets would match every tagged workshop.
+        pattern = f.param(rules.like_pattern(query.q))
+        texts = [f"{column} {_LIKE} {pattern} ESCAPE '\\'" for column in ("w.title", "w.summary", "w.description")]
+        texts.append(f"EXISTS (SELECT 1 FROM {_TAG_VALUES} WHERE tag.value {_LIKE} {pattern} ESCAPE '\\')")
+        f.clauses.append("(" + " OR ".join(texts) + ")")
     if query.starts_from or query.starts_before:
         window = []
         if query.starts_from:

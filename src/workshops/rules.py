@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from accounts.rules import is_valid_timezone
 from kernel.ids import MAX_ID
 from kernel.errors import InvalidState, ValidationFailed
+from workshops import recurrence
 from workshops.enums import Payment, WaitlistMode, WorkshopStatus
 
 UTC = dt.timezone.utc
@@ -145,10 +147,43 @@ def has_nul(text: str | None) -> bool:
     return text is not None and "\x00" in text
 
 
-def _text_problems(field: str, value: str, maximum: int, *, required: bool) -> list[FieldProblem]:
+# explicit embeddings, overrides and isolates: they reorder what readers see (U+202A–E, U+2066–9)
+_BIDI_CONTROLS = frozenset(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+_LINE_BREAKS = frozenset("\n\r")
+# letters that render as nothing (Hangul fillers, braille blank), beside the formats, marks and spaces
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def forbidden_characters(text: str, *, multiline: bool = False) -> str | None:
+    """What in `text` may not be shown as typed, in words, or None: control characters (C0 and
+    C1, DEL, line and paragraph separators; line breaks and tabs are fine where `multiline`) and
+    bidirectional overrides, which can disguise a title or a link."""
+    for char in text:
+        if multiline and (char in _LINE_BREAKS or char == "\t"):
+            continue
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F or char in "\u2028\u2029":
+            return "control characters (line breaks, tabs and the like)" if not multiline \
+                else "control characters other than line breaks and tabs"
+        if char in _BIDI_CONTROLS:
+            return "bidirectional override characters"
+    return None
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: spaces, zero-width and other format characters, lone marks."""
+    return all(char.isspace() or char in _BLANK_LETTERS
+               or unicodedata.category(char) in ("Cf", "Cc", "Mn", "Me", "Zs", "Zl", "Zp")
+               for char in text)
+
+
+def _text_problems(field: str, value: str, maximum: int, *, required: bool,
+                   multiline: bool = False) -> list[FieldProblem]:
     if has_nul(value):
         return [FieldProblem(field, "must not contain NUL characters")]
-    if required and not value.strip():
+    if (found := forbidden_characters(value, multiline=multiline)) is not None:
+        return [FieldProblem(field, f"must not contain {found}")]
+    if required and is_blank(value):
         return [FieldProblem(field, "must not be empty")]
     if len(value) > maximum:
         return [FieldProblem(field, f"at most {maximum} characters")]
@@ -166,12 +201,15 @@ def check_workshop(fields: WorkshopFields) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     problems += _text_problems("title", fields.title, TITLE_MAX, required=True)
     problems += _text_problems("summary", fields.summary, SUMMARY_MAX, required=True)
-    problems += _text_problems("description", fields.description, DESCRIPTION_MAX, required=False)
+    problems += _text_problems("description", fields.description, DESCRIPTION_MAX, required=False,
+                               multiline=True)  # Markdown: line breaks are its structure
     problems += _text_problems("category", fields.category, CATEGORY_MAX, required=True)
     if len(fields.tags) > TAGS_MAX:
         problems.append(FieldProblem("tags", f"at most {TAGS_MAX} tags"))
     for i, tag in enumerate(fields.tags):
-        if not tag.strip() or len(tag) > TAG_MAX or has_nul(tag):
+        if (found := forbidden_characters(tag)) is not None or has_nul(tag):
+            problems.append(FieldProblem(f"tags[{i}]", f"must not contain {found or 'NUL characters'}"))
+        elif is_blank(tag) or len(tag) > TAG_MAX:
             problems.append(FieldProblem(f"tags[{i}]", f"a tag has 1 to {TAG_MAX} characters"))
     if len(fields.language) > 8 or not _LANGUAGE.match(fields.language):
         problems.append(FieldProblem("language", "a language tag such as 'fr' or 'en'"))
@@ -180,7 +218,7 @@ def check_workshop(fields: WorkshopFields) -> list[FieldProblem]:
     if fields.venue is not None:
         problems += _venue_problems(fields.venue)
     if fields.online_url is not None and (len(fields.online_url) > URL_MAX or not is_web_url(fields.online_url)
-                                          or has_nul(fields.online_url)):
+                                          or forbidden_characters(fields.online_url) is not None):
         problems.append(FieldProblem("online_url", f"an http(s) URL of at most {URL_MAX} characters"))
     problems += _payment_problems(fields)
     problems += _range_problem("capacity", fields.capacity, 1, CAPACITY_MAX)
@@ -256,6 +294,34 @@ def check_can_moderate(status: str) -> None:
         raise InvalidState(f"Only a submitted workshop can be approved or rejected; this one is {status}.")
 
 
+def may_view(status: str, *, is_host: bool, is_admin: bool, is_organizer: bool) -> bool:
+    """Published (and cancelled/archived) workshops are public; the others only for their host,
+    the organizers of their community and admins. Whoever may not see a workshop is told it
+    does not exist (404), whatever they ask of it: a 403 or 409 would reveal it."""
+    return status in PUBLIC_STATUSES or is_host or is_admin or is_organizer
+
+
+def content_changed(before: WorkshopFields, after: WorkshopFields) -> bool:
+    """Did an edit change what moderators approved: the texts, category, tags, language, place
+    (venue or online URL) or price? Capacity, seats per booking, the waitlist and the
+    cancellation deadline are not content. Compared as stored (trimmed, currency lowercased)."""
+    def shown(f: WorkshopFields) -> tuple:
+        return (f.title.strip(), f.summary.strip(), f.description, f.category.strip(),
+                tuple(t.strip() for t in f.tags), f.language, f.payment, f.price_cents,
+                normalise_currency(f.currency) or f.currency)
+
+    return shown(before) != shown(after) or place_changed((before.venue, before.online_url),
+                                                          (after.venue, after.online_url))
+
+
+def status_after_edit(status: str, moderation: bool, changed_content: bool) -> str:
+    """Where the community moderates, a content change sends a published workshop back to
+    `submitted` (no longer public until approved again); anything else keeps its status."""
+    if status == WorkshopStatus.PUBLISHED and moderation and changed_content:
+        return WorkshopStatus.SUBMITTED
+    return status
+
+
 def check_open_for_changes(status: str) -> None:
     if status in CLOSED_STATUSES:
         raise InvalidState(f"A {status} workshop can no longer be changed.")
@@ -263,7 +329,7 @@ def check_open_for_changes(status: str) -> None:
 
 def check_reason(reason: str) -> str:
     reason = reason.strip()
-    if not 1 <= len(reason) <= REASON_MAX or has_nul(reason):
+    if not 1 <= len(reason) <= REASON_MAX or is_blank(reason) or forbidden_characters(reason, multiline=True):
         raise invalid("reason", f"give a reason of 1 to {REASON_MAX} characters")
     return reason
 
@@ -318,72 +384,148 @@ def validate_session_times(
     return start, end
 
 
-_UNTIL = re.compile(r"(?i)(^|;)UNTIL=([0-9TZ]+)(?=;|$)")
+# ------------------------------------------------------------------------------------- RRULEs
+
+# RFC 5545 §3.3.10 rule parts; dateutil's extras (BYEASTER, BYWEEKDAY) are not RFC 5545
+_RULE_PARTS = ("FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
+               "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST")
+# sessions repeat at most hourly: below that, dateutil's own loop (between two candidates) is unbounded
+RRULE_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
+RRULE_INTERVAL_MAX = 1000
+RRULE_TIMES_PER_DAY_MAX = 100  # BYHOUR × BYMINUTE × BYSECOND values
+# Candidate instants (days, and hours below daily) one expansion may examine. A rule that ends
+# within the 10-year horizon needs at most ~7,400 (HOURLY filtered to a few days a year);
+# the worst rule stops here after some 50 ms.
+RRULE_MAX_CANDIDATES = 10_000
+_RRULE_EXAMPLE = "an RFC 5545 RRULE such as 'FREQ=WEEKLY;COUNT=4'"
+_DIGITS = re.compile(r"^\d{1,9}$")
 
 
-def _normalise_rule(rule: str, tz: ZoneInfo) -> str:
-    """The RRULE body with UNTIL in the session's wall-clock time (dateutil, given a naive
-    DTSTART, needs a naive UNTIL); a date-only UNTIL includes that whole day."""
+def _rule_parts(rule: str, limit: int) -> dict[str, str]:
+    """The parts of an RRULE by upper-case name, checked for what dateutil lets through:
+    repeated or unknown parts, INTERVAL=0, COUNT with UNTIL (RFC 5545 forbids it), a COUNT
+    above the cap, a rule with no end, sub-hourly frequencies and huge sets of times of day."""
     body = rule.strip()
     if body.upper().startswith("RRULE:"):
         body = body[6:]
-    if not body or "\n" in body or "\r" in body or ":" in body:
-        raise invalid("rrule", "an RFC 5545 RRULE such as 'FREQ=WEEKLY;COUNT=4'")
+    if not body or any(c in body for c in "\r\n:") or has_nul(body):
+        raise invalid("rrule", _RRULE_EXAMPLE)
+    parts: dict[str, str] = {}
+    for pair in body.split(";"):
+        name, sep, value = pair.partition("=")
+        name, value = name.strip().upper(), value.strip().upper()
+        if not sep or not name or not value:
+            raise invalid("rrule", f"{_RRULE_EXAMPLE}: each part is NAME=VALUE, separated by ';'")
+        if name not in _RULE_PARTS:
+            raise invalid("rrule", f"unknown rule part {name[:20]!r}; RFC 5545 names: {', '.join(_RULE_PARTS)}")
+        if name in parts:
+            raise invalid("rrule", f"{name} is given twice")
+        parts[name] = value
+    if "FREQ" not in parts:
+        raise invalid("rrule", f"{_RRULE_EXAMPLE}: FREQ is required")
+    if parts["FREQ"] not in RRULE_FREQUENCIES:
+        raise invalid("rrule", "FREQ is one of " + ", ".join(RRULE_FREQUENCIES)
+                      + " (sessions repeat at most hourly)")
+    if "INTERVAL" in parts and not (_DIGITS.match(parts["INTERVAL"])
+                                    and 1 <= int(parts["INTERVAL"]) <= RRULE_INTERVAL_MAX):
+        raise invalid("rrule", f"INTERVAL is an integer from 1 to {RRULE_INTERVAL_MAX}")
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise invalid("rrule", "give COUNT or UNTIL, not both (RFC 5545)")
+    if "COUNT" in parts:
+        if not _DIGITS.match(parts["COUNT"]) or int(parts["COUNT"]) < 1:
+            raise invalid("rrule", f"COUNT is an integer from 1 to {limit}")
+        if int(parts["COUNT"]) > limit:
+            raise invalid("rrule", f"a rule makes at most {limit} sessions; COUNT is {int(parts['COUNT'])}")
+    elif "UNTIL" not in parts:
+        raise invalid("rrule", f"a rule makes at most {limit} sessions: end it with COUNT (at most "
+                               f"{limit}) or UNTIL")
+    times = 1
+    for name in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+        times *= len(parts[name].split(",")) if name in parts else 1
+    if times > RRULE_TIMES_PER_DAY_MAX:
+        raise invalid("rrule", f"at most {RRULE_TIMES_PER_DAY_MAX} times of day (BYHOUR × BYMINUTE × BYSECOND)")
+    return parts
 
-    def local_until(match: re.Match[str]) -> str:
-        text = match.group(2).upper()
-        try:
-            if re.fullmatch(r"\d{8}", text):
-                local = dt.datetime.strptime(text, "%Y%m%d").replace(hour=23, minute=59, second=59)
-            elif re.fullmatch(r"\d{8}T\d{6}Z", text):
-                instant = dt.datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-                local = instant.astimezone(tz).replace(tzinfo=None)
-            elif re.fullmatch(r"\d{8}T\d{6}", text):
-                local = dt.datetime.strptime(text, "%Y%m%dT%H%M%S")
-            else:
-                raise ValueError(text)
-        except ValueError:
-            raise invalid("rrule", "UNTIL must be a date (20270131) or a date-time (20270131T120000Z)") from None
-        return f"{match.group(1)}UNTIL={local:%Y%m%dT%H%M%S}"
 
-    return _UNTIL.sub(local_until, body)
+def _local_until(text: str, tz: ZoneInfo) -> dt.datetime:
+    """UNTIL in the session's wall-clock time (dateutil, given a naive DTSTART, needs a naive
+    UNTIL); a date-only UNTIL includes that whole day."""
+    try:
+        if re.fullmatch(r"\d{8}", text):
+            return dt.datetime.strptime(text, "%Y%m%d").replace(hour=23, minute=59, second=59)
+        if re.fullmatch(r"\d{8}T\d{6}Z", text):
+            instant = dt.datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            return instant.astimezone(tz).replace(tzinfo=None)
+        if re.fullmatch(r"\d{8}T\d{6}", text):
+            return dt.datetime.strptime(text, "%Y%m%dT%H%M%S")
+    except (ValueError, OverflowError):
+        pass
+    raise invalid("rrule", "UNTIL must be a date (20270131) or a date-time (20270131T120000Z)")
 
 
 def expand_rrule(
     rule: str, starts_at: dt.datetime, ends_at: dt.datetime, timezone: str, limit: int = MAX_OCCURRENCES,
+    *, now: dt.datetime | None = None, walk: recurrence.Walk | None = None,
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """Occurrences of an RFC 5545 RRULE from the first session (aware instants), in UTC.
 
     The rule runs in the session's local wall-clock time, so 14:00 Europe/Paris stays 14:00
-    across DST changes; every occurrence keeps the first one's duration. A rule with more
-    occurrences than `limit` (or none to end it) is cut at `limit`.
+    across DST changes; every occurrence keeps the first one's duration. The rule must end
+    (COUNT or UNTIL), make at most `limit` sessions and start every one of them at most 10
+    years after `now` (default: the first session); otherwise it is refused, never cut.
+    The walk through dateutil's candidates is bounded (`RRULE_MAX_CANDIDATES`, and nothing
+    after the horizon or UNTIL is examined); pass `walk` to choose the budget or read what
+    was examined.
     """
     from dateutil.rrule import rrulestr
 
     if len(rule) > RRULE_MAX:
         raise invalid("rrule", f"at most {RRULE_MAX} characters")
     tz = zone(timezone)
-    body = _normalise_rule(rule, tz)
+    parts = _rule_parts(rule, limit)
+    horizon = (now or starts_at).astimezone(UTC) + SESSION_MAX_AHEAD
+    try:
+        horizon_day = horizon.astimezone(tz).date()
+    except OverflowError:
+        horizon_day = dt.date.max
+    last_day = horizon_day
+    if "UNTIL" in parts:
+        until = _local_until(parts["UNTIL"], tz)
+        if until.date() > horizon_day:
+            raise invalid("rrule", "UNTIL is at most 10 years ahead (sessions start at most 10 years ahead)")
+        parts["UNTIL"] = f"{until:%Y%m%dT%H%M%S}"
+        last_day = until.date()
+    body = ";".join(f"{name}={value}" for name, value in parts.items())
     first_local = starts_at.astimezone(tz).replace(tzinfo=None)
     duration = ends_at - starts_at
+    bounds = walk or recurrence.Walk(last_day=last_day, budget=RRULE_MAX_CANDIDATES)
+    bounds.last_day = min(bounds.last_day, last_day)
+    result: list[tuple[dt.datetime, dt.datetime]] = []
     try:
-        recurrence = rrulestr(body, dtstart=first_local)
-        occurrences = []
-        for local in recurrence:
-            occurrences.append(local)
-            if len(occurrences) >= limit:
-                break
+        for local in recurrence.walk(rrulestr(body, dtstart=first_local), bounds):
+            try:
+                start = localise(local, tz)
+            except ValueError:
+                raise invalid("rrule", "an occurrence falls out of the calendar's range") from None
+            if start > horizon:
+                raise invalid("rrule", f"session {len(result) + 1} would start on {local:%Y-%m-%d}: every "
+                                       "session starts at most 10 years ahead")
+            result.append((start, start + duration))
+            if len(result) > limit:
+                raise invalid("rrule", f"a rule makes at most {limit} sessions; this one makes more")
+    except recurrence.LastDayPassed:
+        if "COUNT" in parts and len(result) < int(parts["COUNT"]):
+            if not result:
+                raise invalid("rrule", "the rule yields no session within the next 10 years") from None
+            raise invalid("rrule", f"only {len(result)} of its {int(parts['COUNT'])} sessions start within "
+                                   "10 years: every session starts at most 10 years ahead") from None
+    except recurrence.BudgetExhausted:
+        raise invalid("rrule", f"too complex: {bounds.budget} candidate times examined without finding "
+                               "its sessions; write a simpler rule") from None
     except (ValueError, TypeError, OverflowError, KeyError, IndexError) as exc:
         raise invalid("rrule", f"not a valid RRULE ({exc})") from None
-    if not occurrences:
+    if not result:
         raise invalid("rrule", "the rule yields no occurrence")
-    result = []
-    try:
-        for local in occurrences:
-            start = localise(local, tz)
-            result.append((start, start + duration))
-    except (ValueError, OverflowError):
-        raise invalid("rrule", "an occurrence falls out of the calendar's range") from None
     return result
 
 

@@ -94,8 +94,9 @@ class SessionCreate(Struct, kw_only=True):
     timezone: Annotated[str, Meta(min_length=1, max_length=64, description="IANA zone, e.g. Europe/Paris")]
     capacity: Capacity | None = None  # default: the workshop's
     rrule: Annotated[str, Meta(max_length=rules.RRULE_MAX, description=(
-        "RFC 5545 RRULE, e.g. 'FREQ=WEEKLY;COUNT=4', run in the session's local time; "
-        f"at most {rules.MAX_OCCURRENCES} occurrences are created (a longer or endless rule is cut)"
+        "RFC 5545 RRULE, e.g. 'FREQ=WEEKLY;COUNT=4', run in the session's local time; it ends "
+        f"(COUNT or UNTIL), makes at most {rules.MAX_OCCURRENCES} sessions, all within 10 years "
+        "(else 400 naming `rrule`)"
     ))] | None = None
 
 

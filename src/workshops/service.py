@@ -3,8 +3,9 @@ the community calendar feed, over `workshops.repository` (this package's queries
 accounts service (communities, organizers, public profiles).
 
 For other packages: `get_workshop` / `get_workshops` / `get_session` (records, any status),
-`can_view` / `can_moderate` (who may see / moderate a workshop), `render_sessions` (sessions as the
-API shows them, seats included) and `validate_session_times` (re-exported from rules).
+`can_view` / `visible_workshop` (who may see a workshop; whoever may not must get 404, never a
+403 or 409 that reveals it), `can_moderate`, `render_sessions` (sessions as the API shows them,
+seats included) and `validate_session_times` (re-exported from rules).
 """
 from __future__ import annotations
 
@@ -57,11 +58,15 @@ __all__ = [
     "submit_workshop",
     "update_workshop",
     "validate_session_times",
+    "visible_workshop",
     "workshop_detail",
 ]
 
 UTC = dt.timezone.utc
-FEED_HISTORY = dt.timedelta(days=365)  # past sessions kept in the community feed
+# the community feed: sessions ending at most 30 days ago and starting within a year, at most 1000
+FEED_HISTORY = dt.timedelta(days=30)
+FEED_AHEAD = dt.timedelta(days=365)
+FEED_MAX_EVENTS = 1000
 HOST_PROFILE_WORKSHOPS = 200
 
 
@@ -98,6 +103,8 @@ class WorkshopRecord:
     created_at: dt.datetime
     updated_at: dt.datetime
     published_at: dt.datetime | None
+    host_email: str = ""  # for iCalendar ORGANIZER only; never shown in the API
+    host_erased: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -184,6 +191,7 @@ def _workshop_record(row: dict[str, Any]) -> WorkshopRecord:
         cancellation_deadline_hours=row["cancellation_deadline_hours"], status=row["status"],
         rejection_reason=row["rejection_reason"], created_at=row["created_at"],
         updated_at=row["updated_at"], published_at=row["published_at"],
+        host_email=row["host_email"] or "", host_erased=row["host_deleted_at"] is not None,
     )
 
 
@@ -235,14 +243,13 @@ def _session_records(rows: Sequence[dict[str, Any]]) -> list[SessionRecord]:
 
 async def can_view(user: CurrentUser | None, workshop: WorkshopRecord) -> bool:
     """Published (and cancelled/archived) workshops are public; the others only for their host,
-    the organizers of their community and admins."""
+    the organizers of their community and admins (`rules.may_view`)."""
     if workshop.is_public:
         return True
     if user is None:
         return False
-    if user.is_admin or user.id == workshop.host_id:
-        return True
-    return await is_organizer_of(user, workshop.community_id)
+    return rules.may_view(workshop.status, is_host=user.id == workshop.host_id, is_admin=user.is_admin,
+                          is_organizer=await is_organizer_of(user, workshop.community_id))
 
 
 async def can_moderate(user: CurrentUser, workshop: WorkshopRecord) -> bool:
@@ -250,11 +257,17 @@ async def can_moderate(user: CurrentUser, workshop: WorkshopRecord) -> bool:
     return user.is_admin or await is_organizer_of(user, workshop.community_id)
 
 
-async def _visible_workshop(workshop_id: int, viewer: CurrentUser | None) -> WorkshopRecord:
+async def visible_workshop(workshop_id: int, viewer: CurrentUser | None) -> WorkshopRecord:
+    """The workshop if `viewer` may see it; NotFound (404 `not-found`) when it does not exist or
+    they may not see it, the same answer, so a draft's existence does not leak."""
     workshop = await get_workshop(workshop_id)
-    if not await can_view(viewer, workshop):
-        raise NotFound(f"No workshop {workshop_id}.")  # not 403: drafts must not leak
+    await _check_visible(viewer, workshop)
     return workshop
+
+
+async def _check_visible(viewer: CurrentUser | None, workshop: WorkshopRecord) -> None:
+    if not await can_view(viewer, workshop):
+        raise NotFound(f"No workshop {workshop.id}.")  # not 403: drafts must not leak
 
 
 def _require_host(user: CurrentUser, workshop: WorkshopRecord) -> None:
@@ -436,12 +449,15 @@ async def update_workshop(
     runtime: Runtime, user: CurrentUser, workshop_id: int, data: schemas.WorkshopUpdate,
 ) -> schemas.Workshop:
     """Partial update by the host. A new place (venue or online URL) bumps the sequence of every
-    upcoming scheduled session and tells their participants, in the same transaction."""
+    upcoming scheduled session and tells their participants, in the same transaction. Where the
+    community moderates, a content change to a published workshop sends it back to `submitted`
+    (`rules.status_after_edit`): its organizers are asked again, sessions and bookings stay."""
     async with write_transaction():
         workshop = await _locked_workshop(workshop_id)
         # read after the lock: every booking committed before it has created_at <= now, so the
         # "session updated" fan-out (bookings made by the event time) reaches all of them
         now = runtime.clock.now()
+        await _check_visible(user, workshop)
         _require_host(user, workshop)
         rules.check_open_for_changes(workshop.status)
         before = workshop.fields()
@@ -449,12 +465,22 @@ async def update_workshop(
         rules.raise_problems(rules.check_workshop(after))
         if data.payment is not msgspec.UNSET:
             _check_payments(runtime, after.payment)
-        await repository.update_workshop(workshop_id, {**_columns_of(after), "updated_at": now})
+        values: dict[str, Any] = {**_columns_of(after), "updated_at": now}
+        status = workshop.status
+        if status == WorkshopStatus.PUBLISHED:
+            community = await find_community_by_id(workshop.community_id)
+            status = rules.status_after_edit(status, community.moderation if community else True,
+                                             rules.content_changed(before, after))
+            values["status"] = status
+        await repository.update_workshop(workshop_id, values)
         events: list[DomainEvent] = []
         if rules.place_changed((before.venue, before.online_url), (after.venue, after.online_url)):
             bumped = await repository.bump_upcoming_sessions(workshop_id, now)
             events = [SessionUpdated(at=now, session_id=r["id"], sequence=r["sequence"])
                       for r in sorted(bumped, key=lambda r: r["id"])]
+        if status != workshop.status:
+            events.append(WorkshopSubmitted(at=now, workshop_id=workshop_id,
+                                            community_id=workshop.community_id, host_id=workshop.host_id))
         await _write_outbox(runtime, events, now)
     return await _detail(runtime, await get_workshop(workshop_id))
 
@@ -470,6 +496,7 @@ async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int)
     now = runtime.clock.now()
     async with write_transaction():
         workshop = await _locked_workshop(workshop_id)
+        await _check_visible(user, workshop)
         _require_host(user, workshop)
         community = await find_community_by_id(workshop.community_id)
         target = rules.status_after_submit(workshop.status, community.moderation if community else True)
@@ -489,6 +516,7 @@ async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int
     now = runtime.clock.now()
     async with write_transaction():
         workshop = await _locked_workshop(workshop_id)
+        await _check_visible(user, workshop)
         if not await can_moderate(user, workshop):
             raise Forbidden("Only the community's organizers may approve its workshops.")
         rules.check_can_moderate(workshop.status)
@@ -506,6 +534,7 @@ async def reject_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int,
     now = runtime.clock.now()
     async with write_transaction():
         workshop = await _locked_workshop(workshop_id)
+        await _check_visible(user, workshop)
         if not await can_moderate(user, workshop):
             raise Forbidden("Only the community's organizers may reject its workshops.")
         reason = rules.check_reason(reason)
@@ -523,12 +552,13 @@ async def add_sessions(
 ) -> schemas.SessionList:
     """One session, or one per occurrence of an RRULE (at most 52), all in one transaction."""
     now = runtime.clock.now()
-    workshop = await get_workshop(workshop_id)
+    workshop = await visible_workshop(workshop_id, user)
     _require_host(user, workshop)
     starts_at, ends_at = validate_session_times(data.starts_at, data.ends_at, data.timezone, now)
     occurrences = [(starts_at, ends_at)]
     if data.rrule is not None and data.rrule.strip():
-        occurrences = rules.expand_rrule(data.rrule, starts_at, ends_at, data.timezone)
+        # bounded (candidates examined, 10-year horizon): a few ms to ~50 ms, fine on the loop
+        occurrences = rules.expand_rrule(data.rrule, starts_at, ends_at, data.timezone, now=now)
     capacity = workshop.capacity if data.capacity is None else data.capacity
     if isinstance(capacity, bool) or not 1 <= capacity <= rules.CAPACITY_MAX:
         raise rules.invalid("capacity", f"must be an integer from 1 to {rules.CAPACITY_MAX}")
@@ -544,7 +574,7 @@ async def add_sessions(
 # ------------------------------------------------------------------------------------- reading
 
 async def workshop_detail(runtime: Runtime, workshop_id: int, viewer: CurrentUser | None) -> schemas.Workshop:
-    return await _detail(runtime, await _visible_workshop(workshop_id, viewer))
+    return await _detail(runtime, await visible_workshop(workshop_id, viewer))
 
 
 async def session_detail(runtime: Runtime, session_id: int, viewer: CurrentUser | None) -> schemas.Session:
@@ -600,27 +630,34 @@ async def list_workshops(
 
 
 async def host_profile(runtime: Runtime, host_id: int) -> schemas.HostProfile:
-    """A user's public face: bio, skills, published workshops and the rating of all of them."""
+    """A host's public face: bio, skills, published workshops and the rating of all of them.
+    Only hosts of at least one published workshop have one: for any other id (a participant,
+    an admin, a host of drafts only) the answer is 404, as for an unknown id, so user ids
+    cannot be walked to list names."""
     profile = await get_public_profile(host_id) if _valid_id(host_id) else None
     if profile is None:
         raise NotFound(f"No host {host_id}.")
     workshops = await list_workshops(runtime, rules.ListingQuery(host=host_id), limit=HOST_PROFILE_WORKSHOPS)
+    if workshops.total == 0:
+        raise NotFound(f"No host {host_id}.")
     rating = await _stats(runtime).rating_of_host(host_id)
     return schemas.HostProfile(id=profile.id, display_name=profile.display_name, bio=profile.bio,
                                skills=list(profile.skills), workshops=workshops.items, rating=_rating(rating))
 
 
 async def community_calendar(runtime: Runtime, slug: str) -> bytes:
-    """The community's public iCalendar feed: every scheduled session of its published workshops
-    (from a year back), METHOD:PUBLISH."""
+    """The community's public iCalendar feed, METHOD:PUBLISH: the scheduled sessions of its
+    published workshops that ended at most 30 days ago or start within a year, the first 1000
+    of them in start order (`FEED_HISTORY`, `FEED_AHEAD`, `FEED_MAX_EVENTS`)."""
     community = await find_community_by_slug(slug)
     if community is None:
         raise NotFound(f"No community {slug!r}.")
     now = runtime.clock.now()
-    sessions = _session_records(await repository.feed_session_rows(community.id, now - FEED_HISTORY))
+    sessions = _session_records(await repository.feed_session_rows(
+        community.id, ending_from=now - FEED_HISTORY, starting_before=now + FEED_AHEAD, limit=FEED_MAX_EVENTS))
     workshops = await get_workshops([s.workshop_id for s in sessions])
     return calendar.community_feed(
         community_name=community.name, sessions=[(s, workshops[s.workshop_id]) for s in sessions],
-        now=now, base_url=runtime.settings.base_url,
+        now=now, base_url=runtime.settings.base_url, mail_from=runtime.settings.mail_from,
     )
 

@@ -31,9 +31,15 @@ class TestHostProfile:
         assert body["workshops"][0]["title"] == "Bike repair"
         assert body["rating"] == {"average": 4.8, "count": 12}
 
-    async def test_someone_without_workshops(self, client, cast):
-        body = (await client.get(f"/api/v1/hosts/{cast.participant['id']}")).json()
-        assert body["workshops"] == [] and body["rating"] == {"average": None, "count": 0}
+    async def test_someone_without_published_workshops_has_no_profile(self, client, cast):
+        # finding 13: ids are sequential; only hosts of a published workshop have a public face
+        problem(await client.get(f"/api/v1/hosts/{cast.participant['id']}"), 404, "not-found")
+        problem(await client.get(f"/api/v1/hosts/{cast.admin['id']}"), 404, "not-found")
+        await make_workshop(host=cast.other_host, community=cast.community, status="draft")
+        problem(await client.get(f"/api/v1/hosts/{cast.other_host['id']}"), 404, "not-found")
+        await make_workshop(host=cast.other_host, community=cast.community)
+        body = (await client.get(f"/api/v1/hosts/{cast.other_host['id']}")).json()
+        assert len(body["workshops"]) == 1 and body["rating"] == {"average": None, "count": 0}
 
     async def test_unknown_and_deleted(self, client, cast):
         problem(await client.get("/api/v1/hosts/987654"), 404, "not-found")

@@ -124,8 +124,16 @@ class TestModerationRaces:
     async def test_organizer_elsewhere_is_forbidden(self, runtime):
         elsewhere = await make_user()
         await make_community(organizers=(elsewhere,))
-        workshop = await make_workshop(status="submitted")
+        workshop = await make_workshop(status="published")
         with pytest.raises(Forbidden):
+            await service.approve_workshop(runtime, current(elsewhere), workshop["id"])
+
+    async def test_organizer_elsewhere_does_not_see_a_submitted_one(self, runtime):
+        # finding 13: a workshop they may not see does not exist for them (404, not 403)
+        elsewhere = await make_user()
+        await make_community(organizers=(elsewhere,))
+        workshop = await make_workshop(status="submitted")
+        with pytest.raises(NotFound):
             await service.approve_workshop(runtime, current(elsewhere), workshop["id"])
 
 

@@ -226,13 +226,16 @@ class TestExpandRrule:
         assert [s.astimezone(PARIS).hour for s, _ in got] == [10, 10]
         assert got[1][0] - got[0][0] == dt.timedelta(days=7, hours=1)
 
-    def test_endless_rule_is_cut_at_52(self):
-        got = rules.expand_rrule("FREQ=DAILY", paris(2026, 12, 5, 14), paris(2026, 12, 5, 15), "Europe/Paris")
-        assert len(got) == 52
+    # finding 15: more than the cap is refused, naming it, never silently cut to 52
+    @pytest.mark.parametrize("rule", ["FREQ=DAILY", "FREQ=WEEKLY;COUNT=100", "FREQ=DAILY;UNTIL=20270401"])
+    def test_more_than_52_is_refused_naming_the_cap(self, rule):
+        with pytest.raises(ValidationFailed) as exc:
+            rules.expand_rrule(rule, paris(2026, 12, 5, 14), paris(2026, 12, 5, 15), "Europe/Paris", now=NOW)
+        assert field_of(exc) == "rrule" and "52" in exc.value.detail
 
-    def test_long_count_is_cut_at_52(self):
-        got = rules.expand_rrule("FREQ=WEEKLY;COUNT=100", paris(2026, 12, 5, 14), paris(2026, 12, 5, 15),
-                                 "Europe/Paris")
+    def test_exactly_52_is_fine(self):
+        got = rules.expand_rrule("FREQ=WEEKLY;COUNT=52", paris(2026, 12, 5, 14), paris(2026, 12, 5, 15),
+                                 "Europe/Paris", now=NOW)
         assert len(got) == 52
 
     @pytest.mark.parametrize("until", ["20261219", "20261219T140000", "20261219T130000Z"])
