@@ -19,7 +19,7 @@ a fan-out expanded again after a crash) still yields one email:
 | SessionCancelled(booking_ids=(…))       | session_cancelled   | session_cancelled:{session_id}:{booking_id}        | None → the booking's participant |
 | SessionCancelled(waitlist_entry_ids=(…))| session_cancelled   | session_cancelled:{session_id}:entry:{entry_id}    | None → the entry's participant (no invite) |
 | WorkshopSubmitted                       | workshop_submitted  | workshop_submitted:{workshop_id}:{at}  (fan-out row; children …:{organizer_id}) | None |
-| WorkshopApproved                        | workshop_approved   | workshop_approved:{workshop_id}                    | host_id   |
+| WorkshopApproved                        | workshop_approved   | workshop_approved:{workshop_id}:{at}               | host_id   |
 | WorkshopRejected                        | workshop_rejected   | workshop_rejected:{workshop_id}:{at}               | host_id   |
 | (reminders job)                         | reminder            | reminder:{booking_id}:{offset_seconds}             | participant |
 | (reminders job)                         | host_roster         | host_roster:{session_id}                           | host      |
@@ -171,7 +171,9 @@ class OutboxNotifier:
                                   f"workshop_submitted:{workshop_id}:{instant_key(event)}", None,
                                   payload)]
             case WorkshopApproved(workshop_id=workshop_id, host_id=host_id):
-                return [OutboxRow("workshop_approved", f"workshop_approved:{workshop_id}", host_id,
+                # each approval is a message of its own: an edited workshop is approved again
+                return [OutboxRow("workshop_approved",
+                                  f"workshop_approved:{workshop_id}:{instant_key(event)}", host_id,
                                   payload)]
             case WorkshopRejected(workshop_id=workshop_id, host_id=host_id):
                 return [OutboxRow("workshop_rejected",

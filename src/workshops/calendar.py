@@ -26,11 +26,10 @@ def workshop_url(base_url: str, workshop_id: int) -> str:
 
 
 def organizer(workshop: WorkshopRecord, mail_from: str) -> vCalAddress:
-    """ORGANIZER as invites write it: the host's display name (CN) and `mailto:` address. An
-    erased host keeps their erased name, with the instance's sender address instead."""
-    email = workshop.host_email
-    if workshop.host_erased or not email:
-        email = parseaddr(mail_from)[1] or "noreply@localhost"
+    """ORGANIZER of a public event: the host's display name (CN) with the instance's sender
+    address — a public feed must not publish every host's email address (invites, which go
+    to one participant, carry the host's own)."""
+    email = parseaddr(mail_from)[1] or "noreply@localhost"
     address = vCalAddress(f"mailto:{email}")
     address.params["CN"] = vText(workshop.host_display_name)
     return address

@@ -64,7 +64,7 @@ def one(event):
     (OfferExpired(at=AT, entry_id=9, session_id=3, user_id=5),
      ("offer_expired", "offer_expired:9", 5)),
     (WorkshopApproved(at=AT, workshop_id=4, host_id=6),
-     ("workshop_approved", "workshop_approved:4", 6)),
+     ("workshop_approved", f"workshop_approved:4:{int(AT.timestamp() * 1_000_000)}", 6)),
 ])
 def test_one_event_one_row_for_its_participant(event, expected):
     assert one(event) == expected
