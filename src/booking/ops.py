@@ -38,6 +38,7 @@ from booking.repository import (
     USER_ACTIVE_BOOKINGS, USER_ACTIVE_ENTRIES, WAITING_THAT_FIT, WITHDRAW_SESSION_ENTRIES,
 )
 from kernel.sql import Tx, UniqueViolation, as_datetime
+from workshops import rules as workshop_rules
 from workshops.repository import CANCEL_SESSION, CHANGE_SESSION, lock_session
 
 LOCK_SESSION = lock_session()
@@ -218,6 +219,15 @@ class Unit:
         self.events.append(BookingCancelled(self.now, booking_id=booking_id, session_id=locked.facts.id,
                                             user_id=user_id, by=by, late=late))
 
+    async def ensure_visible(self, facts: SessionFacts, user_id: int, is_admin: bool) -> None:
+        """Whoever may not see the workshop is told the session does not exist (404), not that
+        booking is closed (409): that would reveal a draft (workshops.rules.may_view)."""
+        if workshop_rules.may_view(facts.workshop_status, is_host=facts.host_id == user_id,
+                                   is_admin=is_admin, is_organizer=False):
+            return
+        if not await self.is_organizer(facts.community_id, user_id):
+            raise NotFound("no such session")
+
     async def is_organizer(self, community_id: int, user_id: int) -> bool:
         return await self.tx.one(IS_ORGANIZER, community_id, user_id) is not None
 
@@ -236,11 +246,13 @@ class IdempotencyClaim:
 
 
 async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: dt.datetime,
-                     policy: BookingPolicy, claim: IdempotencyClaim | None = None) -> tuple[Booking, bool]:
+                     policy: BookingPolicy, claim: IdempotencyClaim | None = None,
+                     viewer_is_admin: bool = False) -> tuple[Booking, bool]:
     """Book `seats` for a participant; with a claim, a replay answers the first booking.
     Returns (booking, created)."""
     unit = Unit(tx, now, policy)
     locked = await unit.lock(session_id, user_id)
+    await unit.ensure_visible(locked.facts, user_id, viewer_is_admin)
     key_id = None
     if claim is not None:
         # after the session lock: a concurrent retry waits for it, then finds the key
@@ -314,10 +326,11 @@ async def confirm_hold(tx: Tx, *, booking_id: int, now: dt.datetime, policy: Boo
 
 
 async def join_waitlist(tx: Tx, *, session_id: int, user_id: int, seats: int, now: dt.datetime,
-                        policy: BookingPolicy) -> tuple[int, int]:
+                        policy: BookingPolicy, viewer_is_admin: bool = False) -> tuple[int, int]:
     """Queue a participant for `seats`; returns (entry id, position)."""
     unit = Unit(tx, now, policy)
     locked = await unit.lock(session_id, user_id)
+    await unit.ensure_visible(locked.facts, user_id, viewer_is_admin)
     facts = locked.facts
     rules.check_seats(seats, facts.max_seats_per_booking)
     rules.ensure_open(facts, now)

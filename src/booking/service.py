@@ -62,7 +62,8 @@ async def book(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
     ensure_id(session_id, "session")
     return await run(runtime, partial(
         ops.book_seats, session_id=session_id, user_id=user.id, seats=seats, now=runtime.clock.now(),
-        policy=policy_of(runtime), claim=_claim(user.id, idempotency_key, session_id, seats)))
+        policy=policy_of(runtime), claim=_claim(user.id, idempotency_key, session_id, seats),
+        viewer_is_admin=user.is_admin))
 
 
 async def cancel_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> Booking:
@@ -95,7 +96,7 @@ async def join_waitlist(runtime: Runtime, user: CurrentUser, session_id: int, se
     ensure_id(session_id, "session")
     entry_id, position = await run(runtime, partial(
         ops.join_waitlist, session_id=session_id, user_id=user.id, seats=seats,
-        now=runtime.clock.now(), policy=policy_of(runtime)))
+        now=runtime.clock.now(), policy=policy_of(runtime), viewer_is_admin=user.is_admin))
     return WaitlistEntry(id=entry_id, session_id=session_id, seats=seats, status=WaitlistStatus.waiting,
                          position=position)
 

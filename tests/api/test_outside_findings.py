@@ -165,3 +165,20 @@ class TestOptions:
         response = await client.options(path)
         assert response.status_code == 204
         assert response.headers["allow"] == methods
+
+
+class TestHiddenWorkshopsAreNotFoundWhenBooking:
+    @pytest.mark.parametrize("status", ["draft", "submitted", "rejected"])
+    async def test_an_outsider_booking_or_joining_a_hidden_workshop_gets_404(self, client, status):
+        from tests.factories import make_session, make_workshop
+
+        host, outsider = await make_user(), await make_user()
+        session = await make_session(await make_workshop(host, status=status))
+        for path in ("bookings", "waitlist"):
+            response = await client.post(f"/api/v1/sessions/{session['id']}/{path}", json={"seats": 1},
+                                         headers=auth(outsider))
+            assert response.status_code == 404, (path, response.text)
+        # its host still learns why it cannot be booked
+        response = await client.post(f"/api/v1/sessions/{session['id']}/bookings", json={"seats": 1},
+                                     headers=auth(host))
+        assert response.status_code == 409 and response.json()["type"].endswith("/booking-closed")

@@ -97,8 +97,15 @@ class TestRefusals:
             session = await make_session(starts_at=clock.now() - dt.timedelta(minutes=1))
         elif case == "cancelled":
             session = await make_session(status="cancelled")
-        else:
-            session = await make_session(await make_workshop(status=case))
+        else:  # an unpublished workshop: closed to those who may see it (its host) …
+            host = await make_user()
+            session = await make_session(await make_workshop(host, status=case))
+            response = await book(client, host, session["id"])
+            assert response.status_code == 409 and response.json()["type"].endswith("/booking-closed")
+            # … and, to anyone else, not there at all (a 409 would reveal it: finding 13)
+            response = await book(client, await make_user(), session["id"])
+            assert response.status_code == 404 and response.json()["type"].endswith("/not-found")
+            return
         response = await book(client, await make_user(), session["id"])
         assert response.status_code == 409 and response.json()["type"].endswith("/booking-closed")
 
