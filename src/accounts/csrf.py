@@ -74,11 +74,14 @@ class CSRFMiddleware:
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name.lower(), value)
+        # With an Authorization header the cookie is not what authenticates the request.
+        if b"authorization" in headers or b"cookie" not in headers:
+            await self.app(scope, receive, send)
+            return
         # the same parser as authentication (accounts.auth.token_from): what is checked here
         # is what authenticates; a session cookie sent twice is refused, never guessed at
         jar = Cookies.of_headers(scope["headers"])
-        # With an Authorization header the cookie is not what authenticates the request.
-        if b"authorization" in headers or not jar.present(SESSION_COOKIE):
+        if not jar.present(SESSION_COOKIE):
             await self.app(scope, receive, send)
             return
         session = jar.get(SESSION_COOKIE)

@@ -20,7 +20,7 @@ from booking.controllers import ROUTES as booking_routes
 from notify.controllers import ROUTES as notify_routes
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
-from kernel.asgi import CompleteAllowMiddleware, JsonBodiesMiddleware
+from kernel.asgi import RequestGuardsMiddleware
 from kernel.clock import Clock
 from kernel.events import Notifier
 from kernel.http import PROBLEM_JSON
@@ -88,7 +88,7 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(CompleteAllowMiddleware), DefineMiddleware(JsonBodiesMiddleware),
+        middleware=[DefineMiddleware(RequestGuardsMiddleware),
                     DefineMiddleware(CSRFMiddleware, secret_key=settings.secret_key)],
         openapi_config=OpenAPIConfig(
             title="Alvéole", version="0.1.0",

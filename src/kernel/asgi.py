@@ -76,38 +76,63 @@ def is_json_media_type(content_type: bytes | None) -> bool:
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
-class JsonBodiesMiddleware:
-    """A NUL in the path, the query or a header is a 400 before anything reads it. A request
-    with a body to a JSON endpoint (a path under `prefix`) must say it is JSON: otherwise 415
-    `unsupported-media-type`. Browsers send cross-site forms as text/plain,
-    urlencoded or multipart without a preflight, so this also stops login CSRF."""
+class RequestGuardsMiddleware:
+    """What every request passes first, in one look at its headers:
+    - a NUL in the path, the query or a header is refused before anything reads it (a path
+      holding one names nothing: 404; a query parameter or header is a 400 naming it);
+    - a request with a body to a JSON endpoint (a path under `prefix`) must say it is JSON,
+      otherwise 415 `unsupported-media-type`: browsers send cross-site forms as text/plain,
+      urlencoded or multipart without a preflight, so this also stops login CSRF;
+    - `OPTIONS` answers `Allow` with every method of the path: Litestar computes the header from
+      the handlers known when the path's first handler was registered, so a path served by
+      several controllers (GET in one package, PATCH in another) listed only some."""
 
-    def __init__(self, app: ASGIApp, prefix: str = "/api/",
-                 exempt_paths: frozenset[str] = frozenset()) -> None:
+    def __init__(self, app: ASGIApp, prefix: str = "/api/") -> None:
         self.app = app
         self.prefix = prefix
-        self.exempt_paths = exempt_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (refusal := _nul_refusal(scope)) is not None:
-            # a NUL cannot be stored in PostgreSQL text: refused before any handler, everywhere
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        content_type = length = None
+        chunked = nul = False
+        for name, value in scope["headers"]:  # ASGI header names are lower-case
+            if b"\x00" in value:
+                nul = True
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if (nul or b"%00" in scope.get("query_string", b"") or b"%00" in (scope.get("raw_path") or b"")
+                or "\x00" in scope["path"]) and (refusal := _nul_refusal(scope)) is not None:
             await send_problem(send, *refusal[:4], scope["path"], **refusal[4])
             return
-        if (scope["type"] == "http" and scope["method"] in _BODY_METHODS
-                and scope["path"].startswith(self.prefix) and scope["path"] not in self.exempt_paths
-                and _has_body(scope) and not is_json_media_type(header(scope, b"content-type"))):
+        method = scope["method"]
+        if (method in _BODY_METHODS and (chunked or (length is not None and length.strip() not in (b"", b"0")))
+                and scope["path"].startswith(self.prefix) and not is_json_media_type(content_type)):
             await send_problem(send, 415, "unsupported-media-type", "Unsupported media type",
                                "This endpoint takes a JSON body: send Content-Type: application/json.",
                                scope["path"])
             return
+        if method == "OPTIONS":
+            send = _with_complete_allow(scope, send)
         await self.app(scope, receive, send)
 
 
-def _has_body(scope: Scope) -> bool:
-    length = header(scope, b"content-length")
-    if length is not None:
-        return length.strip() not in (b"", b"0")
-    return header(scope, b"transfer-encoding") is not None
+def _with_complete_allow(scope: Scope, send: Send) -> Send:
+    async def send_with_allow(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start" and "route_handler" in scope:
+            method_map = scope["app"].route_handler_method_map
+            methods = sorted({m for path in scope["route_handler"].paths for m in method_map.get(path, {})})
+            if methods:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                message = {**message, "headers": [*headers, (b"allow", ", ".join(methods).encode())]}
+        await send(message)
+
+    return send_with_allow
 
 
 def _nul_refusal(scope: Scope) -> tuple[Any, ...] | None:
@@ -131,29 +156,3 @@ def _nul_refusal(scope: Scope) -> tuple[Any, ...] | None:
             return (400, "validation-error", "Invalid request", f"{field}: a NUL character is not allowed",
                     {"errors": [{"field": field, "message": "a NUL character is not allowed", "source": "header"}]})
     return None
-
-
-class CompleteAllowMiddleware:
-    """`OPTIONS` answers `Allow` with every method of the path: Litestar computes the header
-    from the handlers known when the path's first handler was registered, so a path served by
-    several controllers (GET in one package, PATCH in another) listed only some."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "OPTIONS":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_allow(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start" and "route_handler" in scope:
-                method_map = scope["app"].route_handler_method_map
-                methods = sorted({m for path in scope["route_handler"].paths
-                                  for m in method_map.get(path, {})})
-                if methods:
-                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
-                    message = {**message, "headers": [*headers, (b"allow", ", ".join(methods).encode())]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_allow)
