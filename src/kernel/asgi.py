@@ -18,7 +18,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 class Cookies:
     """The cookies of one request, every value kept: a name sent twice (a cookie planted for a
-    parent domain beside ours) is `ambiguous`, and `get` then answers None rather than pick one."""
+    parent domain beside ours) makes `get` answer None rather than pick one."""
 
     __slots__ = ("_values",)
 
@@ -39,23 +39,12 @@ class Cookies:
             parts = headers.getall("cookie", []) if hasattr(headers, "getall") else [headers.get("cookie", "")]
         return cls("; ".join(p for p in parts if p))
 
-    def ambiguous(self, name: str) -> bool:
-        return len(self._values.get(name, ())) > 1
-
     def present(self, name: str) -> bool:
         return name in self._values
 
     def get(self, name: str) -> str | None:
         values = self._values.get(name)
         return values[0] if values and len(values) == 1 else None
-
-
-def header(scope: Scope, name: bytes) -> bytes | None:
-    """The first value of a request header (lower-case name)."""
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return value
-    return None
 
 
 async def send_problem(send: Send, status: int, slug: str, title: str, detail: str,

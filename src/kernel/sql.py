@@ -46,9 +46,6 @@ class Sql:
         """The same statement after `prefix` (e.g. `EXPLAIN `)."""
         return Sql.of(prefix + self.sqlite, prefix + self.postgres)
 
-    def for_engine(self, postgres: bool) -> str:
-        return self.postgres if postgres else self.sqlite
-
     def __repr__(self) -> str:
         return f"Sql({self.sqlite!r})"
 
