@@ -9,7 +9,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from accounts import rules
 
 Locale = Literal["en", "fr"]
-Email = Annotated[str, Meta(max_length=rules.EMAIL_MAX, examples=["ada@example.org"],
+Email = Annotated[str, Meta(min_length=3, max_length=rules.EMAIL_MAX, examples=["ada@example.org"],
                             description="One email address, `name@domain.tld` (no display name, "
                                         "angle brackets or list); case-insensitive")]
 Timezone = Annotated[str, Meta(min_length=1, max_length=64, examples=["Europe/Paris"],

@@ -4,14 +4,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import typing
 from collections.abc import AsyncIterator
 from typing import Any
+
+import msgspec
+import msgspec.inspect
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, SecurityScheme
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema, SecurityScheme
 
 from accounts.auth import SESSION_COOKIE, admin_user, optional_user, required_user
 from accounts.controllers import ROUTES as accounts_routes
@@ -136,6 +140,8 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
                                               "the X-CSRF-Token header"),
     }
     required = [{"bearer": []}, {"session": []}]
+    closed_bodies: set[str] = set()
+    body_structs: set[type[msgspec.Struct]] = set()
     for route in app.routes:
         item = (schema.paths or {}).get(route.path_format)
         if item is None:
@@ -149,6 +155,9 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
                 body = parameters.get("data")
                 if body is not None and body.has_default and operation.request_body is not None:
                     operation.request_body.required = False  # `JSONBody[T | None] = None`
+                if body is not None:
+                    closed_bodies.update(_closed_structs(body.annotation))
+                    body_structs.update(_structs_in(body.annotation))
                 if "user" in parameters or "admin" in parameters:
                     operation.security = required
                 elif "maybe_user" in parameters:
@@ -169,6 +178,57 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
                     if operation.request_body is not None:
                         responses.setdefault("415", _problem_response(
                             "unsupported-media-type: the body is not application/json"))
+    by_name = {struct.__name__: struct for struct in body_structs}
+    for name, component in (components.schemas or {}).items():
+        if not isinstance(component, Schema):
+            continue
+        if name.rsplit("_", 1)[-1] in closed_bodies:
+            component.additional_properties = False
+        if (struct := by_name.get(name.rsplit("_", 1)[-1])) is not None:
+            _document_list_items(struct, component)
+
+
+def _structs_in(annotation: Any) -> set[type[msgspec.Struct]]:
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return {annotation}
+    found: set[type[msgspec.Struct]] = set()
+    for argument in typing.get_args(annotation):
+        found |= _structs_in(argument)
+    return found
+
+
+def _document_list_items(struct: type[msgspec.Struct], component: Schema) -> None:
+    """Litestar drops the limits of a list's items (`list[Annotated[str, Meta(min_length=1)]]`):
+    copy them from msgspec's own view of the body, so `tags: [""]` is documented as refused."""
+    for field in msgspec.inspect.type_info(struct).fields:
+        for option in _options(field.type):
+            if not isinstance(option, msgspec.inspect.ListType):
+                continue
+            item = option.item_type
+            if not isinstance(item, msgspec.inspect.StrType):
+                continue
+            documented = (component.properties or {}).get(field.encode_name)
+            for schema in [documented, *(getattr(documented, "one_of", None) or [])]:
+                if isinstance(schema, Schema) and isinstance(schema.items, Schema):
+                    schema.items.min_length = item.min_length
+                    schema.items.max_length = item.max_length
+
+
+def _options(info: Any) -> list[Any]:
+    return list(info.types) if isinstance(info, msgspec.inspect.UnionType) else [info]
+
+
+def _closed_structs(annotation: Any) -> set[str]:
+    """The names of the body Structs (here or nested in `T | None`, `Annotated[T, …]`) that refuse
+    unknown fields: their schemas say `additionalProperties: false`."""
+    found: set[str] = set()
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        if annotation.__struct_config__.forbid_unknown_fields:
+            found.add(annotation.__name__)
+        return found
+    for argument in typing.get_args(annotation):
+        found |= _closed_structs(argument)
+    return found
 
 
 def _problem_response(description: str) -> OpenAPIResponse:

@@ -96,8 +96,9 @@ class WaitlistList(Struct, kw_only=True):
     total: int
 
 
-class SessionChange(Struct, kw_only=True):
-    """Partial update of a session; naive times are read in the session's (new) timezone."""
+class SessionChange(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Partial update of a session; naive times are read in the session's (new) timezone; an
+    unknown field is a 400."""
 
     starts_at: dt.datetime | UnsetType = UNSET
     ends_at: dt.datetime | UnsetType = UNSET

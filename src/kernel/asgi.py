@@ -99,6 +99,9 @@ class RequestGuardsMiddleware:
                 or "\x00" in scope["path"]) and (refusal := _nul_refusal(scope)) is not None:
             await send_problem(send, *refusal[:4], scope["path"], **refusal[4])
             return
+        if scope.get("path_params") and not _canonical_int_segments(scope):
+            await send_problem(send, 404, "not-found", "Not found", "No such resource.", scope["path"])
+            return
         method = scope["method"]
         if (method in _BODY_METHODS and (chunked or (length is not None and length.strip() not in (b"", b"0")))
                 and scope["path"].startswith(self.prefix) and not is_json_media_type(content_type)):
@@ -109,6 +112,23 @@ class RequestGuardsMiddleware:
         if method == "OPTIONS":
             send = _with_complete_allow(scope, send)
         await self.app(scope, receive, send)
+
+
+def _canonical_int_segments(scope: Scope) -> bool:
+    """Whether every integer path parameter was sent as its plain digits: Litestar parses them
+    with `int()`, which also takes `1 `, `+1`, `1_0`, `01` and other scripts' digits, so
+    `/workshops/1%20` would name workshop 1."""
+    params = scope.get("path_params") or {}
+    template = scope.get("path_template", "").strip("/").split("/")
+    sent = scope["path"].strip("/").split("/")
+    if len(template) != len(sent):
+        return True  # a path parameter spanning segments: nothing to compare
+    for pattern, value in zip(template, sent):
+        if pattern.startswith("{") and pattern.endswith("}"):
+            parsed = params.get(pattern[1:-1].split(":")[0])
+            if isinstance(parsed, int) and not isinstance(parsed, bool) and value != str(parsed):
+                return False
+    return True
 
 
 def _with_complete_allow(scope: Scope, send: Send) -> Send:

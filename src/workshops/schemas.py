@@ -64,8 +64,9 @@ class WorkshopCreate(Struct, kw_only=True):
     cancellation_deadline_hours: DeadlineHours = 24
 
 
-class WorkshopUpdate(Struct, kw_only=True):
-    """Partial update: absent fields stay; `venue: null` / `online_url: null` remove them."""
+class WorkshopUpdate(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Partial update: absent fields stay; `venue: null` / `online_url: null` remove them; an
+    unknown field is a 400 (a misspelt field must not look saved)."""
 
     title: Title | UnsetType = UNSET
     summary: Summary | UnsetType = UNSET

@@ -182,3 +182,107 @@ class TestHiddenWorkshopsAreNotFoundWhenBooking:
         response = await client.post(f"/api/v1/sessions/{session['id']}/bookings", json={"seats": 1},
                                      headers=auth(host))
         assert response.status_code == 409 and response.json()["type"].endswith("/booking-closed")
+
+
+class TestStrictDecoding:
+    """Item 15: a body is decoded strictly (a string or a float is not an integer), a PATCH
+    with an unknown field is refused, and an id is plain digits."""
+
+    @pytest.mark.parametrize("seats", ['"1"', "1e0", "1.0", "true"])
+    async def test_seats_that_are_not_an_integer_are_a_400_naming_seats(self, client, seats):
+        from tests.factories import make_session
+
+        user = await make_user()
+        session = await make_session()
+        response = await client.post(f"/api/v1/sessions/{session['id']}/bookings", content=f'{{"seats": {seats}}}',
+                                     headers={**auth(user), "Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["seats"]
+        mine = await client.get("/api/v1/me/bookings", headers=auth(user))
+        assert mine.json()["items"] == []
+
+    async def test_an_integer_still_books(self, client):
+        from tests.factories import make_session
+
+        user = await make_user()
+        session = await make_session()
+        response = await client.post(f"/api/v1/sessions/{session['id']}/bookings", json={"seats": 2},
+                                     headers=auth(user))
+        assert response.status_code == 201, response.text
+        assert response.json()["seats"] == 2
+
+    @pytest.mark.parametrize("capacity", ['"5"', "1e3", "5.0"])
+    async def test_a_capacity_that_is_not_an_integer_is_a_400(self, client, capacity):
+        from tests.factories import make_workshop
+
+        host = await make_user()
+        workshop = await make_workshop(host, status="draft")
+        response = await client.patch(f"/api/v1/workshops/{workshop['id']}", content=f'{{"capacity": {capacity}}}',
+                                      headers={**auth(host), "Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["capacity"]
+        detail = await client.get(f"/api/v1/workshops/{workshop['id']}", headers=auth(host))
+        assert detail.json()["capacity"] == workshop["capacity"]
+
+    async def test_times_are_still_read_from_strings(self, client):
+        from tests.factories import make_workshop
+
+        host = await make_user()
+        workshop = await make_workshop(host)
+        response = await client.post(f"/api/v1/workshops/{workshop['id']}/sessions", headers=auth(host), json={
+            "starts_at": "2027-01-10T10:00:00", "ends_at": "2027-01-10T12:00:00", "timezone": "Europe/Paris"})
+        assert response.status_code == 201, response.text
+
+    async def test_an_unknown_field_in_a_workshop_patch_is_a_400_and_changes_nothing(self, client):
+        from tests.factories import make_workshop
+
+        host = await make_user()
+        workshop = await make_workshop(host, status="draft")
+        response = await client.patch(f"/api/v1/workshops/{workshop['id']}", headers=auth(host),
+                                      json={"title": "New title", "titel": "typo"})
+        assert response.status_code == 400, response.text
+        assert "titel" in response.json()["detail"]
+        detail = await client.get(f"/api/v1/workshops/{workshop['id']}", headers=auth(host))
+        assert detail.json()["title"] == workshop["title"]
+
+    async def test_an_unknown_field_in_a_session_patch_is_a_400(self, client):
+        from tests.factories import make_session, make_workshop
+
+        host = await make_user()
+        session = await make_session(await make_workshop(host))
+        response = await client.patch(f"/api/v1/sessions/{session['id']}", headers=auth(host),
+                                      json={"capacity": 12, "capacty": 3})
+        assert response.status_code == 400, response.text
+        detail = await client.get(f"/api/v1/sessions/{session['id']}")
+        assert detail.json()["capacity"] == session["capacity"]
+
+    async def test_the_schema_says_patch_bodies_are_closed(self, client):
+        schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+        closed = {name for name, schema in schemas.items() if schema.get("additionalProperties") is False}
+        assert any(name.endswith("WorkshopUpdate") for name in closed), closed
+        assert any(name.endswith("SessionChange") for name in closed), closed
+
+    @pytest.mark.parametrize("raw", ["1%20", "%201", "+1", "1_0", "%EF%BC%91", "01x"])
+    async def test_an_id_that_is_not_plain_digits_names_nothing(self, client, raw):
+        from tests.factories import make_workshop
+
+        workshop = await make_workshop()
+        assert workshop["id"] == 1 or raw != "1_0"
+        response = await client.get(f"/api/v1/workshops/{raw}")
+        assert response.status_code == 404, response.text
+        assert (await client.get(f"/api/v1/workshops/{workshop['id']}")).status_code == 200
+
+    async def test_the_schema_documents_refused_empty_strings(self, client):
+        schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+
+        def one(suffix):
+            return next(schema for name, schema in schemas.items() if name.endswith(suffix))
+
+        assert one("UserCreate")["properties"]["email"]["minLength"] >= 1
+        assert one("WorkshopCreate")["properties"]["tags"]["items"]["minLength"] == 1
+        skills = one("UserUpdate")["properties"]["skills"]
+        assert [o["items"]["minLength"] for o in skills.get("oneOf", [skills])] == [1]
+        for body in ({"email": "", "password": "long enough pw", "display_name": "A"},):
+            response = await client.post("/api/v1/auth/register", json=body)
+            assert response.status_code == 400
+            assert [e["field"] for e in response.json()["errors"]] == ["email"]
