@@ -28,7 +28,7 @@ from babel.numbers import format_currency
 from kernel.settings import Settings
 from notify import context as ctx
 from notify import invites
-from notify.i18n import environment, language_of
+from kernel.i18n import environment, language_of
 from notify.ical import InviteEvent, invite_ics, zone
 from notify.links import workshop_url
 from notify.notifier import CALENDAR_METHODS

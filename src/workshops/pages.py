@@ -1,20 +1,16 @@
 """Public HTML pages of workshops: `GET /workshops/{id}`, the page emails and feeds link to.
 
 Rendered with Jinja2 from `templates/workshops/` (autoescaped; no JavaScript), in English or
-French after the visitor's Accept-Language. The strings go through the i18n extension's `_()`
-so `pybabel extract` (babel.cfg) finds them; until they are in `locale/`, the French ones are
-the table below (notify's catalogue environment lives downstream of this package).
+French after the visitor's Accept-Language, with the project's catalogues (`kernel.i18n`,
+`locale/`), the same as the emails'.
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, get_currency_precision
 from litestar import Request, Response, get
@@ -22,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from accounts.auth import CurrentUser
+from kernel.i18n import environment, page_language
 from kernel.errors import NotFound
 from kernel.http import RuntimeDep, is_id
 from kernel.runtime import Runtime
@@ -32,7 +29,6 @@ MaybeUserDep = NamedDependency[CurrentUser | None]
 
 # Litestar appends "; charset=utf-8" to text/* media types itself: never name one here
 HTML = "text/html"
-LANGUAGES = ("en", "fr")
 UPCOMING_SHOWN = 100
 _HEADERS = {
     "Cache-Control": "no-cache",
@@ -47,68 +43,10 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-_FRENCH = {
-    "Workshop": "Atelier",
-    "Page not found": "Page introuvable",
-    "There is no such workshop, or it is not public.": "Cet atelier n'existe pas, ou il n'est pas public.",
-    "Hosted by %(name)s": "Animé par %(name)s",
-    "Where": "Où",
-    "Online": "En ligne",
-    "Price": "Prix",
-    "Free": "Gratuit",
-    "%(price)s, paid on site": "%(price)s, à régler sur place",
-    "%(price)s, paid online": "%(price)s, à régler en ligne",
-    "About this workshop": "À propos de cet atelier",
-    "Upcoming sessions": "Prochaines séances",
-    "No session is planned yet.": "Aucune séance n'est prévue pour l'instant.",
-    "%(start)s to %(end)s": "%(start)s – %(end)s",
-    "Full": "Complet",
-    "Full, waitlist open": "Complet, liste d'attente ouverte",
-    "and %(count)s more": "et %(count)s de plus",
-    "This workshop has been cancelled.": "Cet atelier a été annulé.",
-    "This workshop is over.": "Cet atelier est terminé.",
-    "This workshop is not public (%(status)s).": "Cet atelier n'est pas public (%(status)s).",
-}
-_FRENCH_PLURALS = {"%(num)s seat left": ("%(num)s place restante", "%(num)s places restantes")}
-
-
-def page_language(accept_language: str | None) -> str:
-    """The first of `LANGUAGES` the visitor prefers (RFC 9110 q-values, `fr-CA` counts for
-    `fr`), else English."""
-    best, best_q = "en", 0.0
-    for item in (accept_language or "")[:500].split(","):
-        tag, *params = item.split(";")
-        language = tag.strip().split("-")[0].lower()
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                quality = float(value) if re.fullmatch(r"\s*(0(\.\d{0,3})?|1(\.0{0,3})?)\s*", value) else 0.0
-        if language in LANGUAGES and quality > best_q:
-            best, best_q = language, quality
-    return best
-
-
-def _translations(language: str) -> tuple[Any, Any]:
-    if language != "fr":
-        return (lambda s: s), (lambda s, p, n: s if n == 1 else p)
-    return (lambda s: _FRENCH.get(s, s),
-            lambda s, p, n: _FRENCH_PLURALS.get(s, (s, p))[0 if n <= 1 else 1])
-
-
-@functools.lru_cache(maxsize=8)
-def _environment(templates_dir: Path, language: str) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), autoescape=True,
-                             extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
-    gettext, ngettext = _translations(language)
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["lang"] = language
-    return env
 
 
 def _render(runtime: Runtime, language: str, template: str, status: int = 200, **values: Any) -> Response:
-    html = _environment(runtime.settings.templates_dir, language).get_template(template).render(**values)
+    html = environment(runtime.settings.templates_dir, language, True).get_template(template).render(**values)
     return Response(html, status_code=status, media_type=HTML,
                     headers={**_HEADERS, "Content-Language": language})
 

@@ -5,7 +5,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from kernel.settings import PROJECT_ROOT
-from notify.i18n import LOCALE_DIR, environment, language_of, translations
+from kernel.i18n import LOCALE_DIR, environment, language_of, translations
 
 METHODS = [("**.html", "jinja2"), ("**.txt", "jinja2")]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"},

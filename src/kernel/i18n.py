@@ -1,8 +1,9 @@
 """Gettext catalogues (Babel) and Jinja2 environments with the i18n extension.
 
-Catalogues live in `<project>/locale/<lang>/LC_MESSAGES/messages.po` (shared with the web
-pages later). Only the `.po` files are committed: they are compiled in memory the first time a
-language is needed, so a fresh clone works after `pip install -e .` with no build step.
+Catalogues live in `<project>/locale/<lang>/LC_MESSAGES/messages.po`, shared by the emails
+(notify) and the HTML pages of every package. Only the `.po` files are committed: they are
+compiled in memory the first time a language is needed, so a fresh clone works after
+`pip install -e .` with no build step.
 English is the source language. Extract and update with `babel.cfg` at the project root:
 
     pybabel extract -F babel.cfg -o locale/messages.pot .
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from pathlib import Path
 
 import jinja2
@@ -60,3 +62,20 @@ def environment(templates_dir: Path, language: str, autoescape: bool) -> jinja2.
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = language
     return env
+
+
+def page_language(accept_language: str | None) -> str:
+    """The first of `LANGUAGES` the visitor prefers (RFC 9110 q-values, `fr-CA` counts for
+    `fr`), else English."""
+    best, best_q = "en", 0.0
+    for item in (accept_language or "")[:500].split(","):
+        tag, *params = item.split(";")
+        language = tag.strip().split("-")[0].lower()
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                quality = float(value) if re.fullmatch(r"\s*(0(\.\d{0,3})?|1(\.0{0,3})?)\s*", value) else 0.0
+        if language in LANGUAGES and quality > best_q:
+            best, best_q = language, quality
+    return best
