@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 
 from litestar.connection import ASGIConnection
@@ -15,10 +14,16 @@ from kernel.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "alveole_session"
 TOKEN_LIFETIME = dt.timedelta(days=30)
-# A token lookup costs a database round trip on every request; keep answers a few seconds.
-# Logout and account deletion evict at once in this process; other processes within the TTL.
-_CACHE_TTL = 10.0
-_cache: dict[str, tuple[float, CurrentUser | None]] = {}
+# A token lookup (one indexed read of auth_token by its unique hash, joined to its user) would
+# cost a round trip on every request: each process keeps the answer for CACHE_TTL by the
+# injected clock. Logout, "log out everywhere", profile changes and account deletion evict at
+# once in the process that handled them; another process may still accept a revoked token (or
+# show the old name) for at most CACHE_TTL. A cached token is still refused from its own
+# expiry on.
+CACHE_TTL = dt.timedelta(seconds=30)
+_CACHE_MAX = 50_000
+# token hash → (answer valid until, the token's expiry, its user or None for an unknown token)
+_cache: dict[str, tuple[dt.datetime, dt.datetime | None, CurrentUser | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ async def revoke_token(token: str) -> None:
 
 def forget_user(user_id: int) -> None:
     """Evict every cached token of a user (logout everywhere, deletion)."""
-    for digest, (_, user) in list(_cache.items()):
+    for digest, (_, _, user) in list(_cache.items()):
         if user is not None and user.id == user_id:
             _cache.pop(digest, None)
 
@@ -67,20 +72,21 @@ def token_from(connection: ASGIConnection) -> str | None:
 async def user_for_token(token: str, now: dt.datetime) -> CurrentUser | None:
     digest = hash_token(token)
     cached = _cache.get(digest)
-    mono = time.monotonic()
-    if cached and cached[0] > mono:
-        return cached[1]
+    if cached is not None and now < cached[0]:
+        _, expires_at, user = cached
+        return user if user is not None and expires_at is not None and now < expires_at else None
     row = await repository.token_with_user(digest)
-    user = None
-    if row and row["expires_at"] > now and row["user.deleted_at"] is None:
+    user, expires_at = None, None
+    if row and row["user.deleted_at"] is None:
+        expires_at = row["expires_at"]
         user = CurrentUser(
             id=row["user.id"], email=row["user.email"], display_name=row["user.display_name"],
             locale=row["user.locale"], timezone=row["user.timezone"], is_admin=row["user.is_admin"],
         )
-    if len(_cache) > 50_000:
+    if len(_cache) >= _CACHE_MAX:
         _cache.clear()
-    _cache[digest] = (mono + _CACHE_TTL, user)
-    return user
+    _cache[digest] = (now + CACHE_TTL, expires_at, user)
+    return user if expires_at is not None and now < expires_at else None
 
 
 # The dependencies' parameter is named `request`: Litestar injects the connection only under a
@@ -118,6 +124,6 @@ async def is_organizer_of(user: CurrentUser, community_id: int) -> bool:
 
 
 __all__ = [
-    "CurrentUser", "SESSION_COOKIE", "issue_token", "revoke_token", "forget_user", "hash_token",
+    "CACHE_TTL", "CurrentUser", "SESSION_COOKIE", "issue_token", "revoke_token", "forget_user", "hash_token",
     "optional_user", "required_user", "admin_user", "is_organizer_of", "organizer_community_ids",
 ]

@@ -10,11 +10,12 @@ a user or a community for speed, it takes the fragments below (e.g. `PERSON_COLU
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accounts.tables import AuthToken, Community, Organizer, User
-from kernel.sql import Sql
+from kernel.sql import Sql, fetch_all, fetch_one, fetch_value
 
 PERSON_COLUMNS = "id, email, display_name, locale, timezone, deleted_at"
 PERSON_BY_ID = Sql(f"SELECT {PERSON_COLUMNS} FROM app_user WHERE id = ?1")
@@ -64,12 +65,17 @@ async def login_row(email: str) -> dict[str, Any] | None:
                   .where((User.email == email) & _ACTIVE).first())
 
 
+# the hot reads are raw statements: one round trip and no query building per request
+_ME = Sql("SELECT id, email, display_name, locale, timezone, is_admin, calendar_token, bio, skills"
+          " FROM app_user WHERE id = ?1 AND deleted_at IS NULL")
+
+
 async def me_row(user_id: int) -> dict[str, Any] | None:
-    return await (
-        User.select(User.id, User.email, User.display_name, User.locale, User.timezone,
-                    User.is_admin, User.calendar_token, User.bio, User.skills)
-        .where((User.id == user_id) & _ACTIVE).output(load_json=True).first()
-    )
+    row = await fetch_one(_ME, user_id)
+    if row is None:
+        return None
+    skills = row["skills"]
+    return {**dict(row), "skills": json.loads(skills) if isinstance(skills, str) else skills}
 
 
 async def public_profile_row(user_id: int) -> dict[str, Any] | None:
@@ -139,19 +145,19 @@ async def delete_tokens_of(user_id: int) -> None:
     await AuthToken.delete().where(AuthToken.user == user_id)
 
 
-async def token_with_user(token_hash: str) -> dict[str, Any] | None:
+# one seek in the unique index on token_hash, joined to the user by primary key
+_TOKEN_WITH_USER = Sql(
+    'SELECT t.expires_at, u.id AS "user.id", u.email AS "user.email", u.display_name AS "user.display_name",'
+    ' u.locale AS "user.locale", u.timezone AS "user.timezone", u.is_admin AS "user.is_admin",'
+    ' u.deleted_at AS "user.deleted_at" FROM auth_token t JOIN app_user u ON u.id = t."user"'
+    " WHERE t.token_hash = ?1"
+)
+
+
+async def token_with_user(token_hash: str) -> Any:
     """The token's `expires_at` with its user's `user.id`, `user.email`, `user.display_name`,
     `user.locale`, `user.timezone`, `user.is_admin` and `user.deleted_at`."""
-    return await (
-        AuthToken.select(
-            AuthToken.expires_at,
-            AuthToken.user.id, AuthToken.user.email, AuthToken.user.display_name,
-            AuthToken.user.locale, AuthToken.user.timezone, AuthToken.user.is_admin,
-            AuthToken.user.deleted_at,
-        )
-        .where(AuthToken.token_hash == token_hash)
-        .first()
-    )
+    return await fetch_one(_TOKEN_WITH_USER, token_hash)
 
 
 async def login_sessions(user_id: int) -> list[dict[str, Any]]:
@@ -176,29 +182,37 @@ async def insert_community(*, slug: str, name: str, timezone: str, locale: str, 
                                      lat=lat, lon=lon, moderation=moderation))
 
 
+_COMMUNITY_SQL_COLUMNS = "id, slug, name, timezone, locale, lat, lon, moderation"
+_COMMUNITY_PAGE = Sql(f"SELECT {_COMMUNITY_SQL_COLUMNS} FROM community ORDER BY name, id LIMIT ?1 OFFSET ?2")
+_COUNT_COMMUNITIES = Sql("SELECT COUNT(*) AS n FROM community")
+_COMMUNITY_BY_SLUG = Sql(f"SELECT {_COMMUNITY_SQL_COLUMNS} FROM community WHERE slug = ?1")
+
+
 async def community_rows(limit: int, offset: int) -> list[dict[str, Any]]:
     """A page of communities by name (then id), with the columns of `schemas.Community`."""
-    return await (Community.select(*_COMMUNITY_COLUMNS)
-                  .order_by(Community.name).order_by(Community.id).limit(limit).offset(offset))
+    return [dict(row) for row in await fetch_all(_COMMUNITY_PAGE, limit, offset)]
 
 
 async def count_communities() -> int:
-    return await Community.count()
+    return int(await fetch_value(_COUNT_COMMUNITIES))
 
 
 async def community_by_slug(slug: str) -> dict[str, Any] | None:
-    return await Community.select(*_COMMUNITY_COLUMNS).where(Community.slug == slug).first()
+    row = await fetch_one(_COMMUNITY_BY_SLUG, slug)
+    return dict(row) if row else None
 
 
 async def community_by_id(community_id: int) -> dict[str, Any] | None:
     return await Community.select(*_COMMUNITY_COLUMNS).where(Community.id == community_id).first()
 
 
+_ORGANIZER_SLUGS = Sql('SELECT c.slug FROM community_organizer o JOIN community c ON c.id = o."community"'
+                       ' WHERE o."user" = ?1 ORDER BY c.slug')
+
+
 async def organizer_slugs(user_id: int) -> list[str]:
     """The slugs of the communities the user organizes, in order."""
-    rows = await (Organizer.select(Organizer.community.slug)
-                  .where(Organizer.user == user_id).order_by(Organizer.community.slug))
-    return [r["community.slug"] for r in rows]
+    return [r["slug"] for r in await fetch_all(_ORGANIZER_SLUGS, user_id)]
 
 
 async def organizer_community_ids(user_id: int) -> set[int]:

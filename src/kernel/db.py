@@ -1,13 +1,17 @@
-"""Database engines from ALVEOLE_DATABASE_URL, binding of every table to one engine, migrations."""
+"""Database engines from ALVEOLE_DATABASE_URL, binding of every table to one engine, migrations;
+on SQLite, the process's persistent reader connections (`SqliteReaders`)."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import io
+import queue
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
@@ -36,6 +40,125 @@ class Database:
         return self.engine.connection_kwargs["database"]
 
 
+READER_THREADS = 4
+# Piccolo's converter for INTEGER columns parses every cell through Decimal (a third of a
+# listing's read time); SQLite's INTEGER affinity already stores whole numbers as integers, so
+# int() of the cell's text gives the same value.
+sqlite3.register_converter("INTEGER", int)
+# PostgreSQL: the booking store holds 8 connections of the pool for its lifetime; every other
+# query (Piccolo's and `kernel.sql`'s) borrows one of the rest for one statement or transaction.
+PG_POOL_MIN, PG_POOL_MAX = 10, 20
+_STOP = object()
+
+
+def _answer(future: asyncio.Future[Any], result: Any, failed: bool) -> None:
+    if not future.done():  # the awaiting request may have been cancelled meanwhile
+        if failed:
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+
+class SqliteReaders:
+    """A few threads, each holding one `sqlite3` connection to the file for the life of the
+    process, that run the statements Piccolo would otherwise open a connection (and a thread)
+    for: every query outside a transaction, reads above all.
+
+    Each connection is in autocommit mode (`isolation_level=None`) and each statement is read
+    to its end and its cursor closed before the answer is sent, so no connection ever holds a
+    read snapshot between statements: every statement sees every commit made before it began
+    (read-your-writes after the booking store's or a Piccolo transaction's COMMIT). WAL lets
+    these readers run beside the one writer. A write sent here (Piccolo's insert/update outside
+    a transaction) is its own implicit transaction, committed when the statement ends. One round
+    trip per statement: the job goes on a queue, the answer comes back with
+    `call_soon_threadsafe`; rows are dicts by column name, as Piccolo's engine gives them."""
+
+    def __init__(self, connect_kwargs: dict[str, Any], size: int = READER_THREADS) -> None:
+        self._kwargs = {**connect_kwargs, "isolation_level": None, "check_same_thread": False}
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._serve, name=f"sqlite-reader-{n}", daemon=True)
+                         for n in range(size)]
+        for thread in self._threads:
+            thread.start()
+
+    async def run(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[dict[str, Any]]] = loop.create_future()
+        self._queue.put((sql, args, loop, future))
+        return await future
+
+    def close(self) -> None:
+        """Finish the queued statements, then close every connection."""
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(30)
+
+    def _serve(self) -> None:
+        conn = sqlite3.connect(**self._kwargs)
+        try:
+            conn.execute("PRAGMA foreign_keys = 1")
+            while (job := self._queue.get()) is not _STOP:
+                sql, args, loop, future = job
+                try:
+                    result, failed = self._execute(conn, sql, args), False
+                except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+                    result, failed = exc, True
+                try:
+                    loop.call_soon_threadsafe(_answer, future, result, failed)
+                except RuntimeError:  # that event loop is closed: nobody is waiting any more
+                    pass
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _execute(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = conn.execute(sql, args)
+        try:
+            description = cursor.description
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+            if conn.in_transaction:  # a stray BEGIN must not pin a snapshot for later readers
+                conn.rollback()
+        if description is None:
+            return []
+        names = [column[0] for column in description]
+        return [dict(zip(names, row)) for row in rows]
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, except that a query outside a transaction runs on the process's
+    `SqliteReaders` (started at the first query) instead of a new aiosqlite connection and
+    thread. Transactions (`engine.transaction()`, `write_transaction`) are Piccolo's own."""
+
+    def __init__(self, path: str, readers: int = READER_THREADS, **connection_kwargs: Any) -> None:
+        super().__init__(path=path, **connection_kwargs)
+        self._reader_count = readers
+        self._readers: SqliteReaders | None = None
+        self._readers_lock = threading.Lock()
+
+    @property
+    def readers(self) -> SqliteReaders:
+        if self._readers is None:
+            with self._readers_lock:
+                if self._readers is None:
+                    self._readers = SqliteReaders(self.connection_kwargs, self._reader_count)
+        return self._readers
+
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
+                                     query_type: str = "generic", table: Any = None) -> Any:
+        if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING before 3.35
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        return await self.readers.run(query, args or [])
+
+    def close_readers(self) -> None:
+        with self._readers_lock:
+            readers, self._readers = self._readers, None
+        if readers is not None:
+            readers.close()
+
+
 def sqlite_path_from_url(url: str) -> str:
     # sqlite:///relative/path  or  sqlite:////absolute/path
     return url[len("sqlite:///"):]
@@ -45,7 +168,7 @@ def engine_for_url(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         path = sqlite_path_from_url(url)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=path, timeout=30)
+        return PooledSQLiteEngine(path=path, timeout=30)
     if url.startswith(("postgresql://", "postgres://")):
         parts = urlsplit(url)
         config = {
@@ -98,7 +221,8 @@ async def connect(url: str) -> Database:
             prepare_sqlite_file(engine.connection_kwargs["database"])
         bind(engine)
         if isinstance(engine, PostgresEngine):
-            await asyncio.wait_for(engine.start_connection_pool(min_size=2, max_size=20), timeout=30)
+            await asyncio.wait_for(engine.start_connection_pool(min_size=PG_POOL_MIN, max_size=PG_POOL_MAX),
+                                   timeout=30)
     except (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError,
             asyncio.TimeoutError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -117,6 +241,8 @@ def safe_url(url: str) -> str:
 async def disconnect(database: Database) -> None:
     if isinstance(database.engine, PostgresEngine):
         await database.engine.close_connection_pool()
+    elif isinstance(database.engine, PooledSQLiteEngine):
+        await asyncio.to_thread(database.engine.close_readers)
 
 
 async def migrate(quiet: bool = False) -> None:

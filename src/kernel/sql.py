@@ -121,6 +121,9 @@ def _is_unique_violation(exc: Exception) -> bool:
 
 
 async def _rows(sql: Sql, params: Sequence[Any]) -> list[Any]:
+    """Run one statement: in the caller's Piccolo transaction if there is one, else on a
+    pooled connection (PostgreSQL: the asyncpg pool the bootstrap started; SQLite: the engine's
+    persistent reader connections, `kernel.db.SqliteReaders`)."""
     bound = engine()
     try:
         if isinstance(bound, PostgresEngine):
@@ -129,12 +132,14 @@ async def _rows(sql: Sql, params: Sequence[Any]) -> list[Any]:
                 return await transaction.connection.fetch(sql.postgres, *params)
             if bound.pool is not None:
                 return await bound._run_in_pool(sql.postgres, params)
+            # only a script that connected without `kernel.db.connect` has no pool
             return await bound._run_in_new_connection(sql.postgres, params)
         assert isinstance(bound, SQLiteEngine)
         args = [sqlite_param(p) for p in params]
         transaction = bound.current_transaction.get()
         if transaction is not None:
             return await bound._run_in_existing_connection(transaction.connection, sql.sqlite, args)
+        # kernel.db.PooledSQLiteEngine: a persistent reader connection, no new thread
         return await bound._run_in_new_connection(sql.sqlite, args)
     except Exception as exc:
         if _is_unique_violation(exc):

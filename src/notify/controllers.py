@@ -3,11 +3,12 @@ the /dev/outbox pages (see `notify.pages`)."""
 from __future__ import annotations
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from accounts.auth import CurrentUser
+from kernel.caching import NOT_MODIFIED, PRIVATE_FEED, rendered_feeds, validated
 from kernel.http import ProblemResponses, RuntimeDep
 from notify import service
 from notify.pages import ROUTES as PAGE_ROUTES
@@ -62,12 +63,23 @@ async def booking_invite(booking_id: FromPath[int], user: UserDep, runtime: Runt
                 "URL is the credential: an unknown or revoked token answers 404.",
     tags=["calendar"],
     media_type=CALENDAR,
-    responses=problems(404),
+    responses={**problems(404), **NOT_MODIFIED},
 )
-async def personal_feed(token: FromPath[str], runtime: RuntimeDep) -> Response[str]:
-    text = await service.personal_feed(token, runtime.settings, runtime.clock.now())
-    return Response(text, media_type=CALENDAR, headers={
-        "Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"})
+async def personal_feed(request: Request, token: FromPath[str], runtime: RuntimeDep) -> Response[bytes]:
+    # the validator first: a poll with a current ETag costs two small queries, no rendering
+    now = runtime.clock.now()
+    user_id, version = await service.personal_feed_version(token, runtime.settings, now)
+    headers, not_modified = validated(request, version.etag, cache_control=PRIVATE_FEED,
+                                      last_modified=version.last_modified,
+                                      headers={"Referrer-Policy": "no-referrer"})
+    if not_modified is not None:
+        return not_modified
+    key = (runtime.worker_id, "personal", user_id)
+    body = rendered_feeds.get(key, version.etag)
+    if body is None:
+        body = (await service.personal_feed(token, runtime.settings, now, user_id=user_id)).encode()
+        rendered_feeds.put(key, version.etag, body)
+    return Response(body, media_type=CALENDAR, headers=headers)
 
 
 @post(

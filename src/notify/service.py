@@ -5,13 +5,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from accounts import service as accounts
+from booking import repository as booking_repo
+from kernel.caching import etag_of_version
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.http import MAX_ID
 from kernel.settings import Settings
+from kernel.sql import as_datetime, fetch_one
 from notify import context as ctx
 from notify import invites
 from notify.ical import InviteEvent, feed_ics, invite_ics
 from notify.links import calendar_feed_url
+from workshops.service import FeedVersion, version_period
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,27 @@ async def booking_invite(booking_id: int, user_id: int, settings: Settings,
     return CalendarFile(method=method, text=invite_ics(item, stamp=now, base_url=settings.base_url))
 
 
-async def personal_feed(token: str, settings: Settings, now: dt.datetime) -> str:
+async def personal_feed_version(token: str, settings: Settings, now: dt.datetime) -> tuple[int, FeedVersion]:
+    """The feed owner's id and the feed's validator (one aggregate over their confirmed
+    bookings, `booking.repository.PERSONAL_FEED_VERSION`); NotFound for an unknown or revoked
+    token. Like the community feed's, it also changes every `FEED_VERSION_PERIOD`, which bounds
+    what no column records (a host's or the owner's new name)."""
+    user_id = await accounts.user_id_for_calendar_token(token)
+    if user_id is None:
+        raise NotFound("Unknown or revoked calendar feed.")
+    row = await fetch_one(booking_repo.PERSONAL_FEED_VERSION, user_id)
+    changed = (row["bookings_changed"], row["sessions_changed"], row["workshops_changed"])
+    etag = etag_of_version("personal", user_id, int(row["n"]), int(row["ids"]), int(row["sequences"]),
+                           *map(str, changed), version_period(now), settings.base_url)
+    moments = [as_datetime(m) for m in changed if m is not None]
+    return user_id, FeedVersion(etag=etag, last_modified=max(moments) if moments else None)
+
+
+async def personal_feed(token: str, settings: Settings, now: dt.datetime, user_id: int | None = None) -> str:
     """Every confirmed booking of the token's owner, with the UIDs of their invitations and
     the SEQUENCE a download of each would show (the same counter as the emails)."""
-    user_id = await accounts.user_id_for_calendar_token(token)
+    if user_id is None:
+        user_id = await accounts.user_id_for_calendar_token(token)
     if user_id is None:
         raise NotFound("Unknown or revoked calendar feed.")
     bookings = await ctx.confirmed_bookings_of_user(user_id)

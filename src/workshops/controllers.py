@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Response, get, patch, post
+from litestar import Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.serialization import encode_json
 
 from accounts.auth import CurrentUser
+from kernel.caching import (
+    NOT_MODIFIED, PRIVATE, PUBLIC_FEED, PUBLIC_LISTING, conditional, rendered_feeds, validated,
+)
 from kernel.http import MAX_ID, ProblemResponses, RuntimeDep
 from workshops import pages, rules, schemas, service
 
@@ -15,6 +19,7 @@ UserDep = NamedDependency[CurrentUser]
 MaybeUserDep = NamedDependency[CurrentUser | None]
 
 TAGS = ["workshops"]
+JSON = "application/json"
 _PROBLEMS = {
     400: "validation-error: a field or parameter is invalid (named in `errors`)",
     401: "not-authenticated",
@@ -43,11 +48,12 @@ async def create_workshop(data: JSONBody[schemas.WorkshopCreate], runtime: Runti
                  "in `from`/`to` are read in the filtered community's time zone (UTC without "
                  "`community`); a date in `to` includes that day. A workshop matches `from`/`to` when "
                  "one of its scheduled sessions starts in the range.",
-     responses=problems(400))
+     responses={**problems(400), **NOT_MODIFIED})
 async def list_workshops(
+    request: Request,
     runtime: RuntimeDep,
     community: Annotated[str | None, QueryParameter(description="Community slug")] = None,
-    host: Annotated[str | None, QueryParameter(description="Host user id")] = None,
+    host: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID, description="Host user id")] = None,
     category: Annotated[str | None, QueryParameter(description="Exact category, any case")] = None,
     q: Annotated[str | None, QueryParameter(
         description="Text in the title, summary or description, or in one of the tags")] = None,
@@ -58,20 +64,28 @@ async def list_workshops(
     payment: Annotated[str | None, QueryParameter(description="free, on_site or stripe")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     offset: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
-) -> schemas.WorkshopList:
+) -> Response[schemas.WorkshopList]:
     query = await service.listing_query(
-        community=community, host=host, category=category, q=q, starts_from=starts_from,
-        starts_to=starts_to, near=near, radius_km=radius_km, payment=payment,
+        community=community, host=None if host is None else str(host), category=category, q=q,
+        starts_from=starts_from, starts_to=starts_to, near=near, radius_km=radius_km, payment=payment,
     )
-    return await service.list_workshops(runtime, query, limit=limit, offset=offset)
+    page = await service.list_workshops(runtime, query, limit=limit, offset=offset)
+    return conditional(request, encode_json(page), media_type=JSON, cache_control=PUBLIC_LISTING,
+                       last_modified=max((w.updated_at for w in page.items), default=None))
 
 
 @get("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="A workshop with its sessions and rating",
      description="Drafts, submitted and rejected workshops are shown only to their host and the "
                  "organizers of their community (404 for anyone else).",
-     responses=problems(404))
-async def get_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, maybe_user: MaybeUserDep) -> schemas.Workshop:
-    return await service.workshop_detail(runtime, workshop_id, maybe_user)
+     responses={**problems(404), **NOT_MODIFIED})
+async def get_workshop(request: Request, workshop_id: FromPath[int], runtime: RuntimeDep,
+                       maybe_user: MaybeUserDep) -> Response[schemas.Workshop]:
+    workshop = await service.workshop_detail(runtime, workshop_id, maybe_user)
+    # a public workshop reads the same for everyone; the others only for their host and moderators
+    public = workshop.status in rules.PUBLIC_STATUSES
+    return conditional(request, encode_json(workshop), media_type=JSON,
+                       cache_control=PUBLIC_LISTING if public else PRIVATE,
+                       last_modified=workshop.updated_at)
 
 
 @patch("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="Edit a workshop (host)",
@@ -151,11 +165,21 @@ async def get_host(host_id: FromPath[int], runtime: RuntimeDep) -> schemas.HostP
                  f"{service.FEED_HISTORY.days} days ago or start within the next {service.FEED_AHEAD.days} "
                  f"days, in start order, at most {service.FEED_MAX_EVENTS} of them. Each event names its "
                  f"host as ORGANIZER; VTIMEZONEs cover just the feed's dates.",
-     media_type="text/calendar; charset=utf-8", responses=problems(404))
-async def community_calendar(slug: FromPath[str], runtime: RuntimeDep) -> Response[bytes]:
-    body = await service.community_calendar(runtime, slug)
-    return Response(content=body, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'inline; filename="{slug}.ics"'})
+     media_type="text/calendar; charset=utf-8", responses={**problems(404), **NOT_MODIFIED})
+async def community_calendar(request: Request, slug: FromPath[str], runtime: RuntimeDep) -> Response[bytes]:
+    # the validator is read first: a poll with a current ETag costs two small queries, no rendering
+    community, version = await service.community_calendar_version(runtime, slug)
+    headers, not_modified = validated(
+        request, version.etag, cache_control=PUBLIC_FEED, last_modified=version.last_modified,
+        headers={"Content-Disposition": f'inline; filename="{slug}.ics"'})
+    if not_modified is not None:
+        return not_modified
+    key = (runtime.worker_id, "community", community.id)
+    body = rendered_feeds.get(key, version.etag)
+    if body is None:  # rendering 1000 events costs seconds: once per version
+        body = await service.community_calendar(runtime, slug, community)
+        rendered_feeds.put(key, version.etag, body)
+    return Response(content=body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
 ROUTES: list[Any] = [

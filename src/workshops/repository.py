@@ -6,18 +6,22 @@ Documented cross-package statements (one query each, for speed):
   (`CHANGE_SESSION`, `CANCEL_SESSION`), run inside its serialised transaction;
 - the notification read model's workshop and session views (`WORKSHOP_VIEW_*`,
   `SESSION_VIEW_*`), which join the host (`app_user`) and the `community` through
-  `accounts.repository`'s fragments.
+  `accounts.repository`'s fragments;
+- the sessions of a community's date range with their workshop and host
+  (`REPORT_SESSION_COLUMNS`, `community_sessions_from`), which booking's attendance report
+  aggregates its rows over in one statement.
 The listing and the workshop pages read seat counts and ratings from the booking side through
 the `BookingStats` port (`runtime.booking_stats`), never by joining booking's tables here.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accounts.repository import person_columns
-from kernel.sql import Sql, execute, fetch_all, fetch_value, is_postgres, placeholders
+from kernel.sql import Sql, execute, fetch_all, fetch_one, fetch_value, is_postgres, placeholders
 from workshops import rules
 from workshops.enums import SessionStatus, WorkshopStatus
 from workshops.tables import Workshop, WorkshopSession
@@ -83,22 +87,46 @@ SESSION_VIEW_BY_ID = Sql(
 
 # ------------------------------------------------------------------------------- workshops
 
-# every column, with the community's slug and the host's name, email (for iCalendar ORGANIZER)
-# and erasure (`community_slug`, `host_display_name`, `host_email`, `host_deleted_at`)
-_WORKSHOP_COLUMNS = (*Workshop.all_columns(), Workshop.community.slug.as_alias("community_slug"),
-                     Workshop.host.display_name.as_alias("host_display_name"),
-                     Workshop.host.email.as_alias("host_email"),
-                     Workshop.host.deleted_at.as_alias("host_deleted_at"))
+# Reads are raw statements (one round trip, no query building): every workshop column, with the
+# community's slug and the host's name, email (for iCalendar ORGANIZER) and erasure
+# (`community_slug`, `host_display_name`, `host_email`, `host_deleted_at`), joined as in the
+# notification views (WORKSHOP_VIEW_JOINS).
+_WORKSHOP_ROW_COLUMNS = ", ".join(
+    [f'w."{column._meta.db_column_name}"' for column in Workshop.all_columns()]
+    + ["c.slug AS community_slug", "h.display_name AS host_display_name", "h.email AS host_email",
+       "h.deleted_at AS host_deleted_at"])
+SESSION_ROW_COLUMNS = ('s.id, s."workshop", s.starts_at, s.ends_at, s.timezone, s.capacity, s.status, '
+                       "s.sequence, s.cancel_reason")
+# the workshop's next scheduled session from ?1 (now), as `next_*` columns (NULL when none)
+_NEXT_SESSION_COLUMNS = ", ".join(
+    f"ns.{c} AS next_{c}" for c in ("id", "starts_at", "ends_at", "timezone", "capacity", "status",
+                                     "sequence", "cancel_reason"))
 
 
 def _columns(values: Mapping[str, Any]) -> dict[Any, Any]:
     return {Workshop._meta.get_column_by_name(name): value for name, value in values.items()}
 
 
-async def workshop_rows(workshop_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """The workshops with these ids (JSON `tags` loaded), any status."""
-    return await (Workshop.select(*_WORKSHOP_COLUMNS).where(Workshop.id.is_in(list(workshop_ids)))
-                  .output(load_json=True))
+@functools.lru_cache(maxsize=256)
+def _workshops_by_id(count: int, with_next: bool) -> Sql:
+    if not with_next:
+        return Sql(f"SELECT {_WORKSHOP_ROW_COLUMNS} FROM workshop w{WORKSHOP_VIEW_JOINS}"
+                   f" WHERE w.id IN ({placeholders(1, count)})")
+    return Sql(
+        f"SELECT {_WORKSHOP_ROW_COLUMNS}, {_NEXT_SESSION_COLUMNS} FROM workshop w{WORKSHOP_VIEW_JOINS}"
+        f" LEFT JOIN workshop_session ns ON ns.id = ({_next_session('id', 1)})"
+        f" WHERE w.id IN ({placeholders(2, count)})")
+
+
+async def workshop_rows(workshop_ids: Sequence[int]) -> list[Any]:
+    """The workshops with these (distinct) ids, any status (`tags` as stored: JSON text)."""
+    return await fetch_all(_workshops_by_id(len(workshop_ids), False), *workshop_ids)
+
+
+async def workshop_rows_with_next_session(workshop_ids: Sequence[int], now: dt.datetime) -> list[Any]:
+    """As `workshop_rows`, each with its next scheduled session from `now` as `next_id`,
+    `next_starts_at`, … (NULL when none): one statement for a page of the listing."""
+    return await fetch_all(_workshops_by_id(len(workshop_ids), True), now, *workshop_ids)
 
 
 async def find_workshop_id(host_id: int, title: str) -> int | None:
@@ -150,37 +178,58 @@ async def hosted_workshops(user_id: int) -> list[dict[str, Any]]:
 
 # -------------------------------------------------------------------------------- sessions
 
-async def _session_rows(where: Any) -> list[dict[str, Any]]:
-    return await (WorkshopSession.select().where(where)
-                  .order_by(WorkshopSession.starts_at, WorkshopSession.id))
+_SESSION_BY_ID = Sql(f"SELECT {SESSION_ROW_COLUMNS} FROM workshop_session s WHERE s.id = ?1")
+_SESSIONS_OF = Sql(f'SELECT {SESSION_ROW_COLUMNS} FROM workshop_session s WHERE s."workshop" = ?1'
+                   " ORDER BY s.starts_at, s.id")
 
 
-async def session_row(session_id: int) -> dict[str, Any] | None:
-    return await WorkshopSession.select().where(WorkshopSession.id == session_id).first()
+@functools.lru_cache(maxsize=64)
+def _sessions_by_id(count: int) -> Sql:
+    return Sql(f"SELECT {SESSION_ROW_COLUMNS} FROM workshop_session s"
+               f" WHERE s.id IN ({placeholders(1, count)}) ORDER BY s.starts_at, s.id")
 
 
-async def session_rows(session_ids: Sequence[int]) -> list[dict[str, Any]]:
+async def session_row(session_id: int) -> Any:
+    return await fetch_one(_SESSION_BY_ID, session_id)
+
+
+async def session_rows(session_ids: Sequence[int]) -> list[Any]:
     """These sessions, in start order."""
-    return await _session_rows(WorkshopSession.id.is_in(list(session_ids)))
+    ids = sorted(set(session_ids))
+    return await fetch_all(_sessions_by_id(len(ids)), *ids) if ids else []
 
 
-async def sessions_of(workshop_id: int) -> list[dict[str, Any]]:
+async def sessions_of(workshop_id: int) -> list[Any]:
     """Every session of the workshop, any status, in start order."""
-    return await _session_rows(WorkshopSession.workshop == workshop_id)
+    return await fetch_all(_SESSIONS_OF, workshop_id)
+
+
+# ?1 community, ?2 ending from, ?3 starting before: the community feed's sessions
+_FEED_FROM = (
+    ' FROM workshop_session s JOIN workshop w ON w.id = s."workshop"'
+    f" WHERE w.\"community\" = ?1 AND w.status = '{WorkshopStatus.PUBLISHED}'"
+    f" AND s.status = '{SessionStatus.SCHEDULED}' AND s.ends_at >= ?2 AND s.starts_at < ?3"
+)
+_FEED_SESSIONS = Sql(f"SELECT {SESSION_ROW_COLUMNS}{_FEED_FROM} ORDER BY s.starts_at, s.id LIMIT ?4")
+# what the feed is made of, without reading it: any edit of a session or a workshop moves an
+# updated_at, a session entering or leaving the window changes the count or the sum of ids
+_FEED_VERSION = Sql(
+    "SELECT COUNT(*) AS n, COALESCE(SUM(s.id), 0) AS ids, COALESCE(SUM(s.sequence), 0) AS sequences,"
+    f" MAX(s.updated_at) AS sessions_changed, MAX(w.updated_at) AS workshops_changed{_FEED_FROM}"
+)
 
 
 async def feed_session_rows(community_id: int, *, ending_from: dt.datetime, starting_before: dt.datetime,
-                            limit: int) -> list[dict[str, Any]]:
+                            limit: int) -> list[Any]:
     """The first `limit` scheduled sessions, in start order, of the community's published
     workshops that end at `ending_from` or later and start before `starting_before`."""
-    published = Workshop.select(Workshop.id).where(
-        (Workshop.community == community_id) & (Workshop.status == WorkshopStatus.PUBLISHED))
-    return await (WorkshopSession.select().where(
-        WorkshopSession.workshop.is_in(published)
-        & (WorkshopSession.status == SessionStatus.SCHEDULED)
-        & (WorkshopSession.ends_at >= ending_from)
-        & (WorkshopSession.starts_at < starting_before)
-    ).order_by(WorkshopSession.starts_at, WorkshopSession.id).limit(limit))
+    return await fetch_all(_FEED_SESSIONS, community_id, ending_from, starting_before, limit)
+
+
+async def feed_version(community_id: int, *, ending_from: dt.datetime, starting_before: dt.datetime) -> Any:
+    """`n`, `ids`, `sequences`, `sessions_changed`, `workshops_changed` of the sessions the feed
+    with these bounds draws from (one aggregate; the feed's validator)."""
+    return await fetch_one(_FEED_VERSION, community_id, ending_from, starting_before)
 
 
 async def insert_sessions(workshop_id: int, occurrences: Sequence[tuple[dt.datetime, dt.datetime]],
@@ -214,16 +263,6 @@ def _next_session(column: str, now_param: int) -> str:
     return (f'SELECT s.{column} FROM workshop_session s WHERE s."workshop" = w.id'
             f" AND s.status = '{SessionStatus.SCHEDULED}' AND s.starts_at >= ?{now_param}"
             " ORDER BY s.starts_at, s.id LIMIT 1")
-
-
-async def next_session_ids(workshop_ids: Sequence[int], now: dt.datetime) -> dict[int, int]:
-    """For each workshop that has one, the id of its next scheduled session (from `now`)."""
-    statement = Sql(
-        f"SELECT w.id AS id, ({_next_session('id', 1)}) AS next_id FROM workshop w"
-        f" WHERE w.id IN ({placeholders(2, len(workshop_ids))})"
-    )
-    rows = await fetch_all(statement, now, *workshop_ids)
-    return {r["id"]: r["next_id"] for r in rows if r["next_id"] is not None}
 
 
 # --------------------------------------------------------------------------------- listing
@@ -313,14 +352,36 @@ async def count_listing(query: rules.ListingQuery, community_id: int | None) -> 
 
 
 async def listing_page(query: rules.ListingQuery, community_id: int | None, now: dt.datetime,
-                       limit: int, offset: int) -> list[int]:
+                       limit: int, offset: int) -> tuple[list[int], int | None]:
     """Ids of a page of the published workshops matching the filters, soonest next session
-    (from `now`) first, those without one last, newest first among equals."""
+    (from `now`) first, those without one last, newest first among equals; with the number of
+    matches in all (a window count in the same statement; None for a page past the end)."""
     f = _listing_filter(query, community_id)
     n = len(f.params)
     statement = _statement(
-        f"SELECT w.id AS id FROM workshop w WHERE {f.where}"
+        f"SELECT w.id AS id, COUNT(*) OVER () AS total FROM workshop w WHERE {f.where}"
         f" ORDER BY ({_next_session('starts_at', n + 1)}) ASC NULLS LAST, w.id DESC"
         f" LIMIT ?{n + 2} OFFSET ?{n + 3}"
     )
-    return [r["id"] for r in await fetch_all(statement, *f.params, now, limit, offset)]
+    rows = await fetch_all(statement, *f.params, now, limit, offset)
+    return [r["id"] for r in rows], (int(rows[0]["total"]) if rows else None)
+
+
+# ------------------------------------------- for booking's attendance report (one query each)
+
+REPORT_SESSION_COLUMNS = (
+    "s.id AS session_id, s.workshop AS workshop_id, w.title AS workshop_title, w.host AS host_id, "
+    "h.display_name AS host_name, s.starts_at AS starts_at, s.timezone AS timezone, "
+    "s.capacity AS capacity, s.status AS status"
+)
+
+
+def community_sessions_from(community: str, starts_before: str) -> str:
+    """FROM … WHERE of the sessions (`s`) of community `community`'s workshops (`w`, host `h`)
+    that were ever published, starting before `starts_before` (both SQL expressions).
+    `booking.repository`'s attendance report adds its lower bound and aggregates bookings,
+    waitlist entries and feedback per session in the same statement."""
+    return (' FROM workshop_session s JOIN workshop w ON w.id = s."workshop"'
+            ' JOIN app_user h ON h.id = w."host"'
+            f' WHERE w."community" = {community} AND w.published_at IS NOT NULL'
+            f" AND s.starts_at < {starts_before}")

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from kernel.ids import MAX_ID
-from kernel.sql import PiccoloTx, write_transaction
+from kernel.caching import etag_of_version
+from kernel.sql import PiccoloTx, as_datetime, write_transaction
 
 from accounts.auth import CurrentUser, is_organizer_of
 from accounts.service import find_community_by_id, find_community_by_slug, get_public_profile
@@ -45,6 +46,7 @@ __all__ = [
     "can_moderate",
     "can_view",
     "community_calendar",
+    "community_calendar_version",
     "create_workshop",
     "find_workshop_id",
     "get_session",
@@ -195,9 +197,10 @@ def _workshop_record(row: dict[str, Any]) -> WorkshopRecord:
     )
 
 
-def _session_record(row: dict[str, Any]) -> SessionRecord:
+def _session_record(row: Any) -> SessionRecord:
     return SessionRecord(
-        id=row["id"], workshop_id=row["workshop"], starts_at=row["starts_at"], ends_at=row["ends_at"],
+        id=row["id"], workshop_id=row["workshop"], starts_at=as_datetime(row["starts_at"]),
+        ends_at=as_datetime(row["ends_at"]),
         timezone=row["timezone"], capacity=row["capacity"], status=row["status"],
         sequence=row["sequence"], cancel_reason=row["cancel_reason"],
     )
@@ -333,16 +336,28 @@ async def _detail(runtime: Runtime, workshop: WorkshopRecord) -> schemas.Worksho
                                               upcoming[0] if upcoming else None), sessions=sessions)
 
 
+def _next_session_record(row: Any) -> SessionRecord | None:
+    if row["next_id"] is None:
+        return None
+    return SessionRecord(
+        id=row["next_id"], workshop_id=row["id"], starts_at=as_datetime(row["next_starts_at"]),
+        ends_at=as_datetime(row["next_ends_at"]), timezone=row["next_timezone"],
+        capacity=row["next_capacity"], status=row["next_status"], sequence=row["next_sequence"],
+        cancel_reason=row["next_cancel_reason"],
+    )
+
+
 async def _summaries(runtime: Runtime, workshop_ids: list[int]) -> list[schemas.WorkshopSummary]:
-    """Workshops in the given order, each with its next session and rating (a few batched queries)."""
-    if not workshop_ids:
+    """Workshops in the given order, each with its next session and rating: three queries
+    whatever the page size (workshops with their next sessions, seats, ratings)."""
+    ids = sorted({i for i in workshop_ids if _valid_id(i)})
+    if not ids:
         return []
-    workshops = await get_workshops(workshop_ids)
-    next_ids = await repository.next_session_ids(workshop_ids, runtime.clock.now())
-    next_sessions = {s.workshop_id: s for s in await render_sessions(
-        runtime, _session_records(await repository.session_rows(list(next_ids.values())))
-    )} if next_ids else {}
-    ratings = await _stats(runtime).rating_by_workshop(workshop_ids)
+    rows = await repository.workshop_rows_with_next_session(ids, runtime.clock.now())
+    workshops = {row["id"]: _workshop_record(row) for row in rows}
+    upcoming = [s for s in map(_next_session_record, rows) if s is not None]
+    next_sessions = {s.workshop_id: s for s in await render_sessions(runtime, upcoming)}
+    ratings = await _stats(runtime).rating_by_workshop(ids)
     return [
         schemas.WorkshopSummary(**_summary_fields(workshops[i], ratings.get(i), next_sessions.get(i)))
         for i in workshop_ids if i in workshops
@@ -624,8 +639,9 @@ async def list_workshops(
         total = len(distances)
         page = [i for _, i in distances[offset:offset + limit]]
     else:
-        total = await repository.count_listing(query, community_id)
-        page = await repository.listing_page(query, community_id, runtime.clock.now(), limit, offset)
+        page, counted = await repository.listing_page(query, community_id, runtime.clock.now(), limit, offset)
+        total = counted if counted is not None else (
+            0 if offset == 0 else await repository.count_listing(query, community_id))
     return schemas.WorkshopList(items=await _summaries(runtime, page), total=total)
 
 
@@ -645,11 +661,49 @@ async def host_profile(runtime: Runtime, host_id: int) -> schemas.HostProfile:
                                skills=list(profile.skills), workshops=workshops.items, rating=_rating(rating))
 
 
-async def community_calendar(runtime: Runtime, slug: str) -> bytes:
+@dataclass(frozen=True)
+class FeedVersion:
+    """A feed's validator, read before rendering it: `etag` changes whenever what the feed shows
+    may have changed (and at least every `FEED_VERSION_PERIOD`, which bounds what no column
+    records, such as a host's new name); `last_modified` is the latest change among its rows."""
+
+    etag: str
+    last_modified: dt.datetime | None
+
+
+FEED_VERSION_PERIOD = dt.timedelta(hours=1)
+
+
+def version_period(now: dt.datetime) -> int:
+    return int(now.timestamp() // FEED_VERSION_PERIOD.total_seconds())
+
+
+def _latest(*moments: Any) -> dt.datetime | None:
+    found = [as_datetime(m) for m in moments if m is not None]
+    return max(found) if found else None
+
+
+async def community_calendar_version(runtime: Runtime, slug: str) -> tuple[Any, FeedVersion]:
+    """The community and its feed's validator (one aggregate over the feed's sessions);
+    NotFound for an unknown slug."""
+    community = await find_community_by_slug(slug)
+    if community is None:
+        raise NotFound(f"No community {slug!r}.")
+    now = runtime.clock.now()
+    row = await repository.feed_version(community.id, ending_from=now - FEED_HISTORY,
+                                        starting_before=now + FEED_AHEAD)
+    changed = (row["sessions_changed"], row["workshops_changed"])
+    etag = etag_of_version("community", community.id, community.name, int(row["n"]), int(row["ids"]),
+                           int(row["sequences"]), *map(str, changed), version_period(now),
+                           runtime.settings.base_url, runtime.settings.mail_from)
+    return community, FeedVersion(etag=etag, last_modified=_latest(*changed))
+
+
+async def community_calendar(runtime: Runtime, slug: str, community: Any = None) -> bytes:
     """The community's public iCalendar feed, METHOD:PUBLISH: the scheduled sessions of its
     published workshops that ended at most 30 days ago or start within a year, the first 1000
     of them in start order (`FEED_HISTORY`, `FEED_AHEAD`, `FEED_MAX_EVENTS`)."""
-    community = await find_community_by_slug(slug)
+    community = community or await find_community_by_slug(slug)
     if community is None:
         raise NotFound(f"No community {slug!r}.")
     now = runtime.clock.now()
@@ -660,4 +714,3 @@ async def community_calendar(runtime: Runtime, slug: str) -> bytes:
         community_name=community.name, sessions=[(s, workshops[s.workshop_id]) for s in sessions],
         now=now, base_url=runtime.settings.base_url, mail_from=runtime.settings.mail_from,
     )
-

@@ -286,3 +286,23 @@ class TestStrictDecoding:
             response = await client.post("/api/v1/auth/register", json=body)
             assert response.status_code == 400
             assert [e["field"] for e in response.json()["errors"]] == ["email"]
+
+    @pytest.mark.parametrize("value", ["abc", "0", "1.5", "99999999999"])
+    async def test_host_filter_is_an_integer_in_the_schema_and_the_server(self, client, value):
+        schema = (await client.get("/schema/openapi.json")).json()
+        host = next(p for p in schema["paths"]["/api/v1/workshops"]["get"]["parameters"] if p["name"] == "host")
+        types = {o.get("type") for o in host["schema"].get("oneOf", [host["schema"]])}
+        assert "integer" in types and "string" not in types
+        response = await client.get(f"/api/v1/workshops?host={value}")
+        assert response.status_code == 400
+        assert [e["field"] for e in response.json()["errors"]] == ["host"]
+
+    async def test_host_filter_finds_the_hosts_workshops(self, client):
+        from tests.factories import make_session, make_workshop
+
+        host = await make_user()
+        workshop = await make_workshop(host)
+        await make_session(workshop)
+        await make_session(await make_workshop())
+        response = await client.get(f"/api/v1/workshops?host={host['id']}")
+        assert [w["id"] for w in response.json()["items"]] == [workshop["id"]]
