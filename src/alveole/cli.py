@@ -125,18 +125,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-_SECRET_PATH = re.compile(r"/calendar/[^/?\s]+/feed\.ics")
+_SECRET_PATH = re.compile(r"/calendar/[^/?\s]+/feed\.ics|(?<![\w.-])/feedback/[^/?\s\"]+")
+
+
+def _redacted(text: str) -> str:
+    return _SECRET_PATH.sub(lambda m: "/feedback/***" if m.group(0).startswith("/feedback/")
+                            else "/calendar/***/feed.ics", text)
 
 
 class RedactSecretPaths(logging.Filter):
-    """The personal feed's URL is its secret: the access log shows `/calendar/***/feed.ics`."""
+    """The personal feed's URL and an emailed feedback link are their own secrets: the access
+    log shows `/calendar/***/feed.ics` and `/feedback/***`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(_SECRET_PATH.sub("/calendar/***/feed.ics", a) if isinstance(a, str) else a
-                                for a in record.args)
+            record.args = tuple(_redacted(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.msg, str):
-            record.msg = _SECRET_PATH.sub("/calendar/***/feed.ics", record.msg)
+            record.msg = _redacted(record.msg)
         return True
 
 

@@ -1,5 +1,8 @@
 """Demo data: a Belleville community (Paris 20e) with its organizer, two hosts, a participant,
-six published workshops with upcoming sessions and one proposal awaiting approval.
+six published workshops with upcoming sessions and one proposal awaiting approval; and, to try
+the loop of attendance and feedback, a session starting half an hour after the first load with
+Chloé booked (her confirmation email carries the check-in code for Amina to check her in) and a
+session that ended yesterday which Chloé attended (the worker sends her the feedback link).
 
 `load_demo(now)` is idempotent: a second run adds nothing and returns the same logins. It goes
 through the use cases (accounts and workshops services) like a user would; the hosts' bios and
@@ -181,9 +184,10 @@ def _session_body(today: dt.date, session: DemoSession) -> schemas.SessionCreate
 
 
 async def _ensure_workshop(runtime: Runtime, spec: DemoWorkshop, host: CurrentUser, organizer: CurrentUser,
-                           today: dt.date) -> None:
+                           today: dt.date) -> bool:
+    """Creates the workshop unless it exists; True when it was created now."""
     if await service.find_workshop_id(host.id, spec.title) is not None:
-        return
+        return False
     name, address, lat, lon = spec.venue
     # one transaction per workshop (the use cases' own transactions join it): an interrupted
     # run leaves no half-made workshop behind for the next run to skip
@@ -201,6 +205,7 @@ async def _ensure_workshop(runtime: Runtime, spec: DemoWorkshop, host: CurrentUs
             await service.submit_workshop(runtime, host, created.id)
         if spec.status == WorkshopStatus.PUBLISHED:
             await service.approve_workshop(runtime, organizer, created.id)
+    return True
 
 
 async def load_demo(started: Runtime) -> list[tuple[str, str, str]]:
@@ -212,4 +217,70 @@ async def load_demo(started: Runtime) -> list[tuple[str, str, str]]:
     today = now.astimezone(PARIS).date()
     for spec in WORKSHOPS:
         await _ensure_workshop(runtime, spec, people[spec.host.email], people[ORGANIZER.email], today)
+    await _ensure_the_loop(runtime, started, people, today)
     return [(person.role, person.email, PASSWORD) for person in USERS]
+
+
+# ---------------------------------------------------------- attendance and feedback to try
+
+DOOR_TITLE = "Crevaison : réparer sa chambre à air"
+PAST_TITLE = "Compost en pied d'immeuble"
+
+
+def _door_workshop(now: dt.datetime, today: dt.date) -> DemoWorkshop:
+    """Starts in 30 to 35 minutes: check-in is already open (from 1 hour before the start)."""
+    start = (now + dt.timedelta(minutes=35)).astimezone(PARIS)
+    start = start.replace(minute=start.minute - start.minute % 5, second=0, microsecond=0)
+    return DemoWorkshop(
+        AMINA, DOOR_TITLE, "Find the hole, patch it and put the tyre back on, in half an hour.",
+        "Bring your bike or just the inner tube. Patches and levers are provided.",
+        "repair", ("vélo", "bike", "crevaison"), RESSOURCERIE,
+        (DemoSession((start.date() - today).days, start.strftime("%H:%M"), 90),), capacity=6)
+
+
+PAST_WORKSHOP = DemoWorkshop(
+    LOUIS, PAST_TITLE, "Start a shared compost bin for the building: what goes in, what does not.",
+    "We met at the foot of the building to set up the bin and sort a week of peelings together.",
+    "gardening", ("compost", "zéro déchet"), JARDIN, (DemoSession(1, "18:00", 120),), capacity=10)
+
+
+async def _ensure_the_loop(runtime: Runtime, started: Runtime, people: dict[str, CurrentUser],
+                           today: dt.date) -> None:
+    """Chloé's two bookings (made once, when their workshops are created). They go through the
+    booking operations in a write transaction (the demo runs without the booking store); the
+    upcoming one tells her through the real notifier (her confirmation, with the check-in code),
+    the past one says nothing (it was "booked" before it happened)."""
+    from booking import attendance, ops
+    from booking.rules import BookingPolicy
+    from kernel.sql import PiccoloTx, execute
+    from workshops import repository as workshops_repository
+
+    now = runtime.clock.now()
+    organizer, chloe = people[ORGANIZER.email], people[CHLOE.email]
+    door_host, past_host = people[AMINA.email], people[LOUIS.email]
+    if await _ensure_workshop(runtime, _door_workshop(now, today), door_host, organizer, today):
+        session = await _only_session(door_host, DOOR_TITLE)
+        async with write_transaction():
+            await ops.book_seats(PiccoloTx(started.notifier), session_id=session["id"], user_id=chloe.id, seats=1,
+                                 now=now, policy=BookingPolicy())
+    if await _ensure_workshop(runtime, PAST_WORKSHOP, past_host, organizer, today):
+        session = await _only_session(past_host, PAST_TITLE)
+        ends = (now - dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+        starts = ends - dt.timedelta(hours=2)
+        quiet = PiccoloTx(RecordingNotifier())
+        async with write_transaction():
+            await execute(workshops_repository.CHANGE_SESSION, session["id"], starts, ends, session["timezone"],
+                          session["capacity"], session["sequence"], now)
+            booking, _ = await ops.book_seats(quiet, session_id=session["id"], user_id=chloe.id, seats=1,
+                                              now=starts - dt.timedelta(days=2), policy=BookingPolicy())
+            await attendance.mark_attendance(quiet, booking_id=booking.id, attendance="attended",
+                                             actor_id=past_host.id, actor_is_admin=False,
+                                             now=ends + dt.timedelta(minutes=30))
+
+
+async def _only_session(host: CurrentUser, title: str) -> dict:
+    from workshops import repository as workshops_repository
+
+    workshop_id = await service.find_workshop_id(host.id, title)
+    (session,) = await workshops_repository.sessions_of(workshop_id)
+    return session

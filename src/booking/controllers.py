@@ -10,6 +10,8 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from accounts.auth import CurrentUser, required_user
 from kernel.http import Limit, Offset, ProblemResponses, RuntimeDep
 from booking import service
+from booking.controllers_attendance import ROUTES as attendance_routes
+from booking.pages import ROUTES as feedback_pages
 from booking.schemas import (
     Booking, BookingCreate, BookingList, SessionCancel, SessionChange, WaitlistEntry,
     WaitlistJoin, WaitlistList,
@@ -133,4 +135,4 @@ class MyBookingsController(Controller):
 
 
 ROUTES: list = [SessionBookingController, change_session, BookingController, WaitlistController,
-                MyBookingsController]
+                MyBookingsController, *attendance_routes, *feedback_pages]

@@ -45,3 +45,11 @@ class StoreUnavailable(DomainError):
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or "Nothing was changed; please try again in a moment.")
         self.headers["Retry-After"] = "2"
+
+
+class FeedbackNotOpen(DomainError):
+    status, slug, title = 409, "feedback-not-open", "Feedback opens when the session ends"
+
+
+class FeedbackExists(DomainError):
+    status, slug, title = 409, "feedback-exists", "Feedback was already given for this booking"

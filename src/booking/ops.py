@@ -49,8 +49,11 @@ def slot(session_id: int, user_id: int) -> str:
 
 
 def new_checkin_code() -> str:
-    """16 URL-safe characters (96 random bits): unguessable, fits a QR code or a link."""
-    return secrets.token_urlsafe(12)
+    """`ABCD-EFGH-JKMN-PQRS`: 16 characters of Crockford's base32 from `secrets` (80 random
+    bits, no personal data), easy to read out and to type at the door; the QR code holds it as is."""
+    alphabet = rules.CODE_ALPHABET
+    return rules.format_checkin_code("".join(secrets.choice(alphabet) for _ in range(
+        rules.CODE_GROUPS * rules.CODE_GROUP_LENGTH)))
 
 
 def booking_from_row(row: Any) -> Booking:

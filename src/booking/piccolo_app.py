@@ -2,14 +2,14 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from booking.tables import Booking, Feedback, IdempotencyKey, WaitlistEntry
+from booking.tables import AttendanceMark, Booking, Feedback, IdempotencyKey, WaitlistEntry
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
 APP_CONFIG = AppConfig(
     app_name="booking",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Booking, IdempotencyKey, WaitlistEntry, Feedback],
+    table_classes=[Booking, IdempotencyKey, WaitlistEntry, Feedback, AttendanceMark],
     migration_dependencies=["workshops.piccolo_app"],
     commands=[],
 )

@@ -1,5 +1,5 @@
 """Every query on booking's tables (`booking`, `booking_idempotency_key`, `waitlist_entry`,
-`feedback`): the `Sql` statements of the booking engine's operations, and the reads of the
+`feedback`, `attendance_mark`): the `Sql` statements of the booking engine's operations, and the reads of the
 service, the stats port, the data export and notify's read model.
 
 Documented cross-package statements, one query each for speed; the SQL ones take their joins
@@ -11,8 +11,16 @@ to the session and its workshop from `workshops.repository` (`lock_session`,
   permission check in one round trip;
 - `SESSIONS_TO_RELEASE` (a user's active bookings of sessions not started yet, and active
   waitlist entries): account deletion filters on `s.starts_at` in the same indexed read;
-- `ratings_of_workshops` and `RATING_OF_HOST` aggregate feedback per workshop or host in the
-  database, for every workshop of a listing at once;
+- `ratings_of_workshops`, `RATING_OF_HOST` and `RATING_OF_WORKSHOP` aggregate feedback per
+  workshop or host in the database (count, and the average only from 3 ratings), for every
+  workshop of a listing at once;
+- `ROSTER_OF_SESSION` (a session's active bookings and waitlist entries with the participants'
+  names, one `UNION ALL`), `FEEDBACK_OF_WORKSHOP`, `FEEDBACK_WITH_PARTIES` and
+  `FEEDBACK_PAGE_VIEW` (the emailed feedback form) join `app_user` or the session and workshop;
+- `ATTENDANCE_REPORT` (the organizers' report): the community's sessions of a date range
+  (`workshops.repository.community_sessions_from`, with the host's name) with their bookings,
+  waitlist entries and feedback aggregated per session, workshop, host and community in one
+  statement;
 - `personal_data` (the data export) follows booking's foreign keys to the session and workshop
   (Piccolo joins) for each row's date and title, instead of one lookup per row;
 - the notification read model's booking and waitlist views join the session, workshop,
@@ -28,12 +36,16 @@ from enum import StrEnum
 from typing import Any
 
 from accounts.repository import person_columns
+from booking.rules import RATINGS_SHOWN_FROM
 from booking.schemas import Attendance, BookingStatus, WaitlistStatus
 from booking.tables import Booking, Feedback, WaitlistEntry
-from kernel.sql import Sql, fetch_all, fetch_one, fetch_value, placeholders
+from kernel.sql import Sql, execute, fetch_all, fetch_one, fetch_value, placeholders
+from workshops.enums import SessionStatus
 from workshops.repository import (
+    REPORT_SESSION_COLUMNS,
     SESSION_VIEW_COLUMNS,
     WORKSHOP_VIEW_COLUMNS,
+    community_sessions_from,
     lock_session,
     session_view_from,
 )
@@ -251,24 +263,30 @@ async def sessions_to_release(user_id: int, now: dt.datetime) -> list[int]:
 _RATINGS_FROM = f"{session_view_from('booking', 'b')} JOIN feedback f ON f.booking = b.id"
 
 
+# `n` ratings and their `average` (2 decimals), NULL below RATINGS_SHOWN_FROM ratings: the public
+# rule, decided where the rows are. Hidden comments keep their rating: it still counts.
+_RATING_COLUMNS = (f"COUNT(*) AS n, CASE WHEN COUNT(*) >= {RATINGS_SHOWN_FROM} "
+                   "THEN ROUND(AVG(f.rating * 1.0), 2) END AS average")
+
+
 @functools.lru_cache(maxsize=64)
 def ratings_of_workshops(count: int) -> Sql:
-    """?1 … ?count the workshops: (workshop, total, n) of those rated."""
-    return Sql(f"SELECT s.workshop AS workshop, SUM(f.rating) AS total, COUNT(*) AS n{_RATINGS_FROM} "
+    """?1 … ?count the workshops: (workshop, n, average) of those rated."""
+    return Sql(f"SELECT s.workshop AS workshop, {_RATING_COLUMNS}{_RATINGS_FROM} "
                f"WHERE s.workshop IN ({placeholders(1, count)}) GROUP BY s.workshop")
 
 
-# ?1 host: (total, n) over every workshop they host
-RATING_OF_HOST = Sql(f"SELECT SUM(f.rating) AS total, COUNT(*) AS n{_RATINGS_FROM} WHERE w.host = ?1")
+# ?1 host: (n, average) over every workshop they host
+RATING_OF_HOST = Sql(f"SELECT {_RATING_COLUMNS}{_RATINGS_FROM} WHERE w.host = ?1")
 
 
 async def ratings_by_workshop(workshop_ids: Sequence[int]) -> list[Any]:
-    """(workshop, total, n) of these (distinct) workshops that have feedback."""
+    """(workshop, n, average) of these (distinct) workshops that have feedback."""
     return await fetch_all(ratings_of_workshops(len(workshop_ids)), *workshop_ids)
 
 
 async def rating_of_host(host_id: int) -> Any:
-    """(total, n) of the host's feedback: one row, total NULL when there is none."""
+    """(n, average) of the host's feedback: one row, n = 0 when there is none."""
     return await fetch_one(RATING_OF_HOST, host_id)
 
 
@@ -316,12 +334,22 @@ _BOOKING_VIEW = (
     f"SELECT {_VIEW_COLUMNS},"
     " b.id AS b_id, b.seats AS b_seats, b.status AS b_status, b.attendance AS b_attendance,"
     " b.amount_cents AS b_amount_cents, b.currency AS b_currency, b.created_at AS b_created_at,"
-    " b.checkout_url AS b_checkout_url, b.hold_expires_at AS b_hold_expires_at"
+    " b.checkout_url AS b_checkout_url, b.hold_expires_at AS b_hold_expires_at,"
+    " b.checkin_code AS b_checkin_code"
     + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = b."user"'
 )
 BOOKING_VIEW_BY_ID = Sql(f"{_BOOKING_VIEW} WHERE b.id = ?1")
 # ?1 user: every confirmed booking (the personal calendar feed), oldest session first
 BOOKING_VIEWS_OF_USER = Sql(f"{_BOOKING_VIEW} WHERE b.\"user\" = ?1 AND b.status = {_CONFIRMED} ORDER BY s.starts_at, b.id")
+# ?1 user: what the personal feed (BOOKING_VIEWS_OF_USER) is made of, without reading it — its
+# validator (notify.service.personal_feed_version): a booking made or cancelled changes the
+# count or the sum of ids, an edited session or workshop moves an updated_at or a sequence
+PERSONAL_FEED_VERSION = Sql(
+    "SELECT COUNT(*) AS n, COALESCE(SUM(b.id), 0) AS ids, COALESCE(SUM(s.sequence), 0) AS sequences,"
+    " MAX(b.updated_at) AS bookings_changed, MAX(s.updated_at) AS sessions_changed,"
+    ' MAX(w.updated_at) AS workshops_changed FROM booking b JOIN workshop_session s ON s.id = b."session"'
+    f' JOIN workshop w ON w.id = s."workshop" WHERE b."user" = ?1 AND b.status = {_CONFIRMED}'
+)
 WAITLIST_ENTRY_VIEW_BY_ID = Sql(
     f"SELECT {_VIEW_COLUMNS},"
     " e.id AS e_id, e.seats AS e_seats, e.status AS e_status, e.offer_expires_at AS e_offer_expires_at"
@@ -337,3 +365,199 @@ ROSTER = Sql(
     ' JOIN app_user u ON u.id = b."user"'
     f" WHERE b.\"session\" = ?1 AND b.status = {_CONFIRMED} ORDER BY b.created_at, b.id"
 )
+
+
+# ------------------------------------------------------- the attendance report (organizers)
+# One statement answers the whole report: every figure is aggregated in the database (GROUP
+# BY); the service only turns sums into rates. ?1 community, ?2 from (inclusive), ?3 to
+# (exclusive): the sessions of the community's (once published) workshops that start in
+# [from, to), through `workshops.repository.community_sessions_from`.
+
+_ATTENDED = _sql(Attendance.attended)
+_NO_SHOW = _sql(Attendance.no_show)
+_CANCELLED_SESSION = f"'{SessionStatus.CANCELLED}'"
+
+
+def _seats_if(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN b.seats ELSE 0 END)"
+
+
+# the figures of a session row, then summed per workshop, per host and in all; `open_*` leave
+# the cancelled sessions out (the rates' denominators)
+REPORT_FIGURES = (
+    "sessions", "cancelled_sessions", "capacity", "open_capacity", "booked_seats", "open_booked_seats",
+    "attended_seats", "no_show_seats", "open_no_show_seats", "unknown_seats", "late_cancellations",
+    "waitlist_length", "waitlist_promoted", "rating_total", "rating_count",
+)
+# (BIGINT: PostgreSQL sums bigints as numeric)
+_SUMS = ", ".join(f"CAST(SUM({name}) AS BIGINT) AS {name}" for name in REPORT_FIGURES)
+_PEOPLE = "new_participants, returning_participants"
+_COALESCED_PEOPLE = ("COALESCE(pc.new_participants, 0) AS new_participants, "
+                     "COALESCE(pc.returning_participants, 0) AS returning_participants")
+_REPORT = (
+    # the sessions of the range
+    f"WITH ss AS (SELECT {REPORT_SESSION_COLUMNS}{community_sessions_from('?1', '?3')} AND s.starts_at >= ?2), "
+    # the people with a confirmed booking of a session of the community (not cancelled) that
+    # started before the range: a participant of the range among them is returning, others new
+    f'earlier AS (SELECT DISTINCT b."user" AS uid FROM booking b WHERE b.status = {_CONFIRMED} AND b."session" IN '
+    f"(SELECT s.id{community_sessions_from('?1', '?2')} AND s.status <> {_CANCELLED_SESSION})), "
+    # bookings (with their feedback: at most one each) per session
+    'sb AS (SELECT b."session" AS sid, '
+    f"{_seats_if(f'b.status = {_CONFIRMED}')} AS booked_seats, "
+    f"{_seats_if(f'b.status = {_CONFIRMED} AND b.attendance = {_ATTENDED}')} AS attended_seats, "
+    f"{_seats_if(f'b.status = {_CONFIRMED} AND b.attendance = {_NO_SHOW}')} AS no_show_seats, "
+    f"SUM(CASE WHEN b.status = {_sql(BookingStatus.cancelled)} AND b.late_cancellation THEN 1 ELSE 0 END)"
+    " AS late_cancellations, "
+    "SUM(f.rating) AS rating_total, COUNT(f.rating) AS rating_count, "
+    f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NULL THEN 1 ELSE 0 END) AS new_participants, "
+    f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NOT NULL THEN 1 ELSE 0 END) AS returning_participants "
+    'FROM ss JOIN booking b ON b."session" = ss.session_id LEFT JOIN feedback f ON f.booking = b.id '
+    'LEFT JOIN earlier e ON e.uid = b."user" GROUP BY b."session"), '
+    # waitlist entries per session
+    'sw AS (SELECT q."session" AS sid, '
+    f"SUM(CASE WHEN q.status = {_WAITING} THEN 1 ELSE 0 END) AS waitlist_length, "
+    f"SUM(CASE WHEN q.status = {_sql(WaitlistStatus.booked)} THEN 1 ELSE 0 END) AS waitlist_promoted "
+    'FROM ss JOIN waitlist_entry q ON q."session" = ss.session_id GROUP BY q."session"), '
+    # the session rows
+    "r AS (SELECT ss.session_id, ss.workshop_id, ss.workshop_title, ss.host_id, ss.host_name, ss.starts_at, "
+    f"ss.timezone, 1 AS sessions, CASE WHEN ss.status = {_CANCELLED_SESSION} THEN 1 ELSE 0 END AS cancelled_sessions, "
+    f"ss.capacity, CASE WHEN ss.status = {_CANCELLED_SESSION} THEN 0 ELSE ss.capacity END AS open_capacity, "
+    "COALESCE(sb.booked_seats, 0) AS booked_seats, "
+    f"CASE WHEN ss.status = {_CANCELLED_SESSION} THEN 0 ELSE COALESCE(sb.booked_seats, 0) END AS open_booked_seats, "
+    "COALESCE(sb.attended_seats, 0) AS attended_seats, COALESCE(sb.no_show_seats, 0) AS no_show_seats, "
+    f"CASE WHEN ss.status = {_CANCELLED_SESSION} THEN 0 ELSE COALESCE(sb.no_show_seats, 0) END AS open_no_show_seats, "
+    "COALESCE(sb.booked_seats, 0) - COALESCE(sb.attended_seats, 0) - COALESCE(sb.no_show_seats, 0) AS unknown_seats, "
+    "COALESCE(sb.late_cancellations, 0) AS late_cancellations, COALESCE(sw.waitlist_length, 0) AS waitlist_length, "
+    "COALESCE(sw.waitlist_promoted, 0) AS waitlist_promoted, COALESCE(sb.rating_total, 0) AS rating_total, "
+    "COALESCE(sb.rating_count, 0) AS rating_count, COALESCE(sb.new_participants, 0) AS new_participants, "
+    "COALESCE(sb.returning_participants, 0) AS returning_participants "
+    "FROM ss LEFT JOIN sb ON sb.sid = ss.session_id LEFT JOIN sw ON sw.sid = ss.session_id), "
+    # distinct people (confirmed bookings of sessions not cancelled) per workshop: one each,
+    # however many of its sessions they booked
+    'p AS (SELECT DISTINCT r.workshop_id, r.host_id, b."user" AS uid, '
+    "CASE WHEN e.uid IS NULL THEN 1 ELSE 0 END AS is_new "
+    'FROM r JOIN booking b ON b."session" = r.session_id LEFT JOIN earlier e ON e.uid = b."user" '
+    f"WHERE r.cancelled_sessions = 0 AND b.status = {_CONFIRMED}), "
+    "pw AS (SELECT workshop_id AS id, SUM(is_new) AS new_participants, COUNT(*) - SUM(is_new) AS returning_participants"
+    " FROM p GROUP BY workshop_id), "
+    "ph AS (SELECT host_id AS id, SUM(is_new) AS new_participants, COUNT(*) - SUM(is_new) AS returning_participants"
+    " FROM (SELECT DISTINCT host_id, uid, is_new FROM p) hp GROUP BY host_id), "
+    "pt AS (SELECT SUM(is_new) AS new_participants, COUNT(*) - SUM(is_new) AS returning_participants"
+    " FROM (SELECT DISTINCT uid, is_new FROM p) tp) "
+    # the rows, then the sums per workshop, per host and in all (rank 0 to 3)
+    f"SELECT 0 AS scope_rank, session_id AS id, workshop_id, workshop_title, host_id, host_name, starts_at, timezone, "
+    f"{', '.join(REPORT_FIGURES)}, {_PEOPLE} FROM r "
+    "UNION ALL "
+    f"SELECT 1, g.workshop_id, g.workshop_id, g.workshop_title, g.host_id, NULL, NULL, NULL, "
+    f"{', '.join('g.' + name for name in REPORT_FIGURES)}, {_COALESCED_PEOPLE} "
+    f"FROM (SELECT workshop_id, workshop_title, host_id, {_SUMS} FROM r GROUP BY workshop_id, workshop_title, host_id) g "
+    "LEFT JOIN pw pc ON pc.id = g.workshop_id "
+    "UNION ALL "
+    f"SELECT 2, g.host_id, NULL, NULL, g.host_id, g.host_name, NULL, NULL, "
+    f"{', '.join('g.' + name for name in REPORT_FIGURES)}, {_COALESCED_PEOPLE} "
+    f"FROM (SELECT host_id, host_name, {_SUMS} FROM r GROUP BY host_id, host_name) g "
+    "LEFT JOIN ph pc ON pc.id = g.host_id "
+    "UNION ALL "
+    f"SELECT 3, 0, NULL, NULL, NULL, NULL, NULL, NULL, "
+    f"{', '.join('COALESCE(g.' + name + ', 0)' for name in REPORT_FIGURES)}, {_COALESCED_PEOPLE} "
+    f"FROM (SELECT {_SUMS} FROM r) g CROSS JOIN pt pc "
+    "ORDER BY scope_rank, starts_at, id"
+)
+ATTENDANCE_REPORT = Sql(_REPORT)
+
+
+async def attendance_report(community_id: int, starts_from: dt.datetime, starts_before: dt.datetime) -> list[Any]:
+    """The report over the community's sessions starting in [starts_from, starts_before), in
+    one statement: `scope_rank` 0 a session row (`id` the session; in start order), 1 a workshop's
+    sums, 2 a host's, 3 the community's (`id` 0). Each has the `REPORT_FIGURES` and
+    `new_participants` / `returning_participants` (distinct people in the sums)."""
+    return await fetch_all(ATTENDANCE_REPORT, community_id, starts_from, starts_before)
+
+
+# ============================================ attendance, check-in and feedback (issue 10)
+# The roster and the feedback list join the participant (`app_user`, for the name) and take
+# their joins to the session and workshop from `workshops.repository` (`session_view_from`).
+
+# ?1 exact code as typed, ?2 its normalised form, ?3 session: the booking holding it there
+BOOKING_BY_CODE = Sql(
+    f'SELECT {BOOKING_COLUMNS} FROM booking WHERE checkin_code IN (?1, ?2) AND "session" = ?3'
+)
+SET_ATTENDANCE = Sql("UPDATE booking SET attendance = ?2, updated_at = ?3 WHERE id = ?1")
+# ?1 booking, ?2 by whom, ?3 from, ?4 to, ?5 via, ?6 when
+INSERT_MARK = Sql(
+    "INSERT INTO attendance_mark (booking, marked_by, from_attendance, to_attendance, via, marked_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"
+)
+MARKS_OF_BOOKING = Sql(
+    "SELECT id, booking, marked_by, from_attendance, to_attendance, via, marked_at "
+    "FROM attendance_mark WHERE booking = ?1 ORDER BY id"
+)
+# ?1 session: its active bookings (kind 'booking') and waitlist entries ('entry') with the
+# participants' names, in one statement; `position` counts the waiting entries up to each
+ROSTER_OF_SESSION = Sql(
+    "SELECT 'booking' AS kind, b.id, u.display_name, b.seats, b.status, b.attendance, b.amount_cents,"
+    " b.currency, CAST(NULL AS INTEGER) AS position"
+    ' FROM booking b JOIN app_user u ON u.id = b."user"'
+    f' WHERE b."session" = ?1 AND b.status IN ({_ACTIVE_BOOKING})'
+    " UNION ALL "
+    "SELECT 'entry' AS kind, e.id, u.display_name, e.seats, e.status, NULL, NULL, NULL,"
+    f" CASE WHEN e.status = {_WAITING} THEN (SELECT COUNT(*) FROM waitlist_entry o"
+    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END'
+    ' FROM waitlist_entry e JOIN app_user u ON u.id = e."user"'
+    f' WHERE e."session" = ?1 AND e.status IN ({_ACTIVE_ENTRY})'
+)
+FEEDBACK_OF_BOOKING = Sql("SELECT id FROM feedback WHERE booking = ?1")
+# ?1 booking, ?2 rating, ?3 comment, ?4 now
+INSERT_FEEDBACK = Sql(
+    "INSERT INTO feedback (booking, rating, comment, created_at, hidden_at, hidden_by) "
+    "VALUES (?1, ?2, ?3, ?4, NULL, NULL) RETURNING id"
+)
+# ?1 workshop, ?2 limit, ?3 offset: its feedback, newest first, with the session's date
+FEEDBACK_OF_WORKSHOP = Sql(
+    "SELECT f.id, s.id AS session_id, s.starts_at AS session_starts_at, s.timezone AS session_timezone,"
+    f" f.rating, f.comment, f.hidden_at, f.created_at{_RATINGS_FROM}"
+    " WHERE s.workshop = ?1 ORDER BY f.created_at DESC, f.id DESC LIMIT ?2 OFFSET ?3"
+)
+# ?1 workshop: (n, average) of all its ratings, hidden comments included
+RATING_OF_WORKSHOP = Sql(f"SELECT {_RATING_COLUMNS}{_RATINGS_FROM} WHERE s.workshop = ?1")
+# ?1 feedback: with the host and community of its workshop (who may hide it)
+FEEDBACK_WITH_PARTIES = Sql(
+    "SELECT f.id, f.hidden_at, w.host, w.community, w.status AS workshop_status"
+    f"{_RATINGS_FROM} WHERE f.id = ?1"
+)
+# ?1 feedback, ?2 hidden_at (NULL: shown again), ?3 by whom
+HIDE_FEEDBACK = Sql("UPDATE feedback SET hidden_at = ?2, hidden_by = ?3 WHERE id = ?1 RETURNING id")
+# ?1 booking: what the emailed feedback page shows (the participant for the language, the
+# session for the window, the feedback if given)
+FEEDBACK_PAGE_VIEW = Sql(
+    f"SELECT {_VIEW_COLUMNS}, b.id AS b_id, b.status AS b_status, b.attendance AS b_attendance,"
+    ' b."user" AS b_user, f.id AS f_id, f.rating AS f_rating'
+    + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = b."user"'
+    " LEFT JOIN feedback f ON f.booking = b.id WHERE b.id = ?1"
+)
+
+
+async def roster_rows(session_id: int) -> list[Any]:
+    return await fetch_all(ROSTER_OF_SESSION, session_id)
+
+
+async def marks_of_booking(booking_id: int) -> list[Any]:
+    return await fetch_all(MARKS_OF_BOOKING, booking_id)
+
+
+async def feedback_of_workshop(workshop_id: int, limit: int, offset: int) -> tuple[list[Any], Any]:
+    """A page of the workshop's feedback (newest first) and its (n, average) row."""
+    return (await fetch_all(FEEDBACK_OF_WORKSHOP, workshop_id, limit, offset),
+            await fetch_one(RATING_OF_WORKSHOP, workshop_id))
+
+
+async def feedback_with_parties(feedback_id: int) -> Any:
+    return await fetch_one(FEEDBACK_WITH_PARTIES, feedback_id)
+
+
+async def hide_feedback(feedback_id: int, hidden_at: dt.datetime | None, by: int | None) -> bool:
+    return await execute(HIDE_FEEDBACK, feedback_id, hidden_at, by) > 0
+
+
+async def feedback_page_view(booking_id: int) -> Any:
+    return await fetch_one(FEEDBACK_PAGE_VIEW, booking_id)

@@ -260,3 +260,105 @@ def ensure_session_cancellable(session: SessionFacts, now: dt.datetime) -> None:
     if now >= session.ends_at:
         raise InvalidState("the session has ended")
 
+
+
+# ------------------------------------------------- attendance, check-in and feedback (issue 10)
+
+RATINGS_SHOWN_FROM = 3  # the public average of a workshop or host appears from this many ratings
+CHECKIN_OPENS_BEFORE_START = dt.timedelta(hours=1)
+MARKS_CLOSE_AFTER_END = dt.timedelta(days=7)
+FEEDBACK_CLOSES_AFTER_END = dt.timedelta(days=30)
+# Crockford's base32: no I, L, O or U, so a code read aloud or typed is hard to get wrong
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_GROUPS, CODE_GROUP_LENGTH = 4, 4  # 16 characters: 80 random bits
+_CODE_READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def format_checkin_code(characters: str) -> str:
+    """`ABCD-EFGH-JKMN-PQRS`: the stored (and printed) form of a check-in code."""
+    size = CODE_GROUP_LENGTH
+    return "-".join(characters[i:i + size] for i in range(0, len(characters), size))
+
+
+def normalise_checkin_code(typed: str) -> str | None:
+    """The stored form of a code as a host typed it (any case, spaces or dashes, O for 0, I or
+    L for 1), or None when it cannot be one of ours (it may still be an older code, compared
+    as given)."""
+    characters = "".join(typed.split()).replace("-", "").upper().translate(_CODE_READS_AS)
+    if len(characters) != CODE_GROUPS * CODE_GROUP_LENGTH or any(c not in CODE_ALPHABET for c in characters):
+        return None
+    return format_checkin_code(characters)
+
+
+def manager_role(user_id: int, host_id: int, is_organizer: bool, is_admin: bool) -> str:
+    """Who may see a roster, mark attendance and read feedback: the host, an organizer of the
+    community, an admin; anyone else is refused (403)."""
+    if user_id == host_id:
+        return "host"
+    if is_organizer:
+        return "organizer"
+    if is_admin:
+        return "admin"
+    raise Forbidden("only the workshop's host or an organizer of its community may do this")
+
+
+def ensure_marks_open(session: SessionFacts, now: dt.datetime) -> None:
+    """Attendance may be marked from 1 h before the start until 7 days after the end."""
+    if session.status == "cancelled":
+        raise InvalidState("the session is cancelled")
+    opens = session.starts_at - CHECKIN_OPENS_BEFORE_START
+    closes = session.ends_at + MARKS_CLOSE_AFTER_END
+    if now < opens:
+        raise InvalidState("check-in opens 1 hour before the session starts", opens_at=opens.isoformat())
+    if now > closes:
+        raise InvalidState("attendance can be marked until 7 days after the session ended",
+                           closed_at=closes.isoformat())
+
+
+def ensure_markable(status: str) -> None:
+    """Only a confirmed booking is marked (a payment hold is not a seat yet)."""
+    if status == BookingStatus.pending_payment:
+        raise InvalidState("this booking is waiting for its payment")
+    if status != BookingStatus.confirmed:
+        raise InvalidState(f"a {status} booking cannot be marked")
+
+
+def feedback_closes_at(ends_at: dt.datetime) -> dt.datetime:
+    return ends_at + FEEDBACK_CLOSES_AFTER_END
+
+
+def ensure_may_give_feedback(*, user_id: int, participant_id: int, host_id: int, status: str,
+                             attendance: str) -> None:
+    """Only the booking's participant, with a confirmed booking not marked no-show; the host of
+    the workshop never rates it (403)."""
+    if user_id != participant_id:
+        raise Forbidden("only the booking's participant may give feedback")
+    if user_id == host_id:
+        raise Forbidden("the host cannot rate their own workshop")
+    if status != BookingStatus.confirmed:
+        raise Forbidden(f"a {status} booking cannot be rated")
+    if attendance == "no_show":
+        raise Forbidden("this booking was marked as a no-show")
+
+
+def ensure_feedback_window(ends_at: dt.datetime, now: dt.datetime, *, exists: bool) -> None:
+    """From the session's end until 30 days after (409 feedback-not-open before, 409
+    feedback-exists once given, 409 invalid-state after)."""
+    from booking.errors import FeedbackExists, FeedbackNotOpen
+
+    if now < ends_at:
+        raise FeedbackNotOpen("feedback opens when the session ends", opens_at=ends_at.isoformat())
+    if exists:
+        raise FeedbackExists("feedback was already given for this booking")
+    if now > feedback_closes_at(ends_at):
+        raise InvalidState("feedback closed 30 days after the session ended")
+
+
+def clean_comment(comment: str) -> str:
+    """A comment is plain text: surrounding blanks trimmed, line breaks and tabs kept, other
+    control characters refused (400)."""
+    text = comment.strip()
+    if any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in text):
+        raise ValidationFailed("comment: control characters are not allowed",
+                               errors=[{"field": "comment", "message": "control characters are not allowed"}])
+    return text.replace("\r\n", "\n")

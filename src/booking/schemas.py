@@ -109,3 +109,104 @@ class SessionChange(Struct, kw_only=True, forbid_unknown_fields=True):
 class SessionCancel(Struct, kw_only=True):
     reason: Annotated[str, Meta(min_length=1, max_length=1000, pattern=r"\S",
                                 description="Told to every participant; not blank")]
+
+
+# ------------------------------------------------- attendance, check-in and feedback (issue 10)
+
+class MarkVia(StrEnum):
+    """How an attendance mark was made: by hand (`mark`) or by a check-in code (`checkin`)."""
+
+    mark = "mark"
+    checkin = "checkin"
+
+
+class AttendanceChange(Struct, kw_only=True, forbid_unknown_fields=True):
+    attendance: AttendanceValue
+
+
+class CheckIn(Struct, kw_only=True, forbid_unknown_fields=True):
+    checkin_code: Annotated[str, Meta(min_length=1, max_length=64,
+                                      description="The code as printed (case, spaces and dashes do not matter) "
+                                                  "or as scanned from the QR code")]
+
+
+class RosterItem(Struct, kw_only=True):
+    booking_id: int
+    display_name: str
+    seats: int
+    status: BookingStatusValue
+    attendance: AttendanceValue
+    # what the booking costs (seats × price): to collect at the door when `payment` is `on_site`
+    amount_cents: int
+    currency: str
+    payment: Literal["free", "on_site", "stripe"]
+
+
+class RosterWaitlistItem(Struct, kw_only=True):
+    id: int
+    display_name: str
+    seats: int
+    position: int | None  # 1 is next in line; null while `offered`
+    status: WaitlistStatusValue
+
+
+class Roster(Struct, kw_only=True):
+    session_id: int
+    items: list[RosterItem]
+    total: int
+    booked_seats: int
+    waitlist: list[RosterWaitlistItem]
+
+
+class AttendanceMarkRecord(Struct, kw_only=True):
+    id: int
+    booking_id: int
+    from_attendance: AttendanceValue
+    to_attendance: AttendanceValue
+    via: one_of(MarkVia)  # type: ignore[valid-type]
+    marked_by: int | None  # the user who marked (null once their account is gone)
+    marked_at: dt.datetime
+
+
+class AttendanceHistory(Struct, kw_only=True):
+    items: list[AttendanceMarkRecord]
+    total: int
+
+
+RatingValue = Annotated[int, Meta(ge=1, le=5, description="1 (poor) to 5 (excellent)")]
+COMMENT_MAX = 2000
+
+
+class FeedbackCreate(Struct, kw_only=True, forbid_unknown_fields=True):
+    rating: RatingValue
+    comment: Annotated[str, Meta(max_length=COMMENT_MAX, description="Plain text, at most 2000 characters")] = ""
+
+
+class Feedback(Struct, kw_only=True):
+    id: int
+    booking_id: int
+    rating: int
+    comment: str
+    created_at: dt.datetime
+
+
+class WorkshopFeedbackItem(Struct, kw_only=True):
+    id: int
+    session_id: int
+    session_starts_at: dt.datetime
+    rating: int
+    # null when an organizer hid it and the reader is the host (organizers still read it)
+    comment: str | None
+    hidden: bool
+    created_at: dt.datetime
+
+
+class FeedbackRating(Struct, kw_only=True):
+    average: float | None  # null below 3 ratings
+    count: int
+
+
+class WorkshopFeedback(Struct, kw_only=True):
+    items: list[WorkshopFeedbackItem]
+    total: int
+    rating: FeedbackRating

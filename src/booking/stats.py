@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from booking import repository
 from booking.ops import occupancy_from_row
 from kernel.ports import Rating, SessionSeats
 
-MIN_RATINGS = 3  # an average is shown from this many ratings on
-
-
-def rating(total: float | None, count: int) -> Rating:
-    if count < MIN_RATINGS or total is None:
-        return Rating(average=None, count=count)
-    return Rating(average=round(float(total) / count, 2), count=count)
+def rating(row: Any) -> Rating:
+    """A `repository` rating row (`n`, `average`): the database already left the average NULL
+    below `rules.RATINGS_SHOWN_FROM` ratings."""
+    if row is None:
+        return Rating()
+    average = row["average"]
+    return Rating(average=None if average is None else float(average), count=int(row["n"] or 0))
 
 
 class BookingStatsFromDatabase:
@@ -37,9 +38,8 @@ class BookingStatsFromDatabase:
         if not ids:
             return result
         for row in await repository.ratings_by_workshop(ids):
-            result[row["workshop"]] = rating(row["total"], int(row["n"]))
+            result[row["workshop"]] = rating(row)
         return result
 
     async def rating_of_host(self, host_id: int) -> Rating:
-        row = await repository.rating_of_host(host_id)
-        return rating(row["total"], int(row["n"])) if row else Rating()
+        return rating(await repository.rating_of_host(host_id))

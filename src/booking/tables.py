@@ -1,4 +1,4 @@
-"""Bookings, waitlist entries, idempotency keys and feedback."""
+"""Bookings, waitlist entries, idempotency keys, feedback and attendance marks."""
 from piccolo.columns import (
     Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar,
 )
@@ -6,7 +6,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from booking.schemas import Attendance, BookingStatus, WaitlistStatus
+from booking.schemas import Attendance, BookingStatus, MarkVia, WaitlistStatus
 
 USER = LazyTableReference("User", module_path="accounts.tables")
 SESSION = LazyTableReference("WorkshopSession", module_path="workshops.tables")
@@ -68,3 +68,18 @@ class Feedback(Table, tablename="feedback"):
     rating = Integer()
     comment = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    # an organizer hid the comment (abusive): the rating still counts, the host no longer sees it
+    hidden_at = Timestamptz(null=True, default=None)
+    hidden_by = ForeignKey(USER, on_delete=OnDelete.set_null, null=True, default=None, index=False)
+
+
+class AttendanceMark(Table, tablename="attendance_mark"):
+    """Append-only: one row per change of a booking's `attendance` (the booking keeps the
+    current value), so a mistaken mark can be undone and the change audited."""
+
+    booking = ForeignKey(Booking, on_delete=OnDelete.cascade, index=True)
+    marked_by = ForeignKey(USER, on_delete=OnDelete.set_null, null=True, default=None, index=False)
+    from_attendance = Varchar(length=8, choices=Attendance)
+    to_attendance = Varchar(length=8, choices=Attendance)
+    via = Varchar(length=8, choices=MarkVia)  # mark | checkin
+    marked_at = Timestamptz(default=TimestamptzNow())

@@ -8,6 +8,7 @@ cancelled since, a payment link for a hold already paid) raises `Skip`.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.charset
 import email.header
@@ -18,6 +19,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
+from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from typing import Any
@@ -25,13 +27,19 @@ from typing import Any
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_currency
 
+from booking.checkin import qr_png
+from booking.feedback import link_token
+from booking.rules import FEEDBACK_CLOSES_AFTER_END
+
 from kernel.settings import Settings
 from notify import context as ctx
 from notify import invites
 from kernel.i18n import environment, language_of
 from notify.ical import InviteEvent, invite_ics, zone
-from notify.links import workshop_url
+from notify.links import feedback_url, workshop_url
 from notify.notifier import CALENDAR_METHODS
+
+FEEDBACK_OPEN_FOR = FEEDBACK_CLOSES_AFTER_END
 
 BOOKING_KINDS = frozenset({
     "booking_confirmed", "waitlist_booked", "booking_cancelled", "session_updated",
@@ -41,6 +49,8 @@ BOOKING_KINDS = frozenset({
 ENTRY_KINDS = frozenset({"waitlist_joined", "waitlist_offer", "offer_expired"})
 WORKSHOP_KINDS = frozenset({"workshop_submitted", "workshop_approved", "workshop_rejected"})
 SESSION_KINDS = frozenset({"host_roster"})
+# confirmations that carry the check-in code (text) and its QR code (checkin.png)
+CHECKIN_KINDS = frozenset({"booking_confirmed", "waitlist_booked"})
 
 
 class Skip(Exception):
@@ -123,7 +133,7 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
     kind: str = record["kind"]
     payload: dict[str, Any] = record["payload"]
     base_url = settings.base_url
-    # Links: only to pages that exist (notify.links); the templates get no booking, feedback or
+    # Links: only to pages that exist (notify.links); the templates get no booking or
     # waitlist-accept URL until those pages do.
     values: dict[str, Any] = {"kind": kind, "payload": payload}
     booking: ctx.BookingView | None = None
@@ -223,6 +233,14 @@ def render(prepared: Prepared, settings: Settings, now: dt.datetime,
                             "method": prepared.calendar_method,
                             "content": invite_ics(item, stamp=now, base_url=settings.base_url)})
     values["has_invite"] = bool(attachments)
+    if kind in CHECKIN_KINDS and prepared.booking is not None and prepared.booking.checkin_code:
+        # a PNG attachment: mail clients show it (most block inline SVG and remote images)
+        attachments.append({"filename": "checkin.png", "content_type": "image/png", "encoding": "base64",
+                            "content": base64.b64encode(qr_png(prepared.booking.checkin_code)).decode()})
+    if kind == "feedback_request" and prepared.booking is not None:
+        values["feedback_url"] = feedback_url(settings.base_url, link_token(
+            settings.secret_key, prepared.booking.id, prepared.booking.session.ends_at))
+        values["feedback_until"] = fmt.date(prepared.booking.session.ends_at + FEEDBACK_OPEN_FOR)
 
     templates = settings.templates_dir / "email"
     text_module = environment(templates, language, False).get_template(f"{kind}.txt") \
@@ -346,8 +364,17 @@ def email_message(record: dict[str, Any], settings: Settings) -> email.message.E
                                 _subparts=[_text_part(record["body_text"], "plain"),
                                            _text_part(record["body_html"], "html")])
     del alternative["MIME-Version"]
-    calendars = []
+    calendars: list[Any] = []
     for attachment in record.get("attachments") or []:
+        if attachment.get("encoding") == "base64":  # binary (the check-in QR code)
+            main, _, sub = attachment["content_type"].partition("/")
+            binary = MIMEBase(main, sub, name=attachment["filename"])
+            binary.set_payload(attachment["content"])
+            binary["Content-Transfer-Encoding"] = "base64"
+            del binary["MIME-Version"]
+            binary.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
+            calendars.append(binary)
+            continue
         part = _text_part(attachment["content"], attachment["content_type"].partition("/")[2])
         if attachment.get("method"):
             part.set_param("method", attachment["method"], requote=False)  # method=REQUEST

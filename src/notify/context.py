@@ -101,6 +101,7 @@ class BookingView:
     hold_expires_at: dt.datetime | None
     participant: Person
     session: SessionView
+    checkin_code: str = ""  # shown at the door (and as the confirmation's QR code)
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def _booking(row: dict[str, Any]) -> BookingView:
         attendance=row["b_attendance"] or "unknown", amount_cents=row["b_amount_cents"] or 0,
         currency=row["b_currency"] or "eur", created_at=utc(row["b_created_at"]),
         checkout_url=row["b_checkout_url"], hold_expires_at=utc(row["b_hold_expires_at"]),
-        participant=_person(row, "p_"), session=_session(row),
+        participant=_person(row, "p_"), session=_session(row), checkin_code=row["b_checkin_code"] or "",
     )
 
 

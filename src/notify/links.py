@@ -1,10 +1,13 @@
 """The absolute links notify puts in emails and calendar files, and which of them may be used.
 
-Every link in a message must lead to something that works. Today that is the public workshop
-page (`/workshops/{id}`) and the personal calendar feed (`/calendar/{token}/feed.ics`), plus a
-payment provider's own checkout page in a payment link. The booking page, its feedback form
-and the waitlist accept page do not exist yet: their helpers stay here, unused by the
-templates and invites, until those pages do.
+Every link in a message must lead to something that works: the public workshop page
+(`/workshops/{id}`), the personal calendar feed (`/calendar/{token}/feed.ics`), the feedback
+form of a `feedback_request` (`/feedback/{token}`, a signed link that needs no login:
+`booking.feedback.link_token`), plus a payment provider's own checkout page in a payment link.
+The booking page and the waitlist accept page do not exist yet: their helpers stay here, unused
+by the templates and invites, until those pages do. (The check-in QR code travels as an
+attachment of the confirmation, not as a link: `/api/v1/bookings/{id}/checkin.svg` needs the
+participant's login.)
 """
 from __future__ import annotations
 
@@ -19,14 +22,15 @@ def calendar_feed_url(base_url: str, token: str) -> str:
     return f"{base_url}/calendar/{token}/feed.ics"
 
 
+def feedback_url(base_url: str, token: str) -> str:
+    """The feedback form of one booking, its signed token as the credential (linked)."""
+    return f"{base_url}/feedback/{token}"
+
+
 # --- not linked until their web pages exist ----------------------------------------------
 
 def booking_url(base_url: str, booking_id: int) -> str:
     return f"{base_url}/bookings/{booking_id}"
-
-
-def feedback_url(base_url: str, booking_id: int) -> str:
-    return f"{booking_url(base_url, booking_id)}/feedback"
 
 
 def waitlist_accept_url(base_url: str, entry_id: int) -> str:

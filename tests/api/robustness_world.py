@@ -10,7 +10,7 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from tests.api.robustness_schema import Operation, variants
-from tests.factories import auth, make_community, make_session, make_user, make_workshop
+from tests.factories import auth, make_booking_row, make_community, make_session, make_user, make_workshop
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 # The sweep logs in and registers hundreds of times: argon2 at its lowest cost keeps that fast
@@ -28,6 +28,9 @@ class World:
     full_session_id: int
     calendar_token: str
     counter: list[int] = field(default_factory=lambda: [0])
+    # a session that ended an hour ago, in the attendance and feedback windows: its session_id,
+    # booking_id (the participant's, confirmed), checkin_code and feedback link token
+    ended: dict[str, Any] = field(default_factory=dict)
 
     def next(self) -> int:
         self.counter[0] += 1
@@ -39,14 +42,22 @@ class World:
             values["workshop_id"] = self.submitted_workshop_id
         if op.path.endswith("/waitlist") and "session_id" in op.path_params:
             values["session_id"] = self.full_session_id  # one joins a waitlist when it is full
+        if self.ended and op.path.endswith("/checkin"):
+            values["session_id"] = self.ended["session_id"]  # check-in opens 1 h before the start
+        if self.ended and "booking_id" in op.path_params and op.path.endswith(("/attendance", "/feedback")):
+            values["booking_id"] = self.ended["booking_id"]  # marks and feedback need a held session
+        if self.ended and op.path.startswith("/feedback/"):
+            values["token"] = self.ended["token"]  # the emailed feedback link
         return values
 
     def owner(self, op: Operation) -> str:
         """The actor allowed to act on the operation's resource, so bad input reaches the handler."""
         params = set(op.path_params)
         path = op.path
-        if path.endswith(("/approve", "/reject")):
+        if path.endswith(("/approve", "/reject", "/hide", "/unhide")):
             return "organizer"
+        if "slug" in params and path.endswith("/attendance"):
+            return "organizer"  # the community's attendance report
         if path.endswith(("/attendance", "/checkin", "/roster")) or (
                 path.endswith("/feedback") and "workshop_id" in params):
             return "host"  # the host (or an organizer) runs the session and reads its feedback
@@ -105,6 +116,9 @@ class World:
             "SessionCancel": {"reason": "The hall is flooded."},
             "BookingCreate": {"seats": 1},
             "WaitlistJoin": {"seats": 1},
+            "AttendanceChange": {"attendance": "attended"},
+            "CheckIn": {"checkin_code": self.ended.get("checkin_code", "x")},
+            "FeedbackCreate": {"rating": 4, "comment": "Clear and friendly."},
         }
         if op.body_component in bodies:
             return bodies[op.body_component]
@@ -177,8 +191,22 @@ async def seed_world(client: Any) -> World:
     from notify.tables import OutboxMessage
 
     message = await OutboxMessage.select(OutboxMessage.id).order_by(OutboxMessage.id).first()
+    from booking.feedback import link_token
+    from booking.tables import Feedback
+
+    # on a workshop of its own: the main workshop's first session stays an upcoming one
+    ended = await make_session(workshop=await make_workshop(host=host, community=community, title="Held"),
+                               starts_at=T0 - dt.timedelta(hours=3), ends_at=T0 - dt.timedelta(hours=1))
+    attended = await make_booking_row(ended, participant)
+    rated = await make_booking_row(ended, users["other"])
+    feedback = Feedback(booking=rated["id"], rating=2, comment="Too short.", created_at=T0)
+    await Feedback.insert(feedback)
+    secret = client._transport.app.state.settings.secret_key
     ids = {"workshop_id": workshop["id"], "session_id": session["id"], "booking_id": booking["id"],
            "entry_id": entry["id"], "host_id": host["id"], "slug": community["slug"], "token": token,
-           "message_id": message["id"] if message else 1}
+           "message_id": message["id"] if message else 1, "feedback_id": feedback.id}
     return World(users=users, community=community, ids=ids, submitted_workshop_id=submitted["id"],
-                 full_session_id=full["id"],                  calendar_token=token)
+                 full_session_id=full["id"],                  calendar_token=token,
+                 ended={"session_id": ended["id"], "booking_id": attended["id"],
+                        "checkin_code": attended["checkin_code"],
+                        "token": link_token(secret, attended["id"], ended["ends_at"])})

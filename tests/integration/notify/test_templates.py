@@ -205,10 +205,12 @@ async def test_every_kind_renders(kind, language, notify_runtime, mailer, clock)
 
 
 URL = re.compile(r"https?://[^\s\"'<>\\]+")
-# The only pages a message may link to today: the public workshop page and the personal
-# calendar feed (booking pages, the feedback form and a waitlist accept page do not exist yet).
+# The only pages a message may link to today: the public workshop page, the personal
+# calendar feed and the signed feedback form (booking pages and a waitlist accept page do not
+# exist yet).
 LINKABLE = (re.compile(rf"{re.escape(BASE)}/workshops/\d+"),
-            re.compile(rf"{re.escape(BASE)}/calendar/[A-Za-z0-9_-]+/feed\.ics"))
+            re.compile(rf"{re.escape(BASE)}/calendar/[A-Za-z0-9_-]+/feed\.ics"),
+            re.compile(rf"{re.escape(BASE)}/feedback/\d+\.\d+\.[A-Za-z0-9_-]+"))
 # …and, in a payment link only, the payment provider's own checkout page
 CHECKOUT = "https://checkout.example/c/1"
 
