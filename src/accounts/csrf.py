@@ -18,6 +18,7 @@ from litestar.datastructures import Cookie
 
 from accounts.auth import SESSION_COOKIE, TOKEN_LIFETIME
 from kernel.asgi import Cookies, Receive, Scope, Send, send_problem
+from kernel.pages import secure_cookies
 from kernel.settings import Settings
 
 CSRF_COOKIE = "alveole_csrf"
@@ -40,7 +41,7 @@ def csrf_token_for(session_token: str, secret_key: str) -> str:
 
 def session_cookies(session_token: str, settings: Settings) -> list[Cookie]:
     """Set at login: the HttpOnly session cookie and the script-readable CSRF cookie."""
-    common: dict[str, Any] = dict(path="/", samesite="lax", secure=settings.is_prod,
+    common: dict[str, Any] = dict(path="/", samesite="lax", secure=secure_cookies(settings),
                                   max_age=int(TOKEN_LIFETIME.total_seconds()))
     return [
         Cookie(key=SESSION_COOKIE, value=session_token, httponly=True, **common),
@@ -51,7 +52,7 @@ def session_cookies(session_token: str, settings: Settings) -> list[Cookie]:
 
 def cleared_cookies(settings: Settings) -> list[Cookie]:
     """Set at logout and account deletion: both cookies expired."""
-    common: dict[str, Any] = dict(path="/", samesite="lax", secure=settings.is_prod, max_age=0,
+    common: dict[str, Any] = dict(path="/", samesite="lax", secure=secure_cookies(settings), max_age=0,
                                   expires=0)
     return [Cookie(key=SESSION_COOKIE, value="", httponly=True, **common),
             Cookie(key=CSRF_COOKIE, value="", httponly=False, **common)]
@@ -61,10 +62,14 @@ class CSRFMiddleware:
     """ASGI middleware; wire it with `DefineMiddleware(CSRFMiddleware, secret_key=...)`."""
 
     def __init__(self, app: Callable[..., Awaitable[None]], secret_key: str,
-                 exempt_paths: Iterable[str] = EXEMPT_PATHS) -> None:
+                 exempt_paths: Iterable[str] = EXEMPT_PATHS,
+                 html_page: Callable[[Scope, int], tuple[bytes, list[tuple[bytes, bytes]]] | None] | None = None
+                 ) -> None:
         self.app = app
         self.secret_key = secret_key
         self.exempt_paths = frozenset(exempt_paths)
+        # a browser's refused form outside /api/ gets this page (kernel.pages.error_page_asgi)
+        self.html_page = html_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS
@@ -121,8 +126,13 @@ class CSRFMiddleware:
 
         return field, replay
 
-    @staticmethod
-    async def _refuse(scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        page = self.html_page(scope, 403) if self.html_page is not None else None
+        if page is not None:
+            body, headers = page
+            await send({"type": "http.response.start", "status": 403, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         await send_problem(
             send, 403, "forbidden", "Not allowed",
             "Missing or wrong CSRF token (or the session cookie was sent twice): send the "

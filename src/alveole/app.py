@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import typing
 from collections.abc import AsyncIterator
@@ -19,8 +20,10 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, 
 
 from accounts.auth import SESSION_COOKIE, admin_user, optional_user, required_user
 from accounts.controllers import ROUTES as accounts_routes
+from accounts.pages import ROUTES as accounts_pages
 from accounts.csrf import CSRFMiddleware
 from booking.controllers import ROUTES as booking_routes
+from booking.report_controllers import ROUTES as report_routes
 from notify.controllers import ROUTES as notify_routes
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
@@ -29,6 +32,7 @@ from kernel.clock import Clock
 from kernel.events import Notifier
 from kernel.http import PROBLEM_JSON
 from kernel.ports import Mailer
+from kernel.pages import ROUTES as kernel_pages, error_page_asgi, html_error_handlers
 from kernel.problems import EXCEPTION_HANDLERS, JsonRequest, problem_response
 from kernel.runtime import Runtime
 from kernel.settings import Settings
@@ -52,7 +56,8 @@ async def ready(request: Request) -> Response:
 
 
 def _route_handlers() -> list[Any]:
-    return [health, ready, *accounts_routes, *workshops_routes, *booking_routes, *notify_routes]
+    return [health, ready, *accounts_routes, *workshops_routes, *booking_routes, *report_routes,
+            *notify_routes, *accounts_pages, *kernel_pages]
 
 
 def create_app(
@@ -90,10 +95,11 @@ def create_app(
             "maybe_user": Provide(optional_user),
             "admin": Provide(admin_user),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=html_error_handlers(EXCEPTION_HANDLERS, settings),
         lifespan=[lifespan],
         middleware=[DefineMiddleware(RequestGuardsMiddleware),
-                    DefineMiddleware(CSRFMiddleware, secret_key=settings.secret_key)],
+                    DefineMiddleware(CSRFMiddleware, secret_key=settings.secret_key,
+                                     html_page=functools.partial(error_page_asgi, settings))],
         openapi_config=OpenAPIConfig(
             title="Alvéole", version="0.1.0",
             description="Skill-sharing workshops for a neighbourhood. Errors are RFC 9457 "

@@ -1,0 +1,142 @@
+"""Journeys through the public and account pages in chromium, JavaScript off (the pages hold
+none), in English and French, at a desktop width and at 360 px."""
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from tests.e2e.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.slow
+_people = itertools.count(1)
+
+
+def sign_up(page, name: str) -> str:
+    email = f"e2e-{next(_people)}-{name.lower()}@example.org"
+    page.goto("/")
+    page.get_by_role("link", name=re.compile("Sign up|Créer un compte")).first.click()
+    page.get_by_label(re.compile("Your name|Votre nom")).fill(name)
+    page.get_by_label(re.compile("Email address|Adresse e-mail")).fill(email)
+    page.get_by_label(re.compile("^(Password|Mot de passe)")).fill("a long enough password")
+    page.get_by_role("button", name=re.compile("Create my account|Créer mon compte")).click()
+    return email
+
+
+def test_sign_up_see_the_workshops_then_log_out(new_page):
+    page = new_page()
+    sign_up(page, "Noor")
+    assert page.url.endswith("/")
+    status = page.get_by_role("status")
+    assert "Welcome" in status.inner_text()
+    assert "Logged in as Noor" in page.locator("header").inner_text()
+    assert "Belleville" in page.title()
+    assert page.get_by_role("link", name="Pain au levain").is_visible()
+    page.get_by_role("button", name="Log out").click()
+    assert "You are logged out" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("link", name="Log in").is_visible()
+
+
+def test_a_wrong_form_says_what_to_fix(new_page):
+    page = new_page()
+    page.goto("/signup")
+    page.get_by_role("button", name="Create my account").click()
+    summary = page.get_by_role("alert")
+    assert "There is a problem" in summary.inner_text()
+    summary.get_by_role("link", name=re.compile("Enter your name")).click()
+    assert page.url.endswith("#display_name")
+    assert page.title().startswith("Error:")
+
+
+def test_log_in_with_a_demo_login(new_page):
+    page = new_page()
+    page.goto("/login")
+    page.get_by_label("Email address").fill("amina@alveole.test")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    assert "not right" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("Email address").input_value() == "amina@alveole.test"
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Amina's account is in French: her pages follow it
+    assert "Vous êtes connecté·e" in page.get_by_role("status").inner_text()
+    assert "Amina Diallo" in page.locator("header").inner_text()
+
+
+def test_the_language_switch_is_remembered(new_page):
+    page = new_page(locale="en-GB")
+    page.goto("/login")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="Français").click()
+    assert page.url.endswith("/login")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("heading", name="Se connecter").is_visible()
+    page.goto("/")
+    assert page.title().startswith("Ateliers à Belleville")
+    page.get_by_role("button", name="English").click()
+    assert page.title().startswith("Workshops in Belleville")
+
+
+def test_first_visit_follows_accept_language(new_page):
+    page = new_page(locale="fr-FR")
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("link", name="Aller au contenu principal").count() == 1
+
+
+def test_the_home_filters(new_page):
+    page = new_page()
+    page.goto("/")
+    page.get_by_label("Price").select_option("on_site")
+    page.get_by_role("button", name="Show workshops").click()
+    results = page.locator("main").inner_text()
+    assert "Pain au levain" in results and "Tableur" not in results
+    assert "payment=on_site" in page.url
+    page.get_by_role("link", name="Clear the filters").click()
+    page.get_by_label("Search").fill("spreadsheet")
+    page.get_by_role("button", name="Show workshops").click()
+    results = page.locator("main").inner_text()
+    assert "Tableur : les bases" in results and "Pain au levain" not in results
+    page.get_by_label("From", exact=True).fill("2000-01-02")
+    page.get_by_label("Until", exact=True).fill("2000-01-01")
+    page.get_by_role("button", name="Show workshops").click()
+    assert "There is a problem" in page.get_by_role("alert").inner_text()
+
+
+def test_a_workshop_and_its_host(new_page):
+    page = new_page()
+    page.goto("/")
+    page.get_by_role("link", name="Pain au levain").click()
+    assert page.title().startswith("Pain au levain")
+    page.get_by_role("link", name="See the host's profile").click()
+    assert page.url.rsplit("/", 2)[-2] == "hosts"
+    assert "Pain au levain" in page.locator("main").inner_text()
+
+
+def test_a_404_page_in_french(new_page):
+    page = new_page(locale="fr-FR")
+    response = page.goto("/nulle-part")
+    assert response.status == 404
+    assert page.title().startswith("Page introuvable")
+    page.get_by_role("link", name="Aller à la page d'accueil").click()
+    assert page.title().startswith("Ateliers à Belleville")
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/signup", "/nowhere"])
+def test_360_px_without_horizontal_scroll(new_page, path):
+    page = new_page(width=360, javascript=True)  # to measure the page
+    page.goto(path)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"{path} is {width}px wide at 360px"
+    assert page.evaluate("document.scripts.length") == 0
+
+
+def test_the_skip_link_and_visible_focus(new_page):
+    page = new_page(javascript=True)
+    page.goto("/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]")
+    assert focused == ["Skip to main content", "solid"]
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
