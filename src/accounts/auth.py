@@ -24,6 +24,7 @@ CACHE_TTL = dt.timedelta(seconds=30)
 _CACHE_MAX = 50_000
 # token hash → (answer valid until, the token's expiry, its user or None for an unknown token)
 _cache: dict[str, tuple[dt.datetime, dt.datetime | None, CurrentUser | None]] = {}
+_revoked: set[str] = set()  # digests revoked here: never cached again (a revoked token is never valid)
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,14 @@ async def issue_token(user_id: int, now: dt.datetime) -> str:
 
 async def revoke_token(token: str) -> None:
     digest = hash_token(token)
+    # a lookup that read the row before the DELETE must not cache it afterwards: this process
+    # remembers the revoked digest for as long as a cache entry could live
+    if len(_revoked) >= _CACHE_MAX:
+        _revoked.clear()
+    _revoked.add(digest)
     _cache.pop(digest, None)
     await repository.delete_token(digest)
+    _cache.pop(digest, None)
 
 
 def forget_user(user_id: int) -> None:
@@ -85,7 +92,8 @@ async def user_for_token(token: str, now: dt.datetime) -> CurrentUser | None:
         )
     if len(_cache) >= _CACHE_MAX:
         _cache.clear()
-    _cache[digest] = (now + CACHE_TTL, expires_at, user)
+    if digest not in _revoked:
+        _cache[digest] = (now + CACHE_TTL, expires_at, user)
     return user if expires_at is not None and now < expires_at else None
 
 

@@ -10,13 +10,16 @@ CSRF: with a session cookie the middleware (`accounts.csrf`) checks the `csrf_to
 against the session's token. A visitor without a session gets a random `alveole_csrf` cookie
 with the first page and its forms carry the same value (double submit): the anonymous forms
 (sign up, log in, language) refuse a post whose field does not match the cookie, so another
-site cannot log a visitor into an account of its choosing.
+site cannot log a visitor into an account of its choosing. A double submit alone does not stop
+a sibling subdomain that can plant the cookie, so these posts must also come from this origin
+when the browser says where they come from (`Origin`, sent by every current browser on a POST).
 """
 from __future__ import annotations
 
 import hmac
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -105,6 +108,9 @@ def form_token_ok(request: Request, form: Any) -> bool:
     jar = Cookies.of_headers(request.headers)
     if jar.present(SESSION_COOKIE):
         return True
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+        return False  # a form posted from another origin (a sibling subdomain that planted the cookie)
     cookie, sent = jar.get(CSRF_COOKIE) or "", str(form.get(CSRF_FORM_FIELD) or "")
     return bool(cookie and sent) and hmac.compare_digest(cookie.encode(), sent.encode())
 

@@ -99,6 +99,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, start_worker=not args.no_worker)
     print(f"Alvéole on http://{args.host}:{args.port}  (database {safe_url(settings.database_url)}, "
           f"mail {'SMTP' if settings.smtp_url else f'files in {settings.mail_dir}/'})")
+    # the error log names a failed request's path: a feed's or feedback link's token is hidden there too
+    logging.getLogger("alveole").addFilter(RedactSecretPaths())
     if args.verbose:
         logging.getLogger("uvicorn.access").addFilter(RedactSecretPaths())
     uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",

@@ -235,7 +235,8 @@ async def feedback_submit(token: FromPath[str], request: Request, runtime: Runti
     if link.view["f_id"] is not None:
         return link.already(409)
     form = await request.form()
-    rating, comment = str(form.get("rating") or ""), str(form.get("comment") or "")
+    # browsers send a textarea's line breaks as CRLF, which its maxlength counts as one character
+    rating, comment = str(form.get("rating") or ""), str(form.get("comment") or "").replace("\r\n", "\n")
     if rating not in ("1", "2", "3", "4", "5"):
         return link.form(request, 400, "Please choose a rating from 1 to 5.", rating, comment)
     if len(comment) > COMMENT_MAX:

@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -44,7 +45,14 @@ READER_THREADS = 4
 # Piccolo's converter for INTEGER columns parses every cell through Decimal (a third of a
 # listing's read time); SQLite's INTEGER affinity already stores whole numbers as integers, so
 # int() of the cell's text gives the same value.
-sqlite3.register_converter("INTEGER", int)
+def _integer(value: bytes) -> int:
+    try:
+        return int(value)
+    except ValueError:  # a REAL stored in an INTEGER column (SQLite allows it): as Piccolo did
+        return int(Decimal(value.decode()))
+
+
+sqlite3.register_converter("INTEGER", _integer)
 # PostgreSQL: the booking store holds 8 connections of the pool for its lifetime; every other
 # query (Piccolo's and `kernel.sql`'s) borrows one of the rest for one statement or transaction.
 PG_POOL_MIN, PG_POOL_MAX = 10, 20
@@ -95,7 +103,14 @@ class SqliteReaders:
             thread.join(30)
 
     def _serve(self) -> None:
-        conn = sqlite3.connect(**self._kwargs)
+        try:
+            conn = sqlite3.connect(**self._kwargs)
+        except sqlite3.Error as exc:  # no connection: every statement sent here fails, none waits
+            while (job := self._queue.get()) is not _STOP:
+                loop, future = job[2], job[3]
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_answer, future, exc, True)
+            return
         try:
             conn.execute("PRAGMA foreign_keys = 1")
             while (job := self._queue.get()) is not _STOP:

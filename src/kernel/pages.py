@@ -121,7 +121,8 @@ def read_flash(request: Request, settings: Settings) -> str | None:
     """The flash message the last redirect left, if its signature holds."""
     raw = Cookies.of_headers(request.headers).get(FLASH_COOKIE) or ""
     encoded, _, signature = raw.partition(".")
-    if not encoded or not hmac.compare_digest(signature, _sign(encoded, settings.secret_key)):
+    if not encoded or not hmac.compare_digest(signature.encode("utf-8", "replace"),
+                                              _sign(encoded, settings.secret_key).encode()):
         return None
     try:
         return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()

@@ -102,6 +102,31 @@ class TestTokenCache:
         clock.advance(seconds=1)
         assert (await client.get("/api/v1/me", headers=auth(alice))).status_code == 401
 
+    async def test_a_lookup_that_raced_the_logout_does_not_cache_the_revoked_token(self, client, clock, monkeypatch):
+        import asyncio
+
+        from accounts import auth as auth_module, repository as accounts_repository
+
+        alice = await make_user()
+        read, resume = asyncio.Event(), asyncio.Event()
+        real_lookup = accounts_repository.token_with_user
+
+        async def slow_lookup(digest):
+            row = await real_lookup(digest)  # reads the row before the logout deletes it
+            read.set()
+            await resume.wait()
+            return row
+
+        monkeypatch.setattr(accounts_repository, "token_with_user", slow_lookup)
+        racing = asyncio.create_task(auth_module.user_for_token(alice["token"], clock.now()))
+        await read.wait()
+        await auth_module.revoke_token(alice["token"])
+        resume.set()
+        await racing  # it answered with what it read; it must not keep that answer
+        monkeypatch.setattr(accounts_repository, "token_with_user", real_lookup)
+        assert await auth_module.user_for_token(alice["token"], clock.now()) is None
+        assert (await client.get("/api/v1/me", headers=auth(alice))).status_code == 401
+
     async def test_a_cached_token_is_refused_from_its_expiry_on(self, client, clock):
         alice = await make_user()
         expires = clock.now() + dt.timedelta(seconds=10)

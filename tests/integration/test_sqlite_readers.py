@@ -68,3 +68,10 @@ async def test_disconnect_closes_the_reader_threads(database_url, is_postgres):
     assert len(_readers()) == before + dbmod.READER_THREADS
     await dbmod.disconnect(database)
     assert len(_readers()) == before
+
+
+def test_a_real_stored_in_an_integer_column_still_reads_as_an_integer():
+    from kernel.db import _integer
+
+    assert _integer(b"42") == 42 and _integer(b"-7") == -7
+    assert _integer(b"3.0") == 3

@@ -38,6 +38,13 @@ class TestWhoMayRead:
         (row,) = response.json()["items"]
         assert (row["session_id"], row["booked_seats"]) == (cast["session"]["id"], 2)
 
+    async def test_no_shared_cache_keeps_it(self, client, cast):
+        for params in ({}, {"format": "csv"}):
+            response = await client.get(URL, params=params, headers=auth(cast["organizer"]))
+            assert response.status_code == 200
+            assert response.headers["cache-control"] == "private, no-store"
+            assert "Accept" in response.headers["vary"]
+
     @pytest.mark.parametrize("who", ["participant", "other_participant", "host", "other_host", "other_organizer"])
     async def test_anyone_else_is_refused(self, client, cast, who):
         await book(client, cast["participant"], cast["session"]["id"], expect=201)

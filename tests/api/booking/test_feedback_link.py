@@ -72,6 +72,14 @@ class TestTheForm:
         thanks = await client.get(response.headers["location"])
         assert thanks.status_code == 200 and "Merci" in thanks.text and "4 sur 5" in thanks.text
 
+    async def test_a_full_length_comment_with_line_breaks_as_a_browser_sends_them(self, client, cast, clock, token):
+        clock.set(after_end(cast, hours=1))
+        lines = ["x" * 99] * 20  # 20 lines: 1,999 characters in the textarea, 2,018 bytes with CRLFs
+        response = await submit(client, token, rating="5", comment="\r\n".join(lines))
+        assert response.status_code == 303, response.text
+        (row,) = await rows("SELECT comment FROM feedback")
+        assert row["comment"] == "\n".join(lines)
+
     async def test_a_used_link_says_so(self, client, cast, clock, token):
         clock.set(after_end(cast, hours=1))
         assert (await submit(client, token)).status_code == 303

@@ -175,6 +175,17 @@ class TestSignupAndLogin:
                                                    "csrf_token": "0" * 64}, headers=BROWSER)
         assert forged.status_code == 403 and "alveole_session" not in forged.headers.get("set-cookie", "")
 
+    @pytest.mark.parametrize(("origin", "allowed"), [
+        ("http://alveole.test", True), ("https://evil.alveole.test", False), ("null", False)])
+    async def test_a_login_posted_from_another_origin_is_refused_even_with_a_matching_token(
+            self, client, community, origin, allowed):
+        user = await make_user()
+        token = token_of((await client.get("/login", headers=BROWSER)).text)
+        answer = await client.post("/login", data={"email": user["email"], "password": user["password"],
+                                                   "csrf_token": token}, headers={**BROWSER, "Origin": origin})
+        assert (answer.status_code == 303) is allowed, answer.status_code
+        assert ("alveole_session" in answer.headers.get("set-cookie", "")) is allowed
+
     async def test_empty_login_fields(self, client, community):
         token = token_of((await client.get("/login", headers=BROWSER)).text)
         response = await client.post("/login", data={"email": "", "password": "", "csrf_token": token},
@@ -262,3 +273,8 @@ class TestCookies:
         assert "You are logged out" not in html_page(await client.get("/login", headers=BROWSER)).visible
         client.cookies.set("alveole_flash", good)
         assert "You are logged out" in html_page(await client.get("/login", headers=BROWSER)).visible
+
+    @pytest.mark.parametrize("raw", ["a.\u00e9", "\u00e9.\u00e9", "a.", ".x"])
+    async def test_a_non_ascii_or_broken_flash_is_ignored_not_a_500(self, client, community, raw):
+        response = await client.get("/login", headers={**BROWSER, "Cookie": f"alveole_flash={raw}".encode("latin-1")})
+        assert response.status_code == 200
