@@ -146,7 +146,6 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
                                               "the X-CSRF-Token header"),
     }
     required = [{"bearer": []}, {"session": []}]
-    closed_bodies: set[str] = set()
     body_structs: set[type[msgspec.Struct]] = set()
     for route in app.routes:
         item = (schema.paths or {}).get(route.path_format)
@@ -162,7 +161,6 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
                 if body is not None and body.has_default and operation.request_body is not None:
                     operation.request_body.required = False  # `JSONBody[T | None] = None`
                 if body is not None:
-                    closed_bodies.update(_closed_structs(body.annotation))
                     body_structs.update(_structs_in(body.annotation))
                 if "user" in parameters or "admin" in parameters:
                     operation.security = required
@@ -184,14 +182,15 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
                     if operation.request_body is not None:
                         responses.setdefault("415", _problem_response(
                             "unsupported-media-type: the body is not application/json"))
+    # the body Structs' schemas: closed when they refuse unknown fields, with their list items' limits
     by_name = {struct.__name__: struct for struct in body_structs}
     for name, component in (components.schemas or {}).items():
-        if not isinstance(component, Schema):
+        struct = by_name.get(name.rsplit("_", 1)[-1])
+        if struct is None or not isinstance(component, Schema):
             continue
-        if name.rsplit("_", 1)[-1] in closed_bodies:
+        if struct.__struct_config__.forbid_unknown_fields:
             component.additional_properties = False
-        if (struct := by_name.get(name.rsplit("_", 1)[-1])) is not None:
-            _document_list_items(struct, component)
+        _document_list_items(struct, component)
 
 
 def _structs_in(annotation: Any) -> set[type[msgspec.Struct]]:
@@ -222,19 +221,6 @@ def _document_list_items(struct: type[msgspec.Struct], component: Schema) -> Non
 
 def _options(info: Any) -> list[Any]:
     return list(info.types) if isinstance(info, msgspec.inspect.UnionType) else [info]
-
-
-def _closed_structs(annotation: Any) -> set[str]:
-    """The names of the body Structs (here or nested in `T | None`, `Annotated[T, …]`) that refuse
-    unknown fields: their schemas say `additionalProperties: false`."""
-    found: set[str] = set()
-    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        if annotation.__struct_config__.forbid_unknown_fields:
-            found.add(annotation.__name__)
-        return found
-    for argument in typing.get_args(annotation):
-        found |= _closed_structs(argument)
-    return found
 
 
 def _problem_response(description: str) -> OpenAPIResponse:
