@@ -19,7 +19,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -100,6 +100,14 @@ def page_viewer(request: Request, runtime: Runtime, user: CurrentUser | None) ->
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Viewer(language=chosen_language(request, user.locale if user else None), csrf_token=token,
                   user=user, flash=flash, path=path, cookies=cookies)
+
+
+def login_redirect(request: Request, runtime: Runtime, next_path: str | None = None) -> Response:
+    """What a page for logged-in people answers a visitor: 303 to `/login?next=<this page>`
+    (or `next_path`, e.g. the GET page a refused POST came from), with a flash message."""
+    here = next_path or (request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return see_other("/login?" + urlencode({"next": safe_next(here)}), runtime.settings,
+                     flash=N_("Log in to continue."))
 
 
 def form_token_ok(request: Request, form: Any) -> bool:
