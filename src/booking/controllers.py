@@ -12,6 +12,7 @@ from kernel.http import Limit, Offset, ProblemResponses, RuntimeDep
 from booking import service
 from booking.controllers_attendance import ROUTES as attendance_routes
 from booking.pages import ROUTES as feedback_pages
+from booking.payment_controllers import ROUTES as payment_routes
 from booking.schemas import (
     Booking, BookingCreate, BookingList, SessionCancel, SessionChange, WaitlistEntry,
     WaitlistJoin, WaitlistList,
@@ -135,4 +136,4 @@ class MyBookingsController(Controller):
 
 
 ROUTES: list = [SessionBookingController, change_session, BookingController, WaitlistController,
-                MyBookingsController, *attendance_routes, *feedback_pages]
+                MyBookingsController, *attendance_routes, *feedback_pages, *payment_routes]

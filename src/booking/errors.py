@@ -32,6 +32,24 @@ class PaymentsNotConfigured(DomainError):
     status, slug, title = 409, "payments-not-configured", "Online payment is not available"
 
 
+class PaymentProviderUnavailable(DomainError):
+    """Stripe failed or did not answer in time: the seat held for the attempt was released."""
+
+    status, slug, title = 503, "payment-provider-unavailable", "The payment provider is unavailable"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or "Online payment is not answering; nothing was booked. Try again in a minute.")
+        self.headers["Retry-After"] = "30"
+
+
+class PaymentRequestRefused(PaymentProviderUnavailable):
+    """Stripe answered but refused the request itself (4xx): retrying the same one cannot help."""
+
+
+class InvalidSignature(DomainError):
+    status, slug, title = 400, "invalid-signature", "The webhook signature is missing or wrong"
+
+
 class IdempotencyKeyReused(DomainError):
     status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused with another request"
 

@@ -4,10 +4,11 @@ serialised transaction)."""
 from __future__ import annotations
 
 from kernel.jobs import Job
-from booking import service
+from booking import checkout, service
 
 JOBS: list[Job] = [
     Job("booking.expire_holds", service.expire_holds),
     Job("booking.expire_offers", service.expire_offers),
     Job("booking.purge_idempotency_keys", service.purge_idempotency_keys),
+    Job("booking.carry_out_refunds", checkout.carry_out_refunds),
 ]

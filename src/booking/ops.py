@@ -29,12 +29,13 @@ from kernel.events import (
 from booking import rules
 from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
 from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
-from booking.schemas import Attendance, Booking, BookingStatus, WaitlistStatus
+from booking.schemas import Attendance, Booking, BookingStatus, RefundStatus, WaitlistStatus
 from accounts.repository import IS_ORGANIZER
 from booking.repository import (
     CANCEL_BOOKING, CANCEL_SESSION_BOOKINGS, CLAIM_KEY, CLOSE_ENTRY, CONFIRM_HOLD,
     CONFIRMED_BOOKING_IDS, EXPIRE_HOLDS, EXPIRE_OFFERS, INSERT_BOOKING, INSERT_ENTRY, KEY_BOOKED,
-    LOCK_AND_COUNT, OCCUPANCY, OFFER_ENTRY, PURGE_KEYS, SELECT_BOOKING, SELECT_ENTRY, SELECT_KEY,
+    LOCK_AND_COUNT, OCCUPANCY, OFFER_ENTRY, PURGE_KEYS, REFUND_BOOKING, REFUND_SESSION_BOOKINGS,
+    SELECT_BOOKING, SELECT_ENTRY, SELECT_KEY, SET_REFUND_STATUS,
     USER_ACTIVE_BOOKINGS, USER_ACTIVE_ENTRIES, WAITING_THAT_FIT, WITHDRAW_SESSION_ENTRIES,
 )
 from kernel.sql import Tx, UniqueViolation, as_datetime
@@ -62,7 +63,9 @@ def booking_from_row(row: Any) -> Booking:
         status=row["status"], attendance=row["attendance"], amount_cents=row["amount_cents"],
         currency=row["currency"], late_cancellation=bool(row["late_cancellation"]),
         checkin_code=row["checkin_code"], created_at=as_datetime(row["created_at"]),
-        checkout_url=row["checkout_url"], hold_expires_at=as_datetime(row["hold_expires_at"]),
+        checkout_url=row["checkout_url"] if row["status"] == BookingStatus.pending_payment else None,
+        hold_expires_at=as_datetime(row["hold_expires_at"]),
+        refund_status=row["refund_status"], refunded_cents=row["refunded_cents"] or 0,
     )
 
 
@@ -219,6 +222,10 @@ class Unit:
                      user_id: int = 0) -> None:
         rules.ensure_cancellable(status, locked.facts, self.now)
         await self.tx.execute(CANCEL_BOOKING, booking_id, late, self.now, by)
+        if not late:  # a paid booking gets its money back (a late cancellation does not)
+            reason = "participant_cancelled" if by == "participant" else "booking_cancelled"
+            if await self.tx.one(REFUND_BOOKING, booking_id, reason, by, self.now) is not None:
+                await self.tx.execute(SET_REFUND_STATUS, booking_id, RefundStatus.pending.value)
         self.events.append(BookingCancelled(self.now, booking_id=booking_id, session_id=locked.facts.id,
                                             user_id=user_id, by=by, late=late))
 
@@ -274,6 +281,13 @@ async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: 
     facts = locked.facts
     rules.check_seats(seats, facts.max_seats_per_booking)
     rules.ensure_open(facts, now)
+    if locked.has_booking:  # a double click on "pay": the hold already made, and its Checkout Session
+        for held in await tx.all(USER_ACTIVE_BOOKINGS, session_id, user_id):
+            booking = booking_from_row(await tx.one(SELECT_BOOKING, held["id"]))
+            if booking.status == BookingStatus.pending_payment and booking.seats == seats:
+                if key_id is not None:
+                    await tx.execute(KEY_BOOKED, key_id, booking.id)
+                return booking, False
     rules.ensure_not_booked(locked.has_booking, locked.has_entry)
     rules.new_booking(facts, seats, now, policy)  # refuses what cannot be paid before "full"
     rules.ensure_room(facts.capacity, locked.occupancy.taken, seats)
@@ -451,6 +465,8 @@ async def cancel_session(tx: Tx, *, session_id: int, actor_id: int, reason: str,
     by = rules.session_manager_role(actor_id, facts.host_id, organizer, organizers_too=True)
     rules.ensure_session_cancellable(locked.facts, now)
     ids = tuple(r["id"] for r in await tx.all(CANCEL_SESSION_BOOKINGS, session_id, now, by))
+    for refunded in await tx.all(REFUND_SESSION_BOOKINGS, session_id, now, by):  # every paid seat
+        await tx.execute(SET_REFUND_STATUS, refunded["booking"], RefundStatus.pending.value)
     entries = tuple(r["id"] for r in await tx.all(WITHDRAW_SESSION_ENTRIES, session_id, now))
     sequence = locked.facts.sequence + 1
     await tx.execute(CANCEL_SESSION, session_id, sequence, reason, now)

@@ -1,5 +1,5 @@
 """Every query on booking's tables (`booking`, `booking_idempotency_key`, `waitlist_entry`,
-`feedback`, `attendance_mark`): the `Sql` statements of the booking engine's operations, and the reads of the
+`feedback`, `attendance_mark`, `payment_event`, `refund`): the `Sql` statements of the booking engine's operations, and the reads of the
 service, the stats port, the data export and notify's read model.
 
 Documented cross-package statements, one query each for speed; the SQL ones take their joins
@@ -23,6 +23,9 @@ to the session and its workshop from `workshops.repository` (`lock_session`,
   statement;
 - `personal_data` (the data export) follows booking's foreign keys to the session and workshop
   (Piccolo joins) for each row's date and title, instead of one lookup per row;
+- `CHECKOUT_FACTS` (what a Stripe Checkout Session is made of: the booking, its workshop's
+  title and price, the participant's email and language) joins the session, workshop and
+  `app_user` like the notification views;
 - the notification read model's booking and waitlist views join the session, workshop,
   host, community and participant through `workshops.repository`'s and
   `accounts.repository`'s fragments (`ROSTER` joins `app_user` for the names).
@@ -37,7 +40,7 @@ from typing import Any
 
 from accounts.repository import person_columns
 from booking.rules import RATINGS_SHOWN_FROM
-from booking.schemas import Attendance, BookingStatus, WaitlistStatus
+from booking.schemas import Attendance, BookingStatus, RefundStatus, WaitlistStatus
 from booking.tables import Booking, Feedback, WaitlistEntry
 from kernel.sql import Sql, execute, fetch_all, fetch_one, fetch_value, placeholders
 from workshops.enums import SessionStatus
@@ -135,7 +138,7 @@ INSERT_BOOKING = Sql(
 )
 BOOKING_COLUMNS = (
     "id, \"session\", \"user\", seats, status, attendance, amount_cents, currency, "
-    "late_cancellation, checkout_url, hold_expires_at, checkin_code, created_at"
+    "late_cancellation, checkout_url, hold_expires_at, checkin_code, created_at, refund_status, refunded_cents"
 )
 SELECT_BOOKING = Sql(f"SELECT {BOOKING_COLUMNS} FROM booking WHERE id = ?1")
 CONFIRM_HOLD = Sql(
@@ -561,3 +564,159 @@ async def hide_feedback(feedback_id: int, hidden_at: dt.datetime | None, by: int
 
 async def feedback_page_view(booking_id: int) -> Any:
     return await fetch_one(FEEDBACK_PAGE_VIEW, booking_id)
+
+
+# ------------------------------------------------------------------------------- payments
+
+_PENDING_REFUND = _sql(RefundStatus.pending)
+_SUCCEEDED_REFUND = _sql(RefundStatus.succeeded)
+# ?1 booking: a Checkout Session's ingredients (outside any transaction: the service calls
+# Stripe between the hold's transaction and the one recording the Checkout Session)
+CHECKOUT_FACTS = Sql(
+    f"SELECT {_VIEW_COLUMNS}, b.id AS b_id, b.\"user\" AS b_user, b.seats AS b_seats, b.status AS b_status,"
+    " b.amount_cents AS b_amount_cents, b.currency AS b_currency, b.hold_expires_at AS b_hold_expires_at,"
+    " b.checkout_session_id AS b_checkout_session_id, b.checkout_url AS b_checkout_url"
+    + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = b."user" WHERE b.id = ?1'
+)
+# ?1 booking: the payment columns the webhook operations check
+PAYMENT_OF_BOOKING = Sql(
+    "SELECT id, \"session\", \"user\", seats, status, amount_cents, currency, checkout_session_id, "
+    "payment_intent_id, refunded_cents, refund_status FROM booking WHERE id = ?1"
+)
+BOOKING_OF_CHECKOUT = Sql("SELECT id FROM booking WHERE checkout_session_id = ?1")
+BOOKING_OF_PAYMENT_INTENT = Sql("SELECT id FROM booking WHERE payment_intent_id = ?1")
+# ?1 booking, ?2 Checkout Session id, ?3 its URL, ?4 now: only while the hold is open
+RECORD_CHECKOUT = Sql(
+    "UPDATE booking SET checkout_session_id = ?2, checkout_url = ?3, updated_at = ?4 "
+    f"WHERE id = ?1 AND status = {_HELD}"
+)
+# ?1 booking, ?2 now: a hold whose Checkout Session could not be opened gives its seat back
+RELEASE_HOLD = Sql(
+    f"UPDATE booking SET status = {_sql(BookingStatus.expired)}, active_slot = NULL, hold_expires_at = NULL, "
+    f"cancelled_by = 'system', updated_at = ?2 WHERE id = ?1 AND status = {_HELD}"
+)
+# ?1 booking: a retried request with the same Idempotency-Key tries again instead of
+# answering the released hold
+FORGET_KEY_OF_BOOKING = Sql("DELETE FROM booking_idempotency_key WHERE booking_id = ?1")
+# ?1 booking, ?2 status (confirmed), ?3 active slot, ?4 now: a hold confirmed, or a lapsed
+# one revived by a late payment (its seat checked free in the same transaction)
+CONFIRM_PAID = Sql(
+    "UPDATE booking SET status = ?2, active_slot = ?3, hold_expires_at = NULL, cancelled_by = NULL, "
+    "updated_at = ?4 WHERE id = ?1"
+)
+# ?1 booking, ?2 Checkout Session id, ?3 payment intent, ?4 now
+RECORD_PAYMENT = Sql(
+    "UPDATE booking SET checkout_session_id = COALESCE(checkout_session_id, ?2), payment_intent_id = ?3, "
+    "updated_at = ?4 WHERE id = ?1"
+)
+# ?1 booking, ?2 payment intent, ?3 now (a refund may be heard of before the payment itself)
+SET_PAYMENT_INTENT = Sql(
+    "UPDATE booking SET payment_intent_id = COALESCE(payment_intent_id, ?2), updated_at = ?3 WHERE id = ?1"
+)
+# ?1 booking, ?2 now: a hold that Stripe says will not be paid (expired, async payment failed)
+EXPIRE_HOLD = Sql(
+    f"UPDATE booking SET status = {_sql(BookingStatus.expired)}, active_slot = NULL, updated_at = ?2 "
+    f"WHERE id = ?1 AND status = {_HELD}"
+)
+# ?1 event id, ?2 type, ?3 booking, ?4 now: None when the event was seen before
+CLAIM_EVENT = Sql(
+    "INSERT INTO payment_event (event_id, type, booking, received_at) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING id"
+)
+EVENT_SEEN = Sql("SELECT id FROM payment_event WHERE event_id = ?1")
+# ?1 booking, ?2 reason, ?3 started by, ?4 now: a refund of what the booking paid and has not
+# got back yet (nothing when it was never paid); one per booking of ours
+REFUND_BOOKING = Sql(
+    "INSERT INTO refund (booking, amount_cents, currency, reason, started_by, status, attempts, "
+    "next_attempt_at, last_error, dedupe_key, created_at, updated_at) "
+    f"SELECT id, amount_cents - refunded_cents, currency, ?2, ?3, {_PENDING_REFUND}, 0, ?4, '', "
+    "'booking:' || CAST(id AS TEXT), ?4, ?4 FROM booking "
+    "WHERE id = ?1 AND payment_intent_id IS NOT NULL AND amount_cents > refunded_cents "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+# ?1 session, ?2 now (the cancellation's instant), ?3 started by: every paid booking the
+# session's cancellation just cancelled
+REFUND_SESSION_BOOKINGS = Sql(
+    "INSERT INTO refund (booking, amount_cents, currency, reason, started_by, status, attempts, "
+    "next_attempt_at, last_error, dedupe_key, created_at, updated_at) "
+    f"SELECT id, amount_cents - refunded_cents, currency, 'session_cancelled', ?3, {_PENDING_REFUND}, 0, ?2, '', "
+    "'booking:' || CAST(id AS TEXT), ?2, ?2 FROM booking "
+    f"WHERE \"session\" = ?1 AND status = {_sql(BookingStatus.cancelled)} AND cancelled_at = ?2 "
+    "AND payment_intent_id IS NOT NULL AND amount_cents > refunded_cents "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING booking"
+)
+# ?1 booking, ?2 refund status
+SET_REFUND_STATUS = Sql("UPDATE booking SET refund_status = ?2 WHERE id = ?1")
+# ?1 refund id
+REFUND_BY_ID = Sql(
+    "SELECT r.id, r.booking, r.amount_cents, r.currency, r.status, r.attempts, r.stripe_refund_id, "
+    "b.payment_intent_id, b.\"user\" FROM refund r JOIN booking b ON b.id = r.booking WHERE r.id = ?1"
+)
+REFUND_BY_STRIPE_ID = Sql("SELECT id, status FROM refund WHERE stripe_refund_id = ?1")
+# ?1 now, ?2 limit: what the worker sends to Stripe next
+DUE_REFUNDS = Sql(
+    f"SELECT id FROM refund WHERE status = {_PENDING_REFUND} AND next_attempt_at <= ?1 "
+    "ORDER BY next_attempt_at, id LIMIT ?2"
+)
+# ?1 refund, ?2 status, ?3 Stripe's refund id, ?4 now
+SET_REFUND = Sql(
+    "UPDATE refund SET status = ?2, stripe_refund_id = COALESCE(stripe_refund_id, ?3), next_attempt_at = NULL, "
+    "last_error = '', updated_at = ?4 WHERE id = ?1"
+)
+# ?1 refund, ?2 error, ?3 next attempt, ?4 now (only while still pending)
+REFUND_FAILED_ATTEMPT = Sql(
+    "UPDATE refund SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3, updated_at = ?4 "
+    f"WHERE id = ?1 AND status = {_PENDING_REFUND}"
+)
+# ?1 booking, ?2 amount, ?3 currency, ?4 Stripe refund id, ?5 status, ?6 now: a refund made in
+# Stripe's dashboard (or anywhere but here)
+EXTERNAL_REFUND = Sql(
+    "INSERT INTO refund (booking, amount_cents, currency, reason, started_by, status, attempts, "
+    "next_attempt_at, last_error, dedupe_key, stripe_refund_id, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, 'external', 'stripe', ?5, 0, NULL, '', 'stripe:' || CAST(?4 AS TEXT), ?4, ?6, ?6) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+# ?1 booking: what Stripe has given back, and the latest refund's status
+SYNC_REFUNDED = Sql(
+    f"UPDATE booking SET refunded_cents = COALESCE((SELECT SUM(amount_cents) FROM refund "
+    f"WHERE booking = ?1 AND status = {_SUCCEEDED_REFUND}), 0), "
+    "refund_status = (SELECT status FROM refund WHERE booking = ?1 ORDER BY id DESC LIMIT 1) WHERE id = ?1"
+)
+REFUNDS_OF_BOOKING = Sql(
+    "SELECT id, amount_cents, currency, reason, started_by, status, stripe_refund_id, attempts, created_at "
+    "FROM refund WHERE booking = ?1 ORDER BY id"
+)
+
+
+async def checkout_facts(booking_id: int) -> Any:
+    return await fetch_one(CHECKOUT_FACTS, booking_id)
+
+
+async def payment_of_booking(booking_id: int) -> Any:
+    return await fetch_one(PAYMENT_OF_BOOKING, booking_id)
+
+
+async def booking_of_checkout(checkout_session_id: str) -> int | None:
+    row = await fetch_one(BOOKING_OF_CHECKOUT, checkout_session_id)
+    return row["id"] if row else None
+
+
+async def booking_of_payment_intent(payment_intent_id: str) -> int | None:
+    row = await fetch_one(BOOKING_OF_PAYMENT_INTENT, payment_intent_id)
+    return row["id"] if row else None
+
+
+async def event_seen(event_id: str) -> bool:
+    return await fetch_one(EVENT_SEEN, event_id) is not None
+
+
+async def due_refunds(now: dt.datetime, limit: int) -> list[int]:
+    return [row["id"] for row in await fetch_all(DUE_REFUNDS, now, limit)]
+
+
+async def refund_by_id(refund_id: int) -> Any:
+    return await fetch_one(REFUND_BY_ID, refund_id)
+
+
+async def refunds_of_booking(booking_id: int) -> list[Any]:
+    return await fetch_all(REFUNDS_OF_BOOKING, booking_id)

@@ -19,6 +19,17 @@ class BookingStatus(StrEnum):
     expired = "expired"
 
 
+class RefundStatus(StrEnum):
+    """`pending` (to be sent to Stripe by the worker, retried with back-off) → `requested`
+    (Stripe has it, not final yet) → `succeeded`, or `failed` (Stripe refused it: a person
+    must look)."""
+
+    pending = "pending"
+    requested = "requested"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
 class Attendance(StrEnum):
     unknown = "unknown"
     attended = "attended"
@@ -49,6 +60,7 @@ Seats = Annotated[int, Meta(ge=1, le=SEATS_MAX, description="Seats wanted (at mo
 BookingStatusValue = one_of(BookingStatus)
 AttendanceValue = one_of(Attendance)
 WaitlistStatusValue = one_of(WaitlistStatus)
+RefundStatusValue = one_of(RefundStatus)
 
 
 class BookingCreate(Struct, kw_only=True):
@@ -69,6 +81,8 @@ class Booking(Struct, kw_only=True, omit_defaults=True):
     created_at: dt.datetime
     checkout_url: str | None = None  # only while a Stripe payment is pending
     hold_expires_at: dt.datetime | None = None  # only for pending_payment
+    refund_status: RefundStatusValue | None = None  # only once a refund exists
+    refunded_cents: int = 0  # what Stripe has given back (shown when not 0)
 
 
 class BookingList(Struct, kw_only=True):

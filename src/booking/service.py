@@ -18,7 +18,7 @@ from accounts.auth import CurrentUser, is_organizer_of
 from kernel.ids import MAX_ID
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.runtime import Runtime
-from booking import ops, repository, rules
+from booking import checkout, ops, repository, rules
 from booking.rules import BookingPolicy
 from booking.schemas import (
     Booking, BookingList, SessionChange, WaitlistEntry, WaitlistList, WaitlistStatus,
@@ -29,11 +29,8 @@ from workshops.schemas import Session
 
 
 def policy_of(runtime: Runtime) -> BookingPolicy:
-    """Online payment is a later issue: until it creates Stripe Checkout sessions, bookings of
-    `stripe` workshops answer 409 payments-not-configured. The hold path below (pending_payment
-    until `settings.payment_hold` has passed) is implemented and tested with
-    `BookingPolicy(payment_hold=...)`; the payments issue only has to switch it on here."""
-    return BookingPolicy(payment_hold=None)
+    """How `stripe` bookings are held: `booking.checkout.payment_policy`."""
+    return checkout.payment_policy(runtime)
 
 
 def ensure_id(value: int, what: str) -> int:
@@ -60,16 +57,22 @@ async def book(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
                idempotency_key: str | None = None) -> tuple[Booking, bool]:
     """Book seats; returns (booking, created) — created is False for a replayed key."""
     ensure_id(session_id, "session")
-    return await run(runtime, partial(
+    booking, created = await run(runtime, partial(
         ops.book_seats, session_id=session_id, user_id=user.id, seats=seats, now=runtime.clock.now(),
         policy=policy_of(runtime), claim=_claim(user.id, idempotency_key, session_id, seats),
         viewer_is_admin=user.is_admin))
+    return await checkout.open_checkout(runtime, booking), created
 
 
 async def cancel_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> Booking:
     ensure_id(booking_id, "booking")
-    return await run(runtime, partial(ops.cancel_booking, booking_id=booking_id, actor_id=user.id,
-                                      now=runtime.clock.now(), policy=policy_of(runtime)))
+    booking = await run(runtime, partial(ops.cancel_booking, booking_id=booking_id, actor_id=user.id,
+                                         now=runtime.clock.now(), policy=policy_of(runtime)))
+    if booking.amount_cents and booking.refund_status is None:  # a hold: its Checkout Session closes
+        payment = await repository.payment_of_booking(booking_id)
+        if payment is not None and payment["payment_intent_id"] is None:
+            await checkout.forget_checkout(runtime, payment["checkout_session_id"])
+    return booking
 
 
 async def get_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> Booking:
@@ -109,8 +112,9 @@ async def leave_waitlist(runtime: Runtime, user: CurrentUser, entry_id: int) -> 
 
 async def accept_offer(runtime: Runtime, user: CurrentUser, entry_id: int) -> Booking:
     ensure_id(entry_id, "waitlist entry")
-    return await run(runtime, partial(ops.accept_offer, entry_id=entry_id, user_id=user.id,
-                                      now=runtime.clock.now(), policy=policy_of(runtime)))
+    booking = await run(runtime, partial(ops.accept_offer, entry_id=entry_id, user_id=user.id,
+                                         now=runtime.clock.now(), policy=policy_of(runtime)))
+    return await checkout.open_checkout(runtime, booking)
 
 
 def _entry_from_row(row: Any) -> WaitlistEntry:

@@ -6,7 +6,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from booking.schemas import Attendance, BookingStatus, MarkVia, WaitlistStatus
+from booking.schemas import Attendance, BookingStatus, MarkVia, RefundStatus, WaitlistStatus
 
 USER = LazyTableReference("User", module_path="accounts.tables")
 SESSION = LazyTableReference("WorkshopSession", module_path="workshops.tables")
@@ -33,6 +33,10 @@ class Booking(Table, tablename="booking"):
     checkout_url = Text(null=True, default=None)
     payment_intent_id = Varchar(length=255, null=True, default=None)
     refund_id = Varchar(length=255, null=True, default=None)
+    # what was given back (cents, refunds Stripe confirmed) and the latest refund's state:
+    # NULL (none) | pending | requested | succeeded | failed
+    refunded_cents = Integer(default=0)
+    refund_status = Varchar(length=10, null=True, default=None)
     waitlist_entry_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -83,3 +87,35 @@ class AttendanceMark(Table, tablename="attendance_mark"):
     to_attendance = Varchar(length=8, choices=Attendance)
     via = Varchar(length=8, choices=MarkVia)  # mark | checkin
     marked_at = Timestamptz(default=TimestamptzNow())
+
+
+class PaymentEvent(Table, tablename="payment_event"):
+    """A payment provider's webhook event, stored (unique id) in the transaction of its effect:
+    a delivery seen before is acknowledged and ignored."""
+
+    event_id = Varchar(length=255, unique=True)
+    type = Varchar(length=80)
+    booking = Integer(null=True, default=None)
+    received_at = Timestamptz(default=TimestamptzNow())
+
+
+class Refund(Table, tablename="refund"):
+    """Money to give back, or given back: created in the transaction of what causes it (a
+    cancellation, a payment that came too late), carried out by the worker through the SDK
+    with an idempotency key of its own; refunds made in Stripe's dashboard are recorded too
+    (`reason` external). `dedupe_key` ("booking:{id}" for ours, "stripe:{re_…}" for external
+    ones) makes each real refund one row."""
+
+    booking = ForeignKey(Booking, on_delete=OnDelete.restrict, index=True)
+    amount_cents = Integer()
+    currency = Varchar(length=3)
+    reason = Varchar(length=24)  # participant_cancelled | booking_cancelled | session_cancelled | late_payment | external
+    started_by = Varchar(length=12)  # participant | host | organizer | system | stripe
+    status = Varchar(length=10, choices=RefundStatus)
+    stripe_refund_id = Varchar(length=255, null=True, default=None, unique=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(null=True, default=None, index=True)
+    last_error = Text(default="")
+    dedupe_key = Varchar(length=300, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

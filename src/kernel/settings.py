@@ -45,6 +45,7 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     payment_hold: dt.timedelta = dt.timedelta(minutes=30)
+    stripe_timeout: float = 5.0  # seconds one Stripe call may take before the booking answers 503
     reminder_offsets: tuple[dt.timedelta, ...] = (dt.timedelta(hours=24), dt.timedelta(hours=2))
     feedback_delay: dt.timedelta = dt.timedelta(hours=1)
     worker_poll_seconds: float = 5.0
@@ -104,10 +105,16 @@ class Settings:
         try:
             hold_minutes = int(get("PAYMENT_HOLD_MINUTES") or 30)
             poll = float(get("WORKER_POLL_SECONDS") or 5)
+            stripe_timeout = float(get("STRIPE_TIMEOUT_SECONDS") or 5)
         except ValueError as exc:
             raise SettingsError(f"bad number in settings: {exc}") from None
-        if hold_minutes < 1 or poll <= 0:
-            raise SettingsError("ALVEOLE_PAYMENT_HOLD_MINUTES and ALVEOLE_WORKER_POLL_SECONDS must be positive")
+        if poll <= 0:
+            raise SettingsError("ALVEOLE_WORKER_POLL_SECONDS must be positive")
+        if not 30 <= hold_minutes <= 24 * 60:
+            raise SettingsError("ALVEOLE_PAYMENT_HOLD_MINUTES must be 30 to 1440: a Stripe Checkout Session "
+                                "expires 30 minutes to 24 hours after it is opened")
+        if not 0 < stripe_timeout <= 60:
+            raise SettingsError("ALVEOLE_STRIPE_TIMEOUT_SECONDS must be more than 0 and at most 60")
         rate_limits = (get("RATE_LIMITS") or "on").lower()
         if rate_limits not in ("on", "off"):
             raise SettingsError("ALVEOLE_RATE_LIMITS must be 'on' or 'off'")
@@ -124,6 +131,7 @@ class Settings:
             stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base=get("STRIPE_API_BASE"),
             payment_hold=dt.timedelta(minutes=hold_minutes),
+            stripe_timeout=stripe_timeout,
             reminder_offsets=parse_durations(get("REMINDER_OFFSETS") or "24h,2h"),
             feedback_delay=parse_duration(get("FEEDBACK_DELAY") or "1h"),
             worker_poll_seconds=poll,

@@ -36,7 +36,7 @@ from notify import context as ctx
 from notify import invites
 from kernel.i18n import environment, language_of
 from notify.ical import InviteEvent, invite_ics, zone
-from notify.links import feedback_url, workshop_url
+from notify.links import feedback_url, payment_url, workshop_url
 from notify.notifier import CALENDAR_METHODS
 
 FEEDBACK_OPEN_FOR = FEEDBACK_CLOSES_AFTER_END
@@ -237,6 +237,10 @@ def render(prepared: Prepared, settings: Settings, now: dt.datetime,
         # a PNG attachment: mail clients show it (most block inline SVG and remote images)
         attachments.append({"filename": "checkin.png", "content_type": "image/png", "encoding": "base64",
                             "content": base64.b64encode(qr_png(prepared.booking.checkin_code)).decode()})
+    if kind == "payment_link" and prepared.booking is not None:
+        # our own page, which opens (or reopens) the Stripe Checkout page of the hold: a hold
+        # made by the waitlist has no Checkout Session until the participant follows the link
+        values["checkout_url"] = payment_url(settings.base_url, prepared.booking.id)
     if kind == "feedback_request" and prepared.booking is not None:
         values["feedback_url"] = feedback_url(settings.base_url, link_token(
             settings.secret_key, prepared.booking.id, prepared.booking.session.ends_at))
@@ -290,7 +294,6 @@ def _kind_values(kind: str, payload: dict[str, Any], values: dict[str, Any], fmt
         values["paid"] = fmt.money(booking.amount_cents, booking.currency) \
             if booking.amount_cents else ""
     if kind == "payment_link":
-        values["checkout_url"] = payload.get("checkout_url") or (booking and booking.checkout_url)
         values["hold_expires"] = fmt.moment(_payload_time(payload, "hold_expires_at")
                                             or (booking and booking.hold_expires_at))
     elif kind == "refund_issued":

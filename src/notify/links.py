@@ -3,7 +3,8 @@
 Every link in a message must lead to something that works: the public workshop page
 (`/workshops/{id}`), the personal calendar feed (`/calendar/{token}/feed.ics`), the feedback
 form of a `feedback_request` (`/feedback/{token}`, a signed link that needs no login:
-`booking.feedback.link_token`), plus a payment provider's own checkout page in a payment link.
+`booking.feedback.link_token`), and the payment link of a hold (`/me/bookings/{id}/pay`, which
+sends its participant, once logged in, to the hold's Stripe Checkout page).
 The booking page and the waitlist accept page do not exist yet: their helpers stay here, unused
 by the templates and invites, until those pages do. (The check-in QR code travels as an
 attachment of the confirmation, not as a link: `/api/v1/bookings/{id}/checkin.svg` needs the
@@ -25,6 +26,11 @@ def calendar_feed_url(base_url: str, token: str) -> str:
 def feedback_url(base_url: str, token: str) -> str:
     """The feedback form of one booking, its signed token as the credential (linked)."""
     return f"{base_url}/feedback/{token}"
+
+
+def payment_url(base_url: str, booking_id: int) -> str:
+    """Where the participant of a payment hold pays (linked in `payment_link`)."""
+    return f"{base_url}/me/bookings/{booking_id}/pay"
 
 
 # --- not linked until their web pages exist ----------------------------------------------

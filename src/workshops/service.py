@@ -513,6 +513,7 @@ async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int)
         workshop = await _locked_workshop(workshop_id)
         await _check_visible(user, workshop)
         _require_host(user, workshop)
+        _check_payments(runtime, workshop.payment)  # keys removed since it was created: not published
         community = await find_community_by_id(workshop.community_id)
         target = rules.status_after_submit(workshop.status, community.moderation if community else True)
         values: dict[str, Any] = {"status": target, "updated_at": now}
@@ -535,6 +536,7 @@ async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int
         if not await can_moderate(user, workshop):
             raise Forbidden("Only the community's organizers may approve its workshops.")
         rules.check_can_moderate(workshop.status)
+        _check_payments(runtime, workshop.payment)
         await _transition(workshop_id, WorkshopStatus.SUBMITTED, {
             "status": WorkshopStatus.PUBLISHED, "published_at": now, "updated_at": now,
             "rejection_reason": "",
@@ -554,6 +556,7 @@ async def reject_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int,
             raise Forbidden("Only the community's organizers may reject its workshops.")
         reason = rules.check_reason(reason)
         rules.check_can_moderate(workshop.status)
+        _check_payments(runtime, workshop.payment)
         await _transition(workshop_id, WorkshopStatus.SUBMITTED, {
             "status": WorkshopStatus.REJECTED, "rejection_reason": reason, "updated_at": now,
         })
