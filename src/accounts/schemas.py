@@ -153,6 +153,7 @@ class ExportBooking(Struct):
     amount_cents: int
     currency: str
     late_cancellation: bool
+    refunded_cents: int
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
 
@@ -175,6 +176,16 @@ class ExportFeedback(Struct):
     created_at: dt.datetime
 
 
+class ExportRefund(Struct):
+    id: int
+    booking_id: int
+    amount_cents: int
+    currency: str
+    reason: str
+    status: str
+    created_at: dt.datetime
+
+
 class ExportEmail(Struct):
     kind: str
     subject: str | None
@@ -192,5 +203,6 @@ class Export(Struct):
     workshops_hosted: list[ExportWorkshop]
     bookings: list[ExportBooking]
     waitlist_entries: list[ExportWaitlistEntry]
+    refunds: list[ExportRefund]
     feedback: list[ExportFeedback]
     emails: list[ExportEmail]

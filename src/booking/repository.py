@@ -41,7 +41,7 @@ from typing import Any
 from accounts.repository import person_columns
 from booking.rules import RATINGS_SHOWN_FROM
 from booking.schemas import Attendance, BookingStatus, RefundStatus, WaitlistStatus
-from booking.tables import Booking, Feedback, WaitlistEntry
+from booking.tables import Booking, Feedback, Refund, WaitlistEntry
 from kernel.sql import Sql, execute, fetch_all, fetch_one, fetch_value, placeholders
 from workshops.enums import SessionStatus
 from workshops.repository import (
@@ -296,7 +296,7 @@ async def rating_of_host(host_id: int) -> Any:
 # --------------------------------------------------------------------- a user's own data
 
 async def personal_data(user_id: int) -> dict[str, list[dict[str, Any]]]:
-    """The user's bookings, waitlist entries and feedback, with their sessions' workshops."""
+    """The user's bookings, waitlist entries, feedback and refunds, with their sessions' workshops."""
     bookings = await (
         Booking.select(
             Booking.id, Booking.session.id.as_alias("session_id"),
@@ -304,8 +304,14 @@ async def personal_data(user_id: int) -> dict[str, list[dict[str, Any]]]:
             Booking.session.workshop.title.as_alias("workshop_title"),
             Booking.session.starts_at.as_alias("starts_at"), Booking.seats, Booking.status,
             Booking.attendance, Booking.amount_cents, Booking.currency, Booking.late_cancellation,
-            Booking.created_at, Booking.cancelled_at,
+            Booking.refunded_cents, Booking.created_at, Booking.cancelled_at,
         ).where(Booking.user == user_id).order_by(Booking.id)
+    )
+    refunds = await (
+        Refund.select(
+            Refund.id, Refund.booking.id.as_alias("booking_id"), Refund.amount_cents, Refund.currency,
+            Refund.reason, Refund.status, Refund.created_at,
+        ).where(Refund.booking.user == user_id).order_by(Refund.id)
     )
     waitlist = await (
         WaitlistEntry.select(
@@ -321,7 +327,7 @@ async def personal_data(user_id: int) -> dict[str, list[dict[str, Any]]]:
             Feedback.rating, Feedback.comment, Feedback.created_at,
         ).where(Feedback.booking.user == user_id).order_by(Feedback.id)
     )
-    return {"bookings": bookings, "waitlist_entries": waitlist, "feedback": feedback}
+    return {"bookings": bookings, "waitlist_entries": waitlist, "feedback": feedback, "refunds": refunds}
 
 
 async def erase_feedback_comments(user_id: int) -> None:

@@ -61,7 +61,7 @@ class TestExport:
     async def test_a_new_user_exports_empty_lists(self, client, participant):
         body = (await client.get(EXPORT, headers=auth(participant))).json()
         for key in ("organizer_of", "workshops_hosted", "bookings", "waitlist_entries", "feedback",
-                    "emails"):
+                    "refunds", "emails"):
             assert body[key] == []
 
     async def test_anonymous_is_401(self, client):

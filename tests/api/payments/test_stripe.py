@@ -257,6 +257,10 @@ class TestRefunds:
         assert await checkout.carry_out_refunds(runtime) == 1
         assert await checkout.carry_out_refunds(runtime) == 0  # done once
         assert [r["amount"] for r in fake_stripe.refunds.values()] == [3000]
+        exported = (await client.get("/api/v1/me/export", headers=auth(user))).json()
+        assert [(r["booking_id"], r["amount_cents"], r["status"]) for r in exported["refunds"]] == \
+            [(held["id"], 3000, "succeeded")]
+        assert exported["bookings"][0]["refunded_cents"] == 3000
 
     async def test_late_cancellation_is_not_refunded(self, client, clock, fake_stripe, runtime):
         session, user = await paid_session(), await make_user()
