@@ -6,9 +6,15 @@ It keeps what the service uses — Checkout Sessions (create, retrieve, expire),
 answers the same object), and lets a test play the other side: the participant paying
 (`pay`), Stripe expiring a session, a refund made in the dashboard, configurable failures
 (`fail`) and delays (`delay`), and webhook events signed like Stripe signs them.
+
+Like Stripe it refuses a Checkout Session expiring less than 30 minutes or more than 24 hours
+after the request (by the clock it is given: the test's), keeps the answer of a request —
+failures included — under its idempotency key, and answers 409 `idempotency_error` while a
+request with the same key is still being answered.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import itertools
@@ -17,6 +23,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -43,12 +50,14 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
 
 
 class FakeStripe:
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], dt.datetime] | None = None) -> None:
+        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._in_flight: set[tuple[str, str]] = set()
         self.sessions: dict[str, dict[str, Any]] = {}
         self.intents: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any], str | None]] = []  # method, path, params, key
-        self._idempotent: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._idempotent: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self._failures: dict[str, int] = {}
         self._delays: dict[str, float] = {}
         self._ids = itertools.count(1)
@@ -151,6 +160,10 @@ class FakeStripe:
         return refund
 
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        if "expires_at" in params:
+            ahead = int(params["expires_at"]) - self.now().timestamp()
+            if not 30 * 60 <= ahead <= 24 * 3600:
+                raise LookupError("expires_at must be 30 minutes to 24 hours from now")
         items = params.get("line_items", {})
         total = 0
         currency = None
@@ -173,7 +186,10 @@ class FakeStripe:
     def _route(self, method: str, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         parts = path.strip("/").split("/")
         if method == "POST" and path == "/v1/checkout/sessions":
-            return 200, self._create_session(params)
+            try:
+                return 200, self._create_session(params)
+            except LookupError as exc:
+                return 400, {"error": {"type": "invalid_request_error", "message": str(exc)}}
         if parts[:3] == ["v1", "checkout", "sessions"] and len(parts) >= 4:
             session = self.sessions.get(parts[3])
             if session is None:
@@ -198,6 +214,20 @@ class FakeStripe:
             return 200, dict(self.refunds[parts[2]])
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL {path}"}}
 
+    def _answer(self, method: str, path: str, route: str, params: dict[str, Any],
+                key: str | None) -> tuple[int, dict[str, Any]]:
+        if key and (method, key) in self._idempotent:
+            return self._idempotent[(method, key)]
+        failing = next((r for r, n in self._failures.items() if n > 0 and route.startswith(r)), None)
+        if failing is not None:
+            self._failures[failing] -= 1
+            status, answer = 500, {"error": {"type": "api_error", "message": "fake outage"}}
+        else:
+            status, answer = self._route(method, path, params)
+        if key and status != 400:  # Stripe keeps failures too, but not refused parameters
+            self._idempotent[(method, key)] = (status, answer)
+        return status, answer
+
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         url = urlsplit(handler.path)
         length = int(handler.headers.get("content-length") or 0)
@@ -207,20 +237,24 @@ class FakeStripe:
         route = f"{method} {url.path}"
         with self._lock:
             self.requests.append((method, url.path, params, key))
-        delay = next((s for r, s in self._delays.items() if route.startswith(r)), 0)
-        if delay:
-            self._stop.wait(delay)
         with self._lock:
-            failing = next((r for r, n in self._failures.items() if n > 0 and route.startswith(r)), None)
-            if failing is not None:
-                self._failures[failing] -= 1
-                status, answer = 500, {"error": {"type": "api_error", "message": "fake outage"}}
-            elif key and (method, key) in self._idempotent:
-                status, answer = self._idempotent[(method, key)]  # type: ignore[index]
-            else:
-                status, answer = self._route(method, url.path, params)
-                if key and status < 500:
-                    self._idempotent[(method, key)] = (status, answer)  # type: ignore[index]
+            busy = key is not None and (method, key) in self._in_flight
+            if key is not None and not busy:
+                self._in_flight.add((method, key))
+        if busy:
+            status, answer = 409, {"error": {"type": "idempotency_error",
+                                             "message": "a request with this key is in progress"}}
+        else:
+            try:
+                delay = next((s for r, s in self._delays.items() if route.startswith(r)), 0)
+                if delay:
+                    self._stop.wait(delay)
+                with self._lock:
+                    status, answer = self._answer(method, url.path, route, params, key)
+            finally:
+                if key is not None:
+                    with self._lock:
+                        self._in_flight.discard((method, key))
         payload = json.dumps(answer).encode()
         try:
             handler.send_response(status)

@@ -10,6 +10,7 @@ from litestar.response import Redirect
 from accounts.auth import CurrentUser
 from accounts.pages import login_redirect
 from booking import checkout
+from booking.service import ensure_id
 from booking.errors import PaymentProviderUnavailable
 from kernel.http import ProblemResponses, RuntimeDep
 from kernel.pages import N_, see_other
@@ -37,15 +38,15 @@ async def stripe_webhook(request: Request, runtime: RuntimeDep) -> dict[str, obj
     return {"received": True, "outcome": outcome}
 
 
-@get("/me/bookings/{booking_id:str}/pay", include_in_schema=False)
-async def pay(booking_id: FromPath[str], request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
-    """The emailed payment link: 303 to the hold's Stripe Checkout page, opened now if needed."""
+@get("/me/bookings/{booking_id:int}/pay", include_in_schema=False)
+async def pay(booking_id: FromPath[int], request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
+    """The emailed payment link: 303 to the hold's Stripe Checkout page, opened now if needed
+    (an id that is not plain digits names nothing: 404)."""
     if maybe_user is None:
         return login_redirect(request, runtime)
     settings = runtime.settings
-    number = int(booking_id) if booking_id.isdigit() and len(booking_id) <= 10 else 0
     try:
-        booking = await checkout.checkout_for_participant(runtime, maybe_user, number) if number else None
+        booking = await checkout.checkout_for_participant(runtime, maybe_user, ensure_id(booking_id, "booking"))
     except PaymentProviderUnavailable:
         return see_other("/me/bookings", settings,
                          flash=N_("Online payment is not answering right now: your seats were released. "

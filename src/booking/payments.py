@@ -28,11 +28,16 @@ from typing import Any, TypeVar
 import stripe
 
 from booking.errors import InvalidSignature, PaymentProviderUnavailable, PaymentRequestRefused
+from kernel.ids import MAX_ID
 from kernel.settings import Settings
 
 log = logging.getLogger("alveole.booking.payments")
 T = TypeVar("T")
 SIGNATURE_TOLERANCE = dt.timedelta(minutes=5)
+# our metadata keys, named so that another integration on the same Stripe account cannot be
+# mistaken for us
+BOOKING_KEY, REFUND_KEY = "alveole_booking_id", "alveole_refund_id"
+IN_FLIGHT_RETRIES, IN_FLIGHT_WAIT = 3, 0.5
 _POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="stripe")
 
 
@@ -78,10 +83,12 @@ def _id_of(value: Any) -> str | None:
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
+    """One of our ids as Stripe hands it back (a string in metadata), or None: never beyond
+    what our id columns hold."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
-        return int(value)
     return None
 
 
@@ -93,7 +100,7 @@ def _checkout(obj: Any) -> CheckoutSession:
         id=obj["id"], url=_text(obj.get("url")), status=str(obj.get("status") or ""),
         payment_status=str(obj.get("payment_status") or ""), amount_total=_int(obj.get("amount_total")),
         currency=_text(obj.get("currency")),
-        booking_id=booking if booking is not None else _int(metadata.get("booking_id")),
+        booking_id=booking if booking is not None else _int(metadata.get(BOOKING_KEY)),
         payment_intent=_id_of(obj.get("payment_intent")),
     )
 
@@ -103,7 +110,11 @@ def _refund(obj: Any) -> RefundFacts:
     metadata = obj.get("metadata") or {}
     return RefundFacts(id=obj["id"], amount=_int(obj.get("amount")) or 0, currency=str(obj.get("currency") or ""),
                        status=str(obj.get("status") or ""), payment_intent=_id_of(obj.get("payment_intent")),
-                       refund_record=_int(metadata.get("refund_id")))
+                       refund_record=_int(metadata.get(REFUND_KEY)))
+
+
+class _InFlight(Exception):
+    """Stripe is still answering another request with the same idempotency key."""
 
 
 class StripeGateway:
@@ -118,10 +129,15 @@ class StripeGateway:
             settings.stripe_api_key, base_addresses=base,  # type: ignore[arg-type]
             max_network_retries=0, http_client=stripe.RequestsClient(timeout=settings.stripe_timeout))
 
-    async def _call(self, what: str, call: Callable[[], T]) -> T:
+    async def _call(self, what: str, call: Callable[[], T], in_flight_is_error: bool = True) -> T:
         loop = asyncio.get_running_loop()
         try:
             return await asyncio.wait_for(loop.run_in_executor(_POOL, call), self.timeout + 1)
+        except stripe.APIError as exc:
+            if exc.http_status == 409 and not in_flight_is_error:  # idempotency_key_in_use
+                raise _InFlight() from exc
+            log.warning("stripe %s failed: %s", what, exc.user_message or type(exc).__name__)
+            raise PaymentProviderUnavailable() from exc
         except stripe.InvalidRequestError as exc:
             log.warning("stripe %s refused: %s", what, exc.user_message or type(exc).__name__)
             raise PaymentRequestRefused(f"Stripe refused the request: {exc.user_message or 'invalid request'}") from exc
@@ -132,10 +148,19 @@ class StripeGateway:
             raise PaymentProviderUnavailable() from exc
 
     async def create_checkout(self, params: dict[str, Any], idempotency_key: str) -> CheckoutSession:
+        """A Checkout Session; the same key answers the same one. While another request with
+        the key is still being answered (a double click), Stripe says 409: wait for it briefly
+        (IN_FLIGHT_RETRIES × IN_FLIGHT_WAIT at most) and ask again."""
         sessions = self._client.v1.checkout.sessions
-        created = await self._call("checkout create", functools.partial(
-            sessions.create, params, {"idempotency_key": idempotency_key}))  # type: ignore[arg-type]
-        return _checkout(created)
+        call = functools.partial(sessions.create, params, {"idempotency_key": idempotency_key})  # type: ignore[arg-type]
+        for attempt in range(IN_FLIGHT_RETRIES + 1):
+            try:
+                return _checkout(await self._call("checkout create", call, in_flight_is_error=False))
+            except _InFlight:
+                if attempt == IN_FLIGHT_RETRIES:
+                    break
+                await asyncio.sleep(IN_FLIGHT_WAIT)
+        raise PaymentProviderUnavailable("another request for this booking is still being answered")
 
     async def checkout(self, checkout_session_id: str) -> CheckoutSession:
         sessions = self._client.v1.checkout.sessions
@@ -151,16 +176,26 @@ class StripeGateway:
         except PaymentProviderUnavailable:
             pass
 
+    async def amount_of_payment_intent(self, payment_intent_id: str) -> int:
+        intent = await self._call("payment intent retrieve", functools.partial(
+            self._client.v1.payment_intents.retrieve, payment_intent_id))
+        return _int(_plain(intent).get("amount")) or 0
+
     async def booking_of_payment_intent(self, payment_intent_id: str) -> int | None:
         intent = await self._call("payment intent retrieve", functools.partial(
             self._client.v1.payment_intents.retrieve, payment_intent_id))
-        return _int((_plain(intent).get("metadata") or {}).get("booking_id"))
+        return _int((_plain(intent).get("metadata") or {}).get(BOOKING_KEY))
 
-    async def create_refund(self, payment_intent_id: str, amount: int, refund_id: int) -> RefundFacts:
+    async def create_refund(self, payment_intent_id: str, amount: int, refund_id: int, attempt: int) -> RefundFacts:
+        """A refund of ours. The idempotency key names the attempt: Stripe keeps the answer of
+        a failed request under its key for a day, so a retry needs a new one — and
+        `refunds_of` is read first, so that a refund Stripe made despite an error is found
+        (by its metadata) instead of being made again."""
         params = {"payment_intent": payment_intent_id, "amount": amount,
-                  "metadata": {"refund_id": str(refund_id)}}
+                  "metadata": {REFUND_KEY: str(refund_id)}}
         created = await self._call("refund create", functools.partial(
-            self._client.v1.refunds.create, params, {"idempotency_key": f"alveole-refund-{refund_id}"}))  # type: ignore[arg-type]
+            self._client.v1.refunds.create, params,  # type: ignore[arg-type]
+            {"idempotency_key": f"alveole-refund-{refund_id}-{attempt}"}))
         return _refund(created)
 
     async def refund(self, refund_id: str) -> RefundFacts:
@@ -196,6 +231,6 @@ def verify_webhook(payload: bytes, header: str | None, settings: Settings, now: 
     stamps = [part[2:] for part in header.split(",") if part.startswith("t=")]
     if not stamps or not stamps[0].isdigit() or len(stamps[0]) > 12:
         raise InvalidSignature("Stripe-Signature has no timestamp")
-    signed_at = dt.datetime.fromtimestamp(int(stamps[0]), dt.timezone.utc)
+    signed_at = dt.datetime.fromtimestamp(int(stamps[0]), dt.UTC)
     if abs(now - signed_at) > SIGNATURE_TOLERANCE:
         raise InvalidSignature("Stripe-Signature is too old (or from the future)")

@@ -587,19 +587,37 @@ CHECKOUT_FACTS = Sql(
 # ?1 booking: the payment columns the webhook operations check
 PAYMENT_OF_BOOKING = Sql(
     "SELECT id, \"session\", \"user\", seats, status, amount_cents, currency, checkout_session_id, "
-    "payment_intent_id, refunded_cents, refund_status FROM booking WHERE id = ?1"
+    "payment_intent_id, refunded_cents, refund_status, waitlist_entry_id FROM booking WHERE id = ?1"
 )
 BOOKING_OF_CHECKOUT = Sql("SELECT id FROM booking WHERE checkout_session_id = ?1")
 BOOKING_OF_PAYMENT_INTENT = Sql("SELECT id FROM booking WHERE payment_intent_id = ?1")
-# ?1 booking, ?2 Checkout Session id, ?3 its URL, ?4 now: only while the hold is open
+# ?1 booking, ?2 Checkout Session id, ?3 its URL, ?4 now: only while the hold is open and has
+# none yet (two requests racing: the first recorded is the one)
 RECORD_CHECKOUT = Sql(
     "UPDATE booking SET checkout_session_id = ?2, checkout_url = ?3, updated_at = ?4 "
-    f"WHERE id = ?1 AND status = {_HELD}"
+    f"WHERE id = ?1 AND status = {_HELD} AND checkout_session_id IS NULL"
 )
 # ?1 booking, ?2 now: a hold whose Checkout Session could not be opened gives its seat back
 RELEASE_HOLD = Sql(
     f"UPDATE booking SET status = {_sql(BookingStatus.expired)}, active_slot = NULL, hold_expires_at = NULL, "
-    f"cancelled_by = 'system', updated_at = ?2 WHERE id = ?1 AND status = {_HELD}"
+    f"cancelled_by = 'system', updated_at = ?2 WHERE id = ?1 AND status = {_HELD} AND checkout_session_id IS NULL"
+)
+# ?1 booking, ?2 the hold's new end, ?3 now: a hold opened a while ago (by the waitlist) gets
+# the 30 minutes Stripe's Checkout needs, once (before it has a Checkout Session)
+EXTEND_HOLD = Sql(
+    f"UPDATE booking SET hold_expires_at = ?2, updated_at = ?3 WHERE id = ?1 AND status = {_HELD} "
+    "AND checkout_session_id IS NULL AND hold_expires_at < ?2 RETURNING hold_expires_at"
+)
+# ?1 session, ?2 the cancellation's instant: the holds it ended, whose Checkout pages must close
+CANCELLED_CHECKOUTS = Sql(
+    f"SELECT checkout_session_id FROM booking WHERE \"session\" = ?1 AND status = {_sql(BookingStatus.cancelled)} "
+    "AND cancelled_at = ?2 AND payment_intent_id IS NULL AND checkout_session_id IS NOT NULL"
+)
+SET_REFUND_AMOUNT = Sql("UPDATE refund SET amount_cents = ?2 WHERE id = ?1")
+# ?1 refund, ?2 why, ?3 now: Stripe refused it, or there is nothing left to refund there
+FAIL_REFUND = Sql(
+    f"UPDATE refund SET status = {_sql(RefundStatus.failed)}, last_error = ?2, next_attempt_at = NULL, "
+    f"updated_at = ?3 WHERE id = ?1 AND status = {_PENDING_REFUND}"
 )
 # ?1 booking: a retried request with the same Idempotency-Key tries again instead of
 # answering the released hold
@@ -700,6 +718,10 @@ async def checkout_facts(booking_id: int) -> Any:
 
 async def payment_of_booking(booking_id: int) -> Any:
     return await fetch_one(PAYMENT_OF_BOOKING, booking_id)
+
+
+async def cancelled_checkouts(session_id: int, cancelled_at: dt.datetime) -> list[str]:
+    return [row["checkout_session_id"] for row in await fetch_all(CANCELLED_CHECKOUTS, session_id, cancelled_at)]
 
 
 async def booking_of_checkout(checkout_session_id: str) -> int | None:

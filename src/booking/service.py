@@ -114,7 +114,7 @@ async def accept_offer(runtime: Runtime, user: CurrentUser, entry_id: int) -> Bo
     ensure_id(entry_id, "waitlist entry")
     booking = await run(runtime, partial(ops.accept_offer, entry_id=entry_id, user_id=user.id,
                                          now=runtime.clock.now(), policy=policy_of(runtime)))
-    return await checkout.open_checkout(runtime, booking)
+    return await checkout.open_checkout(runtime, booking, release_on_failure=False)
 
 
 def _entry_from_row(row: Any) -> WaitlistEntry:
@@ -162,9 +162,13 @@ async def cancel_session(runtime: Runtime, user: CurrentUser, session_id: int, r
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("reason: give a reason", errors=[{"field": "reason", "message": "give a reason"}])
+    now = runtime.clock.now()
     state = await run(runtime, partial(
         ops.cancel_session, session_id=session_id, actor_id=user.id, reason=reason,
-        now=runtime.clock.now(), policy=policy_of(runtime)))
+        now=now, policy=policy_of(runtime)))
+    if runtime.settings.payments_configured:  # unpaid holds: their Checkout pages stop taking money
+        for checkout_session_id in await repository.cancelled_checkouts(session_id, now):
+            await checkout.forget_checkout(runtime, checkout_session_id)
     return session_view(state)
 
 

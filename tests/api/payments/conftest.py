@@ -17,8 +17,8 @@ SECRET = "whsec_test_alveole"
 
 
 @pytest.fixture
-def fake_stripe():
-    with FakeStripe() as fake:
+def fake_stripe(clock):
+    with FakeStripe(now=clock.now) as fake:  # Stripe's clock is the test's
         yield fake
 
 

@@ -33,12 +33,15 @@ class TestCheckout:
         held = await book(client, user, session["id"], seats=2)
         assert held["status"] == "pending_payment" and held["amount_cents"] == 3000
         hold_end = dt.datetime.fromisoformat(held["hold_expires_at"])
-        assert hold_end == clock.now() + runtime.settings.payment_hold + checkout.STRIPE_LATENCY_MARGIN
+        assert hold_end == clock.now() + runtime.settings.payment_hold + checkout.HOLD_MARGIN
         assert held["checkout_url"].startswith(fake_stripe.url + "/pay/cs_test_")
         [(params, key)] = fake_stripe.calls("POST /v1/checkout/sessions")
-        assert key == f"alveole-checkout-{held['id']}"
-        assert params["client_reference_id"] == str(held["id"]) and params["metadata"]["booking_id"] == str(held["id"])
-        assert int(params["expires_at"]) == int(hold_end.timestamp())
+        assert key == checkout.checkout_key(held["id"], clock.now())
+        assert params["client_reference_id"] == str(held["id"]) and params["metadata"]["alveole_booking_id"] == str(held["id"])
+        # the Checkout page closes a little before the hold ends (a last-second payment's webhook
+        # still finds its seat), and never sooner than Stripe's 30 minutes
+        assert int(params["expires_at"]) == int((hold_end - checkout.PAY_GRACE).timestamp())
+        assert hold_end - checkout.PAY_GRACE >= clock.now() + dt.timedelta(minutes=30)
         item = params["line_items"]["0"]
         assert (item["quantity"], item["price_data"]["unit_amount"], item["price_data"]["currency"]) == ("2", "1500", "eur")
         assert item["price_data"]["product_data"]["name"] == "Fix your bike"
@@ -182,7 +185,7 @@ class TestExpiry:
     async def test_expiry_by_the_clock(self, client, clock, fake_stripe, runtime):
         session, user = await paid_session(capacity=1), await make_user()
         held = await book(client, user, session["id"])
-        clock.set(clock.now() + runtime.settings.payment_hold + checkout.STRIPE_LATENCY_MARGIN)
+        clock.set(clock.now() + runtime.settings.payment_hold + checkout.HOLD_MARGIN)
         assert await service.expire_holds(runtime) == 1
         assert (await booking_of(client, user, held["id"]))["status"] == "expired"
         assert await seats_left(client, session["id"]) == 1
@@ -225,7 +228,7 @@ class TestLatePayment:
             (held["id"], 1500, "late_payment", "pending")
         assert await checkout.carry_out_refunds(runtime) == 1
         [at_stripe] = fake_stripe.refunds.values()
-        assert at_stripe["amount"] == 1500 and at_stripe["metadata"] == {"refund_id": str((await rows("SELECT id FROM refund"))[0]["id"])}
+        assert at_stripe["amount"] == 1500 and at_stripe["metadata"] == {"alveole_refund_id": str((await rows("SELECT id FROM refund"))[0]["id"])}
         assert [r["recipient_id"] for r in await outbox("refund_issued")] == [user["id"]]
         shown = await booking_of(client, user, held["id"])
         assert (shown["status"], shown["refund_status"], shown["refunded_cents"]) == ("expired", "succeeded", 1500)
@@ -285,6 +288,7 @@ class TestRefunds:
         assert await checkout.carry_out_refunds(runtime) == 3
         assert sorted(r["amount"] for r in fake_stripe.refunds.values()) == [700, 1400, 2100]
         assert unpaid["id"] not in [r["booking"] for r in await refunds()]
+        assert fake_stripe.sessions[checkout_id(fake_stripe, unpaid)]["status"] == "expired"  # its page closed
 
     async def test_a_refund_failing_twice_then_succeeding_is_made_once(self, client, clock, fake_stripe, runtime):
         session, user = await paid_session(), await make_user()
@@ -300,7 +304,11 @@ class TestRefunds:
         clock.set(clock.now() + checkout.retry_delay(1))
         assert await checkout.carry_out_refunds(runtime) == 1
         assert len(fake_stripe.refunds) == 1 and len(fake_stripe.calls("POST /v1/refunds")) == 3
-        assert {key for _, key in fake_stripe.calls("POST /v1/refunds")} == {f"alveole-refund-{(await rows('SELECT id FROM refund'))[0]['id']}"}
+        refund_id = (await rows("SELECT id FROM refund"))[0]["id"]
+        # a new key per attempt (Stripe keeps a failure's answer under its key for a day); the
+        # payment's refunds are read before each, so a refund made despite an error is not repeated
+        assert [key for _, key in fake_stripe.calls("POST /v1/refunds")] == \
+            [f"alveole-refund-{refund_id}-{n}" for n in range(3)]
         assert (await refunds())[0]["status"] == "succeeded"
         assert len(await outbox("refund_issued")) == 1
 
@@ -335,7 +343,7 @@ class TestRefunds:
         assert refunded["outcome"] == "refunds-recorded"
         answer = await deliver(client, clock, fake_stripe.event("checkout.session.completed", paid))
         assert answer["outcome"] == "refunded-before-completion"
-        assert (await booking_of(client, user, held["id"]))["status"] == "cancelled"
+        assert (await booking_of(client, user, held["id"]))["status"] == "expired"
         assert await seats_left(client, session["id"]) == 1
 
     async def test_refund_updated_for_one_of_ours(self, client, clock, fake_stripe, runtime):
@@ -403,6 +411,107 @@ class TestConfiguration:
         runtime.settings = dataclasses.replace(runtime.settings, stripe_api_key=None)
         response = await client.post(f"/api/v1/workshops/{workshop['id']}/submit", headers=auth(host))
         assert response.status_code == 409 and response.json()["type"].endswith("/payments-not-configured")
+
+
+async def _promoted(client, clock, fake_stripe, **workshop):
+    """A paid session whose payer's hold expired: the waitlisted participant got the seat's hold."""
+    session = await paid_session(capacity=1, price_cents=1500, **workshop)
+    payer, waiting = await make_user(), await make_user()
+    held = await book(client, payer, session["id"])
+    entry = (await client.post(f"/api/v1/sessions/{session['id']}/waitlist", json={"seats": 1},
+                               headers=auth(waiting))).json()
+    await deliver(client, clock, fake_stripe.event("checkout.session.expired",
+                                                    fake_stripe.expire(checkout_id(fake_stripe, held))))
+    return session, waiting, entry
+
+
+class TestHoldsTheWaitlistGave:
+    async def test_the_hold_s_amount_is_charged_even_if_the_price_changed(self, client, clock, fake_stripe):
+        session, waiting, _ = await _promoted(client, clock, fake_stripe)
+        [promoted] = (await client.get("/api/v1/me/bookings", headers=auth(waiting))).json()["items"]
+        await rows("UPDATE workshop SET price_cents = 1000 WHERE id = {}", session["workshop"])  # the host edits
+        page = await client.get(f"/me/bookings/{promoted['id']}/pay", headers=auth(waiting))
+        paid = fake_stripe.pay(page.headers["location"].rsplit("/", 1)[-1])
+        assert paid["amount_total"] == promoted["amount_cents"] == 1500
+        assert (await deliver(client, clock, fake_stripe.event("checkout.session.completed", paid)))["outcome"] \
+            == "confirmed"
+
+    async def test_a_payment_link_followed_later_gets_the_30_minutes_stripe_needs(self, client, clock, fake_stripe):
+        _, waiting, _ = await _promoted(client, clock, fake_stripe)
+        [promoted] = (await client.get("/api/v1/me/bookings", headers=auth(waiting))).json()["items"]
+        clock.set(clock.now() + dt.timedelta(minutes=20))  # the email is read 20 minutes later
+        page = await client.get(f"/me/bookings/{promoted['id']}/pay", headers=auth(waiting))
+        assert page.status_code == 303 and page.headers["location"].startswith(fake_stripe.url), page.headers
+        params, _ = fake_stripe.calls("POST /v1/checkout/sessions")[-1]
+        assert int(params["expires_at"]) - clock.now().timestamp() >= 30 * 60  # the fake enforces it too
+        shown = await booking_of(client, waiting, promoted["id"])
+        assert dt.datetime.fromisoformat(shown["hold_expires_at"]) == \
+            clock.now() + checkout.STRIPE_SHORTEST + checkout.HOLD_MARGIN
+
+    async def test_stripe_down_when_accepting_an_offer_keeps_the_place(self, client, clock, fake_stripe):
+        _, waiting, entry = await _promoted(client, clock, fake_stripe, waitlist_mode="offer")
+        fake_stripe.fail("POST /v1/checkout/sessions", times=1)
+        accepted = await client.post(f"/api/v1/waitlist/{entry['id']}/accept", headers=auth(waiting))
+        assert accepted.status_code == 503 and accepted.json()["type"].endswith("/payment-provider-unavailable")
+        [held] = (await client.get("/api/v1/me/bookings", headers=auth(waiting))).json()["items"]
+        assert held["status"] == "pending_payment"  # the seat stays theirs until the hold ends
+        clock.set(clock.now() + dt.timedelta(minutes=1))  # a minute later, a new idempotency key
+        page = await client.get(f"/me/bookings/{held['id']}/pay", headers=auth(waiting))
+        assert page.status_code == 303 and page.headers["location"].startswith(fake_stripe.url)
+
+
+class TestRaces:
+    async def test_concurrent_double_click_keeps_one_hold_and_one_checkout(self, client, fake_stripe):
+        fake_stripe.delay("POST /v1/checkout/sessions", 0.8)  # the second click comes while Stripe answers
+        session, user = await paid_session(), await make_user()
+        first = asyncio.create_task(book(client, user, session["id"], expect=None))
+        await asyncio.sleep(0.3)
+        second = await book(client, user, session["id"], expect=None)
+        first = await first
+        assert first["id"] == second["id"] and first["checkout_url"] == second["checkout_url"]
+        assert len(fake_stripe.sessions) == 1
+        [row] = await rows("SELECT status, checkout_url FROM booking WHERE \"user\" = {}", user["id"])
+        assert row["status"] == "pending_payment" and row["checkout_url"] == first["checkout_url"]
+
+
+class TestUntrusted:
+    async def test_pay_page_ids_that_are_not_plain_digits_name_nothing(self, client):
+        user = await make_user()
+        for odd in ("%C2%B2", "99999999999", "01x"):
+            assert (await client.get(f"/me/bookings/{odd}/pay", headers=auth(user))).status_code == 404
+
+    async def test_an_expired_event_for_a_checkout_still_open_changes_nothing(self, client, clock, fake_stripe):
+        session, user = await paid_session(), await make_user()
+        held = await book(client, user, session["id"])
+        forged = fake_stripe.event("checkout.session.expired", {"id": checkout_id(fake_stripe, held)})
+        assert (await deliver(client, clock, forged))["outcome"] == "nothing-to-do"  # Stripe says: open
+        assert (await booking_of(client, user, held["id"]))["status"] == "pending_payment"
+
+    async def test_refunds_of_a_payment_that_is_not_ours_are_not_adopted(self, client, clock, fake_stripe):
+        on_site = await make_session(await make_workshop(payment="on_site", price_cents=1500))
+        user = await make_user()
+        mine = await book(client, user, on_site["id"])
+        intent = "pi_test_foreign"
+        fake_stripe.intents[intent] = {"id": intent, "object": "payment_intent", "amount": 1500, "currency": "eur",
+                                       "metadata": {"alveole_booking_id": str(mine["id"])}}
+        fake_stripe.dashboard_refund(intent, 1500)
+        answer = await deliver(client, clock, fake_stripe.event("charge.refunded", fake_stripe.charge_of(intent)))
+        assert answer["outcome"] == "mismatch" and await refunds() == []
+
+
+class TestPartialRefunds:
+    async def test_after_a_partial_dashboard_refund_only_the_rest_is_refunded(self, client, clock, fake_stripe,
+                                                                               runtime):
+        session, user = await paid_session(), await make_user()
+        held = await book(client, user, session["id"], seats=2)
+        await pay(client, clock, fake_stripe, held)
+        await client.post(f"/api/v1/bookings/{held['id']}/cancel", headers=auth(user))
+        intent = fake_stripe.sessions[checkout_id(fake_stripe, held)]["payment_intent"]
+        fake_stripe.dashboard_refund(intent, 500)  # before the worker got to it
+        assert await checkout.carry_out_refunds(runtime) == 1
+        assert sorted(r["amount"] for r in fake_stripe.refunds.values()) == [500, 2500]
+        shown = await booking_of(client, user, held["id"])
+        assert shown["refund_status"] == "succeeded"
 
 
 @pytest.mark.parametrize("minutes", ["29", "0", "1441"])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import T0
 from tests.fake_stripe import FakeStripe
 from tests.factories import make_session, make_user, make_workshop
 from tests.integration.booking.support import rows
@@ -28,7 +29,7 @@ async def test_thirty_bookers_two_processes_one_paid_seat(db, database_url):
                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", session["id"], (u := await make_user())["id"],
                    f"CODE{u['id']}", f"{session['id']}:{u['id']}")
     users = [(await make_user())["id"] for _ in range(30)]
-    with FakeStripe() as fake:
+    with FakeStripe(now=lambda: T0) as fake:  # the processes' clock
         processes = [await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.integration.booking.paid_race_process", database_url, fake.url,
             str(session["id"]), str(half[0]), str(half[-1]), cwd=ROOT, stdin=asyncio.subprocess.PIPE,
