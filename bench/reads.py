@@ -16,7 +16,9 @@ p50/p99 and the ratio to /health (measured before and after in the same server, 
 the two), and the server's CPU time per request (steadier than throughput on a shared
 machine). The city table has, per size, the listing (20 per page) and a session read with ONE
 client (latency percentiles) and with `--concurrency` clients (rate), and the server's RSS at
-the end. Overbooking is recounted from the rows after the booking run (must be 0).
+the end; the listing's server CPU time per request with one client is the steadiest figure of
+how its cost grows with the size. Overbooking is recounted from the rows after the booking run
+(must be 0).
 """
 from __future__ import annotations
 
@@ -380,7 +382,8 @@ def city_row(url: str, data: dict, workdir: Path, args: argparse.Namespace) -> s
         rss = server.stop()
     counts = data["counts"]
     return (f"| {counts['workshops']:,} / {counts['sessions']:,} / {counts['bookings']:,} / {counts['communities']} | "
-            f"{one['p50'] / 1000:.1f} / {one['p95'] / 1000:.1f} / {one['p99'] / 1000:.1f} | {many['rate']:,.0f} "
+            f"{one['p50'] / 1000:.1f} / {one['p95'] / 1000:.1f} / {one['p99'] / 1000:.1f} | {one['cpu_us']:,.0f} "
+            f"| {many['rate']:,.0f} "
             f"({many['rate'] / health['rate']:.2f}) | {s_one['p50'] / 1000:.1f} / {s_one['p95'] / 1000:.1f} | "
             f"{health['rate']:,.0f} | {rss:.0f} MB |")
 
@@ -417,9 +420,9 @@ def main() -> int:
         status |= 1 if over else 0
         if not args.no_city:
             print("\n| workshops / sessions / bookings / communities | listing, 1 client: p50 / p95 / p99 ms "
-                  f"| listing req/s at -c{args.concurrency} (× /health) | session, 1 client: p50 / p95 ms "
-                  "| /health req/s | RSS |")
-            print("|---|---|---|---|---|---|")
+                  f"| its server µs/request | listing req/s at -c{args.concurrency} (× /health) "
+                  "| session, 1 client: p50 / p95 ms | /health req/s | RSS |")
+            print("|---|---|---|---|---|---|---|")
             for size in [float(x) for x in args.sizes.split(",") if x.strip()]:
                 city_url = args.database_url or f"sqlite:///{workdir / f'city-{size}.db'}"
                 began = time.perf_counter()

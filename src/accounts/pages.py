@@ -1,6 +1,8 @@
-"""The account pages: sign up (`/signup`), log in (`/login`), log out (`POST /logout`) and the
-language switch (`POST /language`), plus `page_viewer`, what every page handler of the app
-asks first (language, user, CSRF token, flash message).
+"""The account pages: sign up (`/signup`), log in (`/login`), log out (`POST /logout`), the
+language switch (`POST /language`) and my account (`/me/account`: profile, language, time zone,
+the personal calendar link and its reset, the data export, deleting the account), plus
+`page_viewer`, what every page handler of the app asks first (language, user, CSRF token,
+flash message).
 
 Thin handlers over `accounts.service`, the same functions as the JSON API. Forms work without
 JavaScript (POST → 303 → GET); a refused form is shown again with an error summary at the top
@@ -26,7 +28,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 
-from accounts import rules, schemas, service
+from accounts import privacy, rules, schemas, service
 from accounts.auth import SESSION_COOKIE, CurrentUser, token_from
 from accounts.controllers import client_ip
 from accounts.csrf import (
@@ -52,6 +54,7 @@ from kernel.pages import (
     safe_next,
     secure_cookies,
     see_other,
+    wants_html,
 )
 from kernel.runtime import Runtime
 
@@ -71,6 +74,12 @@ EMAIL_TAKEN = N_("An account already uses this email address: log in instead.")
 BAD_CREDENTIALS = N_("The email address or the password is not right.")
 TOO_MANY = N_("Too many attempts in a short time. Wait a few minutes and try again.")
 LOGIN_MISSING = {"email": N_("Enter your email address."), "password": N_("Enter your password.")}
+ACCOUNT_FIELDS = ("display_name", "bio", "skills", "locale", "timezone")
+ACCOUNT_MESSAGES = {
+    **FIELD_MESSAGES,
+    "bio": N_("Write at most 2000 characters, without control characters."),
+    "skills": N_("List at most 20 skills separated by commas, each of at most 40 characters."),
+}
 
 
 # ----------------------------------------------------------------------------------- the viewer
@@ -253,4 +262,107 @@ async def choose_language(request: Request, runtime: RuntimeDep, maybe_user: May
     return see_other(_text(form, "next", 2000), settings, cookies=[language_cookie(language, settings)])
 
 
-ROUTES = [signup_form, signup, login_form, login, logout, choose_language]
+# ------------------------------------------------------------------------------------ my account
+
+def _account_values(user: schemas.User) -> dict[str, str]:
+    return {"display_name": user.display_name, "bio": user.bio, "skills": ", ".join(user.skills),
+            "locale": user.locale, "timezone": user.timezone}
+
+
+async def _account_page(request: Request, runtime: Runtime, user: CurrentUser, values: dict[str, str] | None = None,
+                        errors: dict[str, str] | None = None, status: int = 200) -> Response:
+    me = await service.get_me(runtime, user.id)
+    return render(runtime.settings, page_viewer(request, runtime, user), "accounts/account.html", status=status,
+                  me=me, values=values or _account_values(me), errors=errors or {})
+
+
+@get("/me/account", include_in_schema=False)
+async def account_form(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
+    if maybe_user is None:
+        return login_redirect(request, runtime)
+    return await _account_page(request, runtime, maybe_user)
+
+
+def _account_update(values: dict[str, str]) -> tuple[schemas.UserUpdate | None, dict[str, str]]:
+    """The profile change the form asks for, or the message of each refused field (the rules of
+    accounts and the API's lengths, the same checks as `PATCH /api/v1/me`)."""
+    skills = [skill.strip() for skill in values["skills"].split(",") if skill.strip()]
+    found = rules.profile_errors(display_name=values["display_name"], timezone=values["timezone"],
+                                 skills=skills, bio=values["bio"])
+    errors = {e.field: ACCOUNT_MESSAGES.get(e.field, FIELD_MESSAGES["display_name"]) for e in found}
+    if values["locale"] not in LANGUAGES:
+        errors["locale"] = FIELD_MESSAGES["locale"]
+    if errors:
+        return None, errors
+    try:
+        return msgspec.convert({**values, "skills": skills}, schemas.UserUpdate), {}
+    except msgspec.ValidationError as exc:
+        field = next((f for f in ACCOUNT_FIELDS if f"$.{f}" in str(exc)), "display_name")
+        return None, {field: ACCOUNT_MESSAGES[field]}
+
+
+@post("/me/account", include_in_schema=False)
+async def account(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
+    if maybe_user is None:
+        return login_redirect(request, runtime, "/me/account")
+    form = await request.form()
+    values = {name: _text(form, name, 5000).strip() for name in ACCOUNT_FIELDS}
+    update, errors = _account_update(values)
+    if update is not None:
+        try:
+            saved = await service.update_me(runtime, maybe_user.id, update)
+        except ValidationFailed as exc:
+            errors = {item["field"]: ACCOUNT_MESSAGES.get(item["field"], FIELD_MESSAGES["display_name"])
+                      for item in exc.extra.get("errors", [])} or {"display_name": FIELD_MESSAGES["display_name"]}
+        else:
+            return see_other("/me/account", runtime.settings, flash=N_("Your account is saved."),
+                             cookies=[language_cookie(saved.locale, runtime.settings)])
+    errors = {name: errors[name] for name in ACCOUNT_FIELDS if name in errors}  # in the form's order
+    if not wants_html(request):  # an API client gets the problem every other refusal is
+        raise ValidationFailed("; ".join(f"{name}: {message}" for name, message in errors.items()),
+                               errors=[{"field": name, "message": message, "source": "body"}
+                                       for name, message in errors.items()])
+    return await _account_page(request, runtime, maybe_user, values, errors, status=400)
+
+
+@post("/me/account/calendar-token", include_in_schema=False)
+async def reset_calendar_link(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
+    """A new personal feed URL; the old one answers 404 from now on (the same as
+    `POST /api/v1/me/calendar-token`)."""
+    if maybe_user is None:
+        return login_redirect(request, runtime, "/me/account")
+    await service.rotate_calendar_token(maybe_user.id)
+    return see_other("/me/account#calendar", runtime.settings,
+                     flash=N_("Your calendar link is new: the old one no longer works. Subscribe again with the new one."))
+
+
+@get("/me/account/export", include_in_schema=False)
+async def export_data(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
+    """Everything held about the user (`GET /api/v1/me/export`), as a JSON file to download."""
+    if maybe_user is None:
+        return login_redirect(request, runtime)
+    export = await privacy.export_user_data(runtime, maybe_user.id)
+    return Response(msgspec.json.encode(export), media_type="application/json", headers={
+        "Content-Disposition": 'attachment; filename="alveole-my-data.json"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@get("/me/account/delete", include_in_schema=False)
+async def delete_form(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
+    """The confirmation, which says what is erased and what is kept."""
+    if maybe_user is None:
+        return login_redirect(request, runtime)
+    return render(runtime.settings, page_viewer(request, runtime, maybe_user), "accounts/delete.html")
+
+
+@post("/me/account/delete", include_in_schema=False)
+async def delete_account(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
+    if maybe_user is None:
+        return login_redirect(request, runtime, "/me/account/delete")
+    await privacy.delete_account(runtime, maybe_user.id)
+    return see_other("/", runtime.settings, flash=N_("Your account is deleted. Goodbye, and thank you."),
+                     cookies=cleared_cookies(runtime.settings))
+
+
+ROUTES = [signup_form, signup, login_form, login, logout, choose_language, account_form, account,
+          reset_calendar_link, export_data, delete_form, delete_account]

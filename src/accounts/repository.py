@@ -230,3 +230,22 @@ async def insert_organizer(community_id: int, user_id: int, pair: str) -> None:
 
 async def delete_organizer_rows_of(user_id: int) -> None:
     await Organizer.delete().where(Organizer.user == user_id)
+
+
+async def rename_community(community_id: int, name: str) -> bool:
+    """False when no such community."""
+    changed = await Community.update({Community.name: name}).where(
+        Community.id == community_id).returning(Community.id)
+    return bool(changed)
+
+
+async def organizers_of(community_id: int) -> list[Any]:
+    """The community's organizers who still have an account, by id (`COMMUNITY_ORGANIZERS`)."""
+    return await fetch_all(COMMUNITY_ORGANIZERS, community_id)
+
+
+async def delete_organizer(community_id: int, user_id: int) -> bool:
+    """False when the user was not an organizer of the community."""
+    removed = await Organizer.delete().where(
+        (Organizer.community == community_id) & (Organizer.user == user_id)).returning(Organizer.id)
+    return bool(removed)

@@ -37,6 +37,7 @@ __all__ = [
     "user_id_for_calendar_token", "rotate_calendar_token", "register", "login", "logout",
     "get_me", "update_me", "create_community", "list_communities", "get_community",
     "find_community_by_slug", "find_community_by_id", "name_organizer", "user_id_for_email",
+    "rename_community", "community_organizers", "remove_organizer",
 ]
 
 LOGIN_ATTEMPTS_PER_IP = 50
@@ -46,6 +47,7 @@ LOGIN_WINDOW = dt.timedelta(minutes=15)
 KNOWN_ADDRESS_WINDOW = dt.timedelta(days=30)
 REGISTRATIONS_PER_IP = 20
 REGISTER_WINDOW = dt.timedelta(hours=1)
+COMMUNITY_NAME_MAX = 200  # as `schemas.CommunityCreate.name`
 
 
 def invalid(errors: list[FieldError]) -> ValidationFailed:
@@ -319,3 +321,32 @@ async def name_organizer(slug: str, email: str) -> tuple[schemas.Organizer, bool
             return answer, False
         raise
     return answer, True
+
+
+async def rename_community(community_id: int, name: str) -> schemas.Community:
+    """A new name (the slug, which links and feeds use, stays); the same rules as at creation."""
+    too_long = [FieldError("name", f"at most {COMMUNITY_NAME_MAX} characters")] \
+        if len(name.strip()) > COMMUNITY_NAME_MAX else []
+    raise_if(rules.nul_errors(name=name) or rules.name_errors("name", name) or too_long)
+    if not is_id(community_id) or not await repository.rename_community(community_id, name.strip()):
+        raise NotFound(f"No community {community_id}.")
+    community = await find_community_by_id(community_id)
+    assert community is not None
+    return community
+
+
+async def community_organizers(community_id: int) -> list[schemas.Organizer]:
+    """The organizers of a community who still have an account, by user id."""
+    community = await find_community_by_id(community_id)
+    if community is None:
+        raise NotFound(f"No community {community_id}.")
+    return [schemas.Organizer(community=community.slug, user_id=r["id"], email=r["email"],
+                              display_name=r["display_name"])
+            for r in await repository.organizers_of(community_id)]
+
+
+async def remove_organizer(community_id: int, user_id: int) -> None:
+    """The user no longer organizes the community (their account stays); NotFound if they did not."""
+    if not (is_id(community_id) and is_id(user_id)
+            and await repository.delete_organizer(community_id, user_id)):
+        raise NotFound("This person is not an organizer of this community.")

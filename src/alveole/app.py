@@ -24,6 +24,10 @@ from accounts.pages import ROUTES as accounts_pages
 from accounts.csrf import CSRFMiddleware
 from booking.controllers import ROUTES as booking_routes
 from booking.report_controllers import ROUTES as report_routes
+from booking.host_pages import ROUTES as roster_pages
+from booking.report_pages import ROUTES as dashboard_pages
+from booking.session_pages import ROUTES as session_pages
+from accounts.admin_pages import ROUTES as admin_pages
 from notify.controllers import ROUTES as notify_routes
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
@@ -57,7 +61,8 @@ async def ready(request: Request) -> Response:
 
 def _route_handlers() -> list[Any]:
     return [health, ready, *accounts_routes, *workshops_routes, *booking_routes, *report_routes,
-            *notify_routes, *accounts_pages, *kernel_pages]
+            *notify_routes, *accounts_pages, *kernel_pages, *roster_pages, *dashboard_pages,
+            *session_pages, *admin_pages]
 
 
 def create_app(

@@ -53,13 +53,20 @@ async def attendance_report(
     accepted = request.accept.best_match(["application/json", "text/csv"], default="application/json")
     wanted, separator = reports.choose_format(format, accepted), reports.check_separator(sep)
     report = await reports.attendance_report(runtime, user, slug, starts_from, to)
-    # participants' figures for organizers only: no shared cache keeps them, and the answer
-    # depends on the Accept header
-    private = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Cookie"}
     if wanted == "json":
-        return Response(report, headers=private)
+        return Response(report, headers=PRIVATE)
+    return csv_download(report, separator)
+
+
+# participants' figures for organizers only: no shared cache keeps them, and the answer
+# depends on the Accept header
+PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Cookie"}
+
+
+def csv_download(report: AttendanceReport, separator: str) -> Response[bytes]:
+    """The session rows as a CSV attachment: the API's answer and the dashboard's download."""
     return Response(reports.report_csv(report, separator), media_type=CSV, headers={
-        **private, "Content-Disposition": f'attachment; filename="{reports.csv_filename(report)}"'})
+        **PRIVATE, "Content-Disposition": f'attachment; filename="{reports.csv_filename(report)}"'})
 
 
 ROUTES: list = [attendance_report]

@@ -41,8 +41,8 @@ from typing import Any
 from accounts.repository import person_columns
 from booking.rules import RATINGS_SHOWN_FROM
 from booking.schemas import Attendance, BookingStatus, RefundStatus, WaitlistStatus
-from booking.tables import Booking, Feedback, Refund, WaitlistEntry
-from kernel.sql import Sql, execute, fetch_all, fetch_one, fetch_value, placeholders
+from booking.tables import Booking, Feedback, WaitlistEntry
+from kernel.sql import Sql, as_datetime, execute, fetch_all, fetch_one, fetch_value, placeholders
 from workshops.enums import SessionStatus
 from workshops.repository import (
     REPORT_SESSION_COLUMNS,
@@ -307,12 +307,8 @@ async def personal_data(user_id: int) -> dict[str, list[dict[str, Any]]]:
             Booking.refunded_cents, Booking.created_at, Booking.cancelled_at,
         ).where(Booking.user == user_id).order_by(Booking.id)
     )
-    refunds = await (
-        Refund.select(
-            Refund.id, Refund.booking.id.as_alias("booking_id"), Refund.amount_cents, Refund.currency,
-            Refund.reason, Refund.status, Refund.created_at,
-        ).where(Refund.booking.user == user_id).order_by(Refund.id)
-    )
+    refunds = [{**row, "created_at": as_datetime(row["created_at"])}
+               for row in await fetch_all(REFUNDS_OF_USER, user_id)]
     waitlist = await (
         WaitlistEntry.select(
             WaitlistEntry.id, WaitlistEntry.session.id.as_alias("session_id"),
@@ -705,6 +701,10 @@ SYNC_REFUNDED = Sql(
     f"UPDATE booking SET refunded_cents = COALESCE((SELECT SUM(amount_cents) FROM refund "
     f"WHERE booking = ?1 AND status = {_SUCCEEDED_REFUND}), 0), "
     "refund_status = (SELECT status FROM refund WHERE booking = ?1 ORDER BY id DESC LIMIT 1) WHERE id = ?1"
+)
+REFUNDS_OF_USER = Sql(
+    "SELECT r.id, r.booking AS booking_id, r.amount_cents, r.currency, r.reason, r.status, r.created_at "
+    "FROM refund r JOIN booking b ON b.id = r.booking WHERE b.\"user\" = ?1 ORDER BY r.id"
 )
 REFUNDS_OF_BOOKING = Sql(
     "SELECT id, amount_cents, currency, reason, started_by, status, stripe_refund_id, attempts, created_at "

@@ -37,7 +37,8 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
 from kernel.asgi import Cookies
-from kernel.errors import NotFound
+from kernel.errors import NotFound, ValidationFailed
+from kernel.ids import is_id
 from kernel.i18n import LANGUAGES, environment, language_of, page_language
 from kernel.settings import PROJECT_ROOT, Settings
 
@@ -138,7 +139,7 @@ def cleared_flash(settings: Settings) -> Cookie:
 # ------------------------------------------------------------------------------------ rendering
 
 def render(settings: Settings, viewer: Viewer, template: str, *, status: int = 200,
-           title: str | None = None, **values: Any) -> Response:
+           **values: Any) -> Response:
     """A page: the template rendered in the viewer's language, with the security headers."""
     env = environment(settings.templates_dir, viewer.language, True)
     html = env.get_template(template).render(viewer=viewer, static_url=static_url, **values)
@@ -154,6 +155,29 @@ def see_other(location: str, settings: Settings, *, flash: str | None = None,
         jar.append(flash_cookie(flash, settings))
     return Redirect(path=safe_next(location), status_code=303, cookies=jar,
                     headers={"Cache-Control": "no-store"})
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def form_of(request: Request) -> Any:
+    """A page's posted form. Another kind of body (JSON…) is a 400 (problem+json for an API
+    client, the error page for a browser): a page's POST takes a form only."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in FORM_TYPES:
+        raise ValidationFailed("body: this page takes a form (application/x-www-form-urlencoded)", errors=[
+            {"field": "body", "message": "a form is expected", "source": "body"}])
+    return await request.form()
+
+
+def path_id(text: str) -> int:
+    """A page path's id as the API reads one (plain digits: `01`, `+1`, `1_0` or `²` name
+    nothing), else NotFound — the page's own 404, where an `:int` parameter would get the
+    request guard's problem+json."""
+    number = int(text) if re.fullmatch(r"[1-9][0-9]{0,9}", text) else 0
+    if not is_id(number):
+        raise NotFound("No such page.")
+    return number
 
 
 def safe_next(value: str | None, default: str = "/") -> str:

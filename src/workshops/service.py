@@ -21,7 +21,7 @@ from kernel.ids import MAX_ID
 from kernel.caching import etag_of_version
 from kernel.sql import PiccoloTx, as_datetime, write_transaction
 
-from accounts.auth import CurrentUser, is_organizer_of
+from accounts.auth import CurrentUser, is_organizer_of, organizer_community_ids
 from accounts.service import find_community_by_id, find_community_by_slug, get_public_profile
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.events import (
@@ -50,10 +50,13 @@ __all__ = [
     "create_workshop",
     "find_workshop_id",
     "get_session",
+    "get_sessions",
     "get_workshop",
     "get_workshops",
     "host_profile",
+    "hosted_workshops",
     "list_workshops",
+    "moderation_queue",
     "reject_workshop",
     "render_sessions",
     "session_detail",
@@ -70,6 +73,8 @@ FEED_HISTORY = dt.timedelta(days=30)
 FEED_AHEAD = dt.timedelta(days=365)
 FEED_MAX_EVENTS = 1000
 HOST_PROFILE_WORKSHOPS = 200
+HOSTED_SHOWN = 200
+QUEUE_SHOWN = 200
 
 
 # ------------------------------------------------------------------------------------- records
@@ -233,6 +238,12 @@ async def get_session(session_id: int) -> SessionRecord:
     return _session_record(row)
 
 
+async def get_sessions(session_ids: Sequence[int]) -> dict[int, SessionRecord]:
+    """These sessions by id, whatever their status (unknown ids left out), in one query."""
+    ids = [i for i in session_ids if _valid_id(i)]
+    return {s.id: s for s in _session_records(await repository.session_rows(ids))} if ids else {}
+
+
 async def find_workshop_id(host_id: int, title: str) -> int | None:
     """The host's (oldest) workshop with this exact title, if any (idempotent loaders)."""
     return await repository.find_workshop_id(host_id, title)
@@ -353,15 +364,21 @@ async def _summaries(runtime: Runtime, workshop_ids: list[int]) -> list[schemas.
     ids = sorted({i for i in workshop_ids if _valid_id(i)})
     if not ids:
         return []
-    rows = await repository.workshop_rows_with_next_session(ids, runtime.clock.now())
-    workshops = {row["id"]: _workshop_record(row) for row in rows}
+    rows = {row["id"]: row for row in await repository.workshop_rows_with_next_session(ids, runtime.clock.now())}
+    return await _summaries_of_rows(runtime, [rows[i] for i in workshop_ids if i in rows])
+
+
+async def _summaries_of_rows(runtime: Runtime, rows: Sequence[Any]) -> list[schemas.WorkshopSummary]:
+    """Workshop rows with their next session's columns (`next_*`), in their order, as
+    summaries: two more queries (seats, ratings)."""
+    if not rows:
+        return []
+    workshops = [_workshop_record(row) for row in rows]
     upcoming = [s for s in map(_next_session_record, rows) if s is not None]
     next_sessions = {s.workshop_id: s for s in await render_sessions(runtime, upcoming)}
-    ratings = await _stats(runtime).rating_by_workshop(ids)
-    return [
-        schemas.WorkshopSummary(**_summary_fields(workshops[i], ratings.get(i), next_sessions.get(i)))
-        for i in workshop_ids if i in workshops
-    ]
+    ratings = await _stats(runtime).rating_by_workshop([w.id for w in workshops])
+    return [schemas.WorkshopSummary(**_summary_fields(w, ratings.get(w.id), next_sessions.get(w.id)))
+            for w in workshops]
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -556,7 +573,6 @@ async def reject_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int,
             raise Forbidden("Only the community's organizers may reject its workshops.")
         reason = rules.check_reason(reason)
         rules.check_can_moderate(workshop.status)
-        _check_payments(runtime, workshop.payment)
         await _transition(workshop_id, WorkshopStatus.SUBMITTED, {
             "status": WorkshopStatus.REJECTED, "rejection_reason": reason, "updated_at": now,
         })
@@ -641,11 +657,25 @@ async def list_workshops(
         )
         total = len(distances)
         page = [i for _, i in distances[offset:offset + limit]]
-    else:
-        page, counted = await repository.listing_page(query, community_id, runtime.clock.now(), limit, offset)
-        total = counted if counted is not None else (
-            0 if offset == 0 else await repository.count_listing(query, community_id))
-    return schemas.WorkshopList(items=await _summaries(runtime, page), total=total)
+        return schemas.WorkshopList(items=await _summaries(runtime, page), total=total)
+    rows, total = await repository.listing_page(query, community_id, runtime.clock.now(), limit, offset)
+    return schemas.WorkshopList(items=await _summaries_of_rows(runtime, rows), total=total)
+
+
+async def hosted_workshops(runtime: Runtime, user: CurrentUser,
+                           limit: int = HOSTED_SHOWN) -> list[schemas.WorkshopSummary]:
+    """The user's own workshops, every status, the most recently changed first (their host page)."""
+    return await _summaries(runtime, await repository.workshop_ids_of_host(user.id, limit))
+
+
+async def moderation_queue(runtime: Runtime, user: CurrentUser,
+                           limit: int = QUEUE_SHOWN) -> list[schemas.WorkshopSummary]:
+    """Submitted workshops of the communities the user organizes (every community for an
+    admin), the longest waiting first; Forbidden for anyone who moderates nothing."""
+    communities = None if user.is_admin else sorted(await organizer_community_ids(user.id))
+    if communities is not None and not communities:
+        raise Forbidden("Only organizers of a community and admins moderate workshops.")
+    return await _summaries(runtime, await repository.submitted_workshop_ids(communities, limit))
 
 
 async def host_profile(runtime: Runtime, host_id: int) -> schemas.HostProfile:

@@ -71,7 +71,7 @@ class World:
             return "admin" if op.method != "GET" else "organizer"
         if (op.method, path) in {("DELETE", "/api/v1/me"), ("POST", "/api/v1/auth/logout")}:
             return "fresh"  # it ends the actor's account or token: a new user per request
-        if (op.method, path) == ("POST", "/api/v1/communities"):
+        if (op.method, path) == ("POST", "/api/v1/communities") or path.startswith("/admin/"):
             return "admin"
         return "stranger"
 
@@ -204,7 +204,8 @@ async def seed_world(client: Any) -> World:
     secret = client._transport.app.state.settings.secret_key
     ids = {"workshop_id": workshop["id"], "session_id": session["id"], "booking_id": booking["id"],
            "entry_id": entry["id"], "host_id": host["id"], "slug": community["slug"], "token": token,
-           "message_id": message["id"] if message else 1, "feedback_id": feedback.id}
+           "message_id": message["id"] if message else 1, "feedback_id": feedback.id,
+           "community_id": community["id"]}
     return World(users=users, community=community, ids=ids, submitted_workshop_id=submitted["id"],
                  full_session_id=full["id"],                  calendar_token=token,
                  ended={"session_id": ended["id"], "booking_id": attended["id"],

@@ -1,27 +1,15 @@
 """Journeys through the public and account pages in chromium, JavaScript off (the pages hold
-none), in English and French, at a desktop width and at 360 px."""
+none), in English and French (360 px and axe-core: test_accessibility.py; the whole loop:
+test_journey.py)."""
 from __future__ import annotations
 
-import itertools
 import re
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, sign_up
 
 pytestmark = pytest.mark.slow
-_people = itertools.count(1)
-
-
-def sign_up(page, name: str) -> str:
-    email = f"e2e-{next(_people)}-{name.lower()}@example.org"
-    page.goto("/")
-    page.get_by_role("link", name=re.compile("Sign up|Créer un compte")).first.click()
-    page.get_by_label(re.compile("Your name|Votre nom")).fill(name)
-    page.get_by_label(re.compile("Email address|Adresse e-mail")).fill(email)
-    page.get_by_label(re.compile("^(Password|Mot de passe)")).fill("a long enough password")
-    page.get_by_role("button", name=re.compile("Create my account|Créer mon compte")).click()
-    return email
 
 
 def test_sign_up_see_the_workshops_then_log_out(new_page):
@@ -121,15 +109,6 @@ def test_a_404_page_in_french(new_page):
     assert page.title().startswith("Page introuvable")
     page.get_by_role("link", name="Aller à la page d'accueil").click()
     assert page.title().startswith("Ateliers à Belleville")
-
-
-@pytest.mark.parametrize("path", ["/", "/login", "/signup", "/nowhere"])
-def test_360_px_without_horizontal_scroll(new_page, path):
-    page = new_page(width=360, javascript=True)  # to measure the page
-    page.goto(path)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"{path} is {width}px wide at 360px"
-    assert page.evaluate("document.scripts.length") == 0
 
 
 def test_the_skip_link_and_visible_focus(new_page):

@@ -79,7 +79,7 @@ class TestWorkshopPage:
                          "Full, waitlist open"):
             assert expected in text, expected
         assert text.count("seats left") + text.count("Full") == 2  # past and cancelled ones are not shown
-        assert "Bring your bike.\nAnd your questions." in response.text  # line breaks kept (pre-line)
+        assert "<p>Bring your bike.<br>\nAnd your questions.</p>" in response.text  # Markdown, line breaks kept
 
     async def test_in_french_from_accept_language(self, client, cast):
         workshop = await make_workshop(host=cast.host, community=cast.community, payment="free",

@@ -182,6 +182,8 @@ class BookingMachine(RuleBasedStateMachine):
             expected = "validation-error"
         elif not m.open():
             expected = "booking-closed"
+        elif (held := m.active_booking(uid)) and held.status == "pending_payment" and held.seats == seats:
+            expected = None  # asking again for the same seats (a double click) answers the same hold
         elif m.active_booking(uid) or m.active_entry(uid):
             expected = "already-booked"
         elif seats > m.capacity - m.taken():
