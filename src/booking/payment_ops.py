@@ -49,11 +49,10 @@ from booking.rules import BookingPolicy
 from booking.schemas import BookingStatus, RefundStatus
 from kernel.errors import DomainError
 from kernel.events import BookingConfirmed, HoldExpired, RefundIssued
-from kernel.sql import Sql, Tx, as_datetime
+from kernel.sql import Tx, as_datetime
 
 log = logging.getLogger("alveole.booking.payments")
 
-HOLD_END = Sql("SELECT hold_expires_at FROM booking WHERE id = ?1")
 COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
@@ -110,9 +109,7 @@ async def extend_hold(tx: Tx, *, booking_id: int, until: dt.datetime, now: dt.da
     if extended is not None:
         return until
     row = await tx.one(PAYMENT_OF_BOOKING, booking_id)
-    if row["status"] != BookingStatus.pending_payment:
-        return None
-    return as_datetime((await tx.one(HOLD_END, booking_id))["hold_expires_at"])
+    return as_datetime(row["hold_expires_at"]) if row["status"] == BookingStatus.pending_payment else None
 
 
 def _matches(row: Any, checkout: CheckoutSession) -> bool:

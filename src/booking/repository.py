@@ -583,7 +583,7 @@ CHECKOUT_FACTS = Sql(
 # ?1 booking: the payment columns the webhook operations check
 PAYMENT_OF_BOOKING = Sql(
     "SELECT id, \"session\", \"user\", seats, status, amount_cents, currency, checkout_session_id, "
-    "payment_intent_id, refunded_cents, refund_status, waitlist_entry_id FROM booking WHERE id = ?1"
+    "payment_intent_id, refunded_cents, refund_status, hold_expires_at FROM booking WHERE id = ?1"
 )
 BOOKING_OF_CHECKOUT = Sql("SELECT id FROM booking WHERE checkout_session_id = ?1")
 BOOKING_OF_PAYMENT_INTENT = Sql("SELECT id FROM booking WHERE payment_intent_id = ?1")

@@ -68,7 +68,8 @@ async def cancel_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -
     ensure_id(booking_id, "booking")
     booking = await run(runtime, partial(ops.cancel_booking, booking_id=booking_id, actor_id=user.id,
                                          now=runtime.clock.now(), policy=policy_of(runtime)))
-    if booking.amount_cents and booking.refund_status is None:  # a hold: its Checkout Session closes
+    if runtime.settings.payments_configured and booking.amount_cents and booking.refund_status is None:
+        # perhaps a hold: its Checkout Session closes
         payment = await repository.payment_of_booking(booking_id)
         if payment is not None and payment["payment_intent_id"] is None:
             await checkout.forget_checkout(runtime, payment["checkout_session_id"])
