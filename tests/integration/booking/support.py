@@ -107,3 +107,36 @@ async def seats_taken_now(session_id: int, now: dt.datetime) -> int:
         "SELECT COALESCE(SUM(seats), 0) AS n FROM waitlist_entry WHERE \"session\" = {} "
         "AND status = 'offered' AND offer_expires_at > {}", session_id, now)
     return int(booked[0]["n"]) + int(offered[0]["n"])
+
+
+# ------------------------------------------------------------------- races between processes
+
+async def race_processes(module: str, *argument_lists: list[str], root: Any) -> list[dict[str, Any]]:
+    """Start `python -m module *arguments` once per list; when every one has printed "ready",
+    tell them all "go" at once; answer each one's last line (JSON). Any process still running
+    when this ends (a failure) is killed."""
+    import asyncio
+    import json
+    import sys
+
+    processes = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *arguments, cwd=root, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for arguments in argument_lists]
+    try:
+        for process in processes:
+            line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+            assert line.strip() == b"ready", (line, await process.stderr.read())
+        for process in processes:  # all are waiting: let them go together
+            process.stdin.write(b"go\n")
+            await process.stdin.drain()
+        results = []
+        for process in processes:
+            out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+            assert process.returncode == 0, err.decode()[-2000:]
+            results.append(json.loads(out.decode().strip().splitlines()[-1]))
+        return results
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()

@@ -3,17 +3,14 @@ through the service (a hold, then a Checkout Session from the fake Stripe): one 
 Checkout Session, and never more holds + confirmed seats than the capacity."""
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import T0
-from tests.fake_stripe import FakeStripe
 from tests.factories import make_session, make_user, make_workshop
-from tests.integration.booking.support import rows
+from tests.fake_stripe import FakeStripe
+from tests.integration.booking.support import race_processes, rows
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,27 +27,10 @@ async def test_thirty_bookers_two_processes_one_paid_seat(db, database_url):
                    f"CODE{u['id']}", f"{session['id']}:{u['id']}")
     users = [(await make_user())["id"] for _ in range(30)]
     with FakeStripe(now=lambda: T0) as fake:  # the processes' clock
-        processes = [await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.integration.booking.paid_race_process", database_url, fake.url,
-            str(session["id"]), str(half[0]), str(half[-1]), cwd=ROOT, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for half in (users[:15], users[15:])]
-        try:
-            for process in processes:
-                line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
-                assert line.strip() == b"ready", (line, await process.stderr.read())
-            for process in processes:
-                process.stdin.write(b"go\n")
-                await process.stdin.drain()
-            results = []
-            for process in processes:
-                out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-                assert process.returncode == 0, err.decode()[-2000:]
-                results.append(json.loads(out.decode().strip().splitlines()[-1]))
-        finally:
-            for process in processes:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
+        results = await race_processes(
+            "tests.integration.booking.paid_race_process",
+            *([database_url, fake.url, str(session["id"]), str(half[0]), str(half[-1])]
+              for half in (users[:15], users[15:])), root=ROOT)
         outcomes = {name: sum(r.get(name, 0) for r in results) for name in ("held", "full")}
         assert outcomes == {"held": 1, "full": 29}, results
         assert len(fake.sessions) == 1
