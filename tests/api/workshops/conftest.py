@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import shared_app
+
 from kernel.events import DomainEvent, OutboxRow, RecordingNotifier
 from notify.notifier import OutboxNotifier
 from tests.factories import make_community, make_user
@@ -22,9 +24,7 @@ def notifier() -> RecordingNotifier:
 
 @pytest.fixture
 def app(settings, clock, notifier):
-    from alveole.app import create_app
-
-    return create_app(settings, clock=clock, notifier=notifier)
+    return shared_app(settings, clock, notifier)
 
 
 @dataclass

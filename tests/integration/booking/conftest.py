@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import shared_app
+
 from alveole.app import create_app
 from tests.integration.booking.support import OutboxCountingNotifier
 
@@ -14,4 +16,4 @@ def notifier() -> OutboxCountingNotifier:
 
 @pytest.fixture
 def app(settings, clock, notifier):
-    return create_app(settings, clock=clock, notifier=notifier)
+    return shared_app(settings, clock, notifier)
