@@ -11,6 +11,7 @@ import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import httpx
@@ -21,7 +22,26 @@ from kernel.runtime import Runtime
 from kernel.clock import FrozenClock
 from kernel.settings import Settings
 
-PG_URL = os.environ.get("ALVEOLE_TEST_DATABASE_URL")
+# What the shell may set for the suite; every other ALVEOLE_* variable is the shell's own
+# configuration (a developer's ALVEOLE_ENV=prod, an SMTP URL…) and is removed for the run, so
+# neither the tests nor the servers they start as subprocesses ever see it.
+TEST_KNOBS = ("ALVEOLE_TEST_DATABASE_URL", "ALVEOLE_CONTRACT_EXAMPLES", "ALVEOLE_STATEFUL_EXAMPLES")
+for _name in [name for name in os.environ if name.startswith("ALVEOLE_") and name not in TEST_KNOBS]:
+    del os.environ[_name]
+
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """With pytest-xdist each worker has a PostgreSQL database of its own (`<name>_gw0`…),
+    created beside the configured one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path}_{worker}"))
+
+
+BASE_PG_URL = os.environ.get("ALVEOLE_TEST_DATABASE_URL")
+PG_URL = _database_of_this_worker(BASE_PG_URL)
 # A Tuesday morning in early December, well before the demo sessions.
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -41,6 +61,14 @@ async def _migrate(url: str) -> None:
 async def _reset_postgres(url: str) -> None:
     import asyncpg
 
+    if url != BASE_PG_URL:  # this worker's own database: create it once
+        name = urlsplit(url).path.lstrip("/")
+        admin = await asyncpg.connect(BASE_PG_URL)
+        try:
+            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
@@ -48,9 +76,10 @@ async def _reset_postgres(url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Migrate once per test run: a template SQLite file, or the PostgreSQL test database."""
+    """Migrate once per test run: a template SQLite file, or the PostgreSQL test database (for
+every test, even those that only read PG_URL)."""
     if PG_URL:
         asyncio.run(_reset_postgres(PG_URL))
         asyncio.run(_migrate(PG_URL))
