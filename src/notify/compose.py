@@ -36,8 +36,9 @@ from notify import context as ctx
 from notify import invites
 from kernel.i18n import environment, language_of
 from notify.ical import InviteEvent, invite_ics, zone
-from notify.links import feedback_url, payment_url, workshop_url
+from notify.links import feedback_url, payment_url
 from notify.notifier import CALENDAR_METHODS
+from workshops.calendar import workshop_url
 
 FEEDBACK_OPEN_FOR = FEEDBACK_CLOSES_AFTER_END
 

@@ -1,19 +1,15 @@
 """The absolute links notify puts in emails and calendar files, and which of them may be used.
 
 Every link in a message must lead to something that works: the public workshop page
-(`/workshops/{id}`), the personal calendar feed (`/calendar/{token}/feed.ics`), the feedback
-form of a `feedback_request` (`/feedback/{token}`, a signed link that needs no login:
+(`/workshops/{id}`: `workshops.calendar.workshop_url`, shared with the community feed), the
+personal calendar feed (`/calendar/{token}/feed.ics`), the feedback form of a
+`feedback_request` (`/feedback/{token}`, a signed link that needs no login:
 `booking.feedback.link_token`), and the payment link of a hold (`/me/bookings/{id}/pay`, which
 sends its participant, once logged in, to the hold's Stripe Checkout page).
 (The check-in QR code travels as an attachment of the confirmation, not as a link:
 `/api/v1/bookings/{id}/checkin.svg` needs the participant's login.)
 """
 from __future__ import annotations
-
-
-def workshop_url(base_url: str, workshop_id: int) -> str:
-    """The workshop's public page (linked)."""
-    return f"{base_url}/workshops/{workshop_id}"
 
 
 def calendar_feed_url(base_url: str, token: str) -> str:
