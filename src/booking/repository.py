@@ -380,7 +380,7 @@ ROSTER = Sql(
 
 _ATTENDED = _sql(Attendance.attended)
 _NO_SHOW = _sql(Attendance.no_show)
-_CANCELLED_SESSION = f"'{SessionStatus.CANCELLED}'"
+_CANCELLED_SESSION = f"'{SessionStatus.cancelled}'"
 
 
 def _seats_if(condition: str) -> str:
