@@ -102,8 +102,7 @@ async def active_user_by_email(email: str) -> dict[str, Any] | None:
 
 async def update_active_user(user_id: int, changes: Mapping[str, Any]) -> None:
     """Set the named columns (`display_name`, `bio`, …) of an active account."""
-    values = {User._meta.get_column_by_name(name): value for name, value in changes.items()}
-    await User.update(values).where((User.id == user_id) & _ACTIVE)
+    await User.update(dict(changes)).where((User.id == user_id) & _ACTIVE)  # keys: column names
 
 
 async def user_id_for_calendar_token(token: str) -> int | None:

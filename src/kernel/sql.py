@@ -144,6 +144,8 @@ async def _rows(sql: Sql, params: Sequence[Any]) -> list[Any]:
     pooled connection (PostgreSQL: the asyncpg pool the bootstrap started; SQLite: the engine's
     persistent reader connections, `kernel.db.SqliteReaders`)."""
     bound = engine()
+    # Piccolo's private _run_in_* methods: the public run_querystring wants a QueryString ({}
+    # placeholders, re-rendered per call); these run our prepared text as is, with Piccolo's rows
     with unique_violations():
         if isinstance(bound, PostgresEngine):
             transaction = bound.current_transaction.get()

@@ -92,6 +92,7 @@ SESSION_VIEW_BY_ID = Sql(
 # (`community_slug`, `host_display_name`, `host_email`, `host_deleted_at`), joined as in the
 # notification views (WORKSHOP_VIEW_JOINS).
 _WORKSHOP_ROW_COLUMNS = ", ".join(
+    # Column._meta (private): Piccolo has no public accessor for a column's name in the database
     [f'w."{column._meta.db_column_name}"' for column in Workshop.all_columns()]
     + ["c.slug AS community_slug", "h.display_name AS host_display_name", "h.email AS host_email",
        "h.deleted_at AS host_deleted_at"])
@@ -101,10 +102,6 @@ SESSION_ROW_COLUMNS = ('s.id, s."workshop", s.starts_at, s.ends_at, s.timezone, 
 _NEXT_SESSION_COLUMNS = ", ".join(
     f"ns.{c} AS next_{c}" for c in ("id", "starts_at", "ends_at", "timezone", "capacity", "status",
                                      "sequence", "cancel_reason"))
-
-
-def _columns(values: Mapping[str, Any]) -> dict[Any, Any]:
-    return {Workshop._meta.get_column_by_name(name): value for name, value in values.items()}
 
 
 @functools.lru_cache(maxsize=256)
@@ -144,13 +141,13 @@ async def insert_workshop(values: Mapping[str, Any]) -> int:
 
 
 async def update_workshop(workshop_id: int, values: Mapping[str, Any]) -> None:
-    await Workshop.update(_columns(values)).where(Workshop.id == workshop_id)
+    await Workshop.update(dict(values)).where(Workshop.id == workshop_id)
 
 
 async def change_status(workshop_id: int, from_status: str, values: Mapping[str, Any]) -> bool:
     """Write `values` (the new `status` among them) only if the status is still `from_status`;
     False when a concurrent change came first."""
-    changed = await Workshop.update(_columns(values)).where(
+    changed = await Workshop.update(dict(values)).where(
         (Workshop.id == workshop_id) & (Workshop.status == from_status)
     ).returning(Workshop.id)
     return bool(changed)

@@ -10,6 +10,8 @@ from piccolo.table import Table
 import kernel
 from kernel import db as dbmod
 
+# `Table._meta` / `Column._meta` (private): Piccolo's table metadata, the names the tables declare
+
 
 def _defined_tables() -> list[type[Table]]:
     """Every `Table` subclass defined in the `tables` module of every package beside `kernel`,
