@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accounts.tables import AuthToken, Community, Organizer, User
-from kernel.sql import Sql, fetch_all, fetch_one, fetch_value
+from kernel.sql import Sql, fetch_all, fetch_one, fetch_value, unique_violations
 
 PERSON_COLUMNS = "id, email, display_name, locale, timezone, deleted_at"
 PERSON_BY_ID = Sql(f"SELECT {PERSON_COLUMNS} FROM app_user WHERE id = ?1")
@@ -50,7 +50,8 @@ async def insert_user(*, email: str, display_name: str, password_hash: str, loca
     user = User(email=email, display_name=display_name, password_hash=password_hash,
                 locale=locale, timezone=timezone, bio=bio, skills=list(skills), is_admin=is_admin,
                 calendar_token=calendar_token, created_at=created_at)
-    await User.insert(user)
+    with unique_violations():  # the email (or calendar token) is taken
+        await User.insert(user)
     return user.id
 
 
@@ -101,8 +102,7 @@ async def active_user_by_email(email: str) -> dict[str, Any] | None:
 
 async def update_active_user(user_id: int, changes: Mapping[str, Any]) -> None:
     """Set the named columns (`display_name`, `bio`, …) of an active account."""
-    values = {User._meta.get_column_by_name(name): value for name, value in changes.items()}
-    await User.update(values).where((User.id == user_id) & _ACTIVE)
+    await User.update(dict(changes)).where((User.id == user_id) & _ACTIVE)  # keys: column names
 
 
 async def user_id_for_calendar_token(token: str) -> int | None:
@@ -178,8 +178,9 @@ async def community_slug_exists(slug: str) -> bool:
 
 async def insert_community(*, slug: str, name: str, timezone: str, locale: str, lat: float | None,
                            lon: float | None, moderation: bool) -> None:
-    await Community.insert(Community(slug=slug, name=name, timezone=timezone, locale=locale,
-                                     lat=lat, lon=lon, moderation=moderation))
+    with unique_violations():  # the slug is taken
+        await Community.insert(Community(slug=slug, name=name, timezone=timezone, locale=locale,
+                                         lat=lat, lon=lon, moderation=moderation))
 
 
 _COMMUNITY_SQL_COLUMNS = "id, slug, name, timezone, locale, lat, lon, moderation"
@@ -225,7 +226,8 @@ async def organizer_pair_exists(pair: str) -> bool:
 
 
 async def insert_organizer(community_id: int, user_id: int, pair: str) -> None:
-    await Organizer.insert(Organizer(community=community_id, user=user_id, pair=pair))
+    with unique_violations():  # the pair is already named
+        await Organizer.insert(Organizer(community=community_id, user=user_id, pair=pair))
 
 
 async def delete_organizer_rows_of(user_id: int) -> None:

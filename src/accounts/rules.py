@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import email_validator
 
-LOCALES = ("en", "fr")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 DISPLAY_NAME_MAX = 120
 BIO_MAX = 2000

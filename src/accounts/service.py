@@ -31,6 +31,7 @@ from kernel.errors import InvalidCredentials, NotFound, RateLimited, ValidationF
 from kernel.ids import is_id
 from kernel.ratelimit import RateLimiter, RecentKeys
 from kernel.runtime import Runtime
+from kernel.sql import UniqueViolation
 
 __all__ = [
     "EmailTaken", "normalise_email", "create_user", "PublicProfile", "get_public_profile",
@@ -121,7 +122,7 @@ async def create_user(
             is_admin=is_admin, calendar_token=secrets.token_urlsafe(24), created_at=now,
             bio=bio, skills=skills,
         )
-    except Exception as exc:  # unique violation in a race between two registrations
+    except UniqueViolation as exc:  # a race between two registrations (or, unlikely, a token)
         if await repository.email_exists(email):
             raise EmailTaken() from exc
         raise
@@ -267,7 +268,7 @@ async def create_community(data: schemas.CommunityCreate) -> schemas.Community:
         await repository.insert_community(
             slug=data.slug, name=data.name.strip(), timezone=data.timezone, locale=data.locale,
             lat=data.lat, lon=data.lon, moderation=data.moderation)
-    except Exception as exc:  # unique violation: another admin won the race for this slug
+    except UniqueViolation as exc:  # another admin won the race for this slug
         if await repository.community_slug_exists(data.slug):
             raise taken from exc
         raise
@@ -316,7 +317,7 @@ async def name_organizer(slug: str, email: str) -> tuple[schemas.Organizer, bool
         return answer, False
     try:
         await repository.insert_organizer(community.id, user["id"], pair)
-    except Exception:  # unique violation: the same pair was just named concurrently
+    except UniqueViolation:  # the same pair was just named concurrently
         if await repository.organizer_pair_exists(pair):
             return answer, False
         raise

@@ -75,12 +75,12 @@ class DemoWorkshop:
     tags: tuple[str, ...]
     venue: tuple[str, str, float, float]
     sessions: tuple[DemoSession, ...]
-    payment: Payment = Payment.FREE
+    payment: Payment = Payment.free
     price_cents: int = 0
     capacity: int = 8
     language: str = "fr"
-    status: WorkshopStatus = WorkshopStatus.PUBLISHED
-    waitlist_mode: WaitlistMode = WaitlistMode.AUTO
+    status: WorkshopStatus = WorkshopStatus.published
+    waitlist_mode: WaitlistMode = WaitlistMode.auto
 
 
 AMANDIERS = ("Maison de quartier des Amandiers", "110 rue des Amandiers, 75020 Paris", 48.8650, 2.3890)
@@ -104,7 +104,7 @@ WORKSHOPS = (
         "We bake together in the community kitchen. You leave with a loaf, a jar of starter and a "
         "printed schedule for baking at home. The fee covers flour and energy.",
         "cooking", ("pain", "bread", "levain"), AMANDIERS,
-        (DemoSession(6, "09:30", 180),), payment=Payment.ON_SITE, price_cents=500, capacity=8,
+        (DemoSession(6, "09:30", 180),), payment=Payment.on_site, price_cents=500, capacity=8,
     ),
     DemoWorkshop(
         LOUIS, "Tableur : les bases",
@@ -113,7 +113,7 @@ WORKSHOPS = (
         "LibreOffice Calc, and everything applies to other spreadsheets too.",
         "digital", ("tableur", "spreadsheet", "budget"), BIBLIOTHEQUE,
         (DemoSession(5, "14:00", 120), DemoSession(12, "14:00", 120)), capacity=10,
-        waitlist_mode=WaitlistMode.OFFER,
+        waitlist_mode=WaitlistMode.offer,
     ),
     DemoWorkshop(
         AMINA, "Couture et raccommodage",
@@ -121,7 +121,7 @@ WORKSHOPS = (
         "Bring one or two garments that need care. Needles, threads and fabric scraps are provided. "
         "A small fee covers the materials.",
         "sewing", ("couture", "mending", "zéro déchet"), RESSOURCERIE,
-        (DemoSession(9, "18:30", 120),), payment=Payment.ON_SITE, price_cents=300, capacity=8,
+        (DemoSession(9, "18:30", 120),), payment=Payment.on_site, price_cents=300, capacity=8,
     ),
     DemoWorkshop(
         AMINA, "Potager sur le balcon",
@@ -146,7 +146,7 @@ WORKSHOPS = (
         "Safety first: we check everything unplugged, then look for the fault together. Spare fuses "
         "and basic parts on site.",
         "repair", ("repair café", "électroménager"), AMANDIERS,
-        (DemoSession(20, "14:00", 180),), capacity=10, status=WorkshopStatus.SUBMITTED,
+        (DemoSession(20, "14:00", 180),), capacity=10, status=WorkshopStatus.submitted,
     ),
 )
 
@@ -201,9 +201,9 @@ async def _ensure_workshop(runtime: Runtime, spec: DemoWorkshop, host: CurrentUs
         ))
         for session in spec.sessions:
             await service.add_sessions(runtime, host, created.id, _session_body(today, session))
-        if spec.status in (WorkshopStatus.SUBMITTED, WorkshopStatus.PUBLISHED):
+        if spec.status in (WorkshopStatus.submitted, WorkshopStatus.published):
             await service.submit_workshop(runtime, host, created.id)
-        if spec.status == WorkshopStatus.PUBLISHED:
+        if spec.status == WorkshopStatus.published:
             await service.approve_workshop(runtime, organizer, created.id)
     return True
 
@@ -252,6 +252,7 @@ async def _ensure_the_loop(runtime: Runtime, started: Runtime, people: dict[str,
     the past one says nothing (it was "booked" before it happened)."""
     from booking import attendance, ops
     from booking.rules import BookingPolicy
+    from booking.schemas import Attendance
     from kernel.sql import PiccoloTx, execute
     from workshops import repository as workshops_repository
 
@@ -273,7 +274,7 @@ async def _ensure_the_loop(runtime: Runtime, started: Runtime, people: dict[str,
                           session["capacity"], session["sequence"], now)
             booking, _ = await ops.book_seats(quiet, session_id=session["id"], user_id=chloe.id, seats=1,
                                               now=starts - dt.timedelta(days=2), policy=BookingPolicy())
-            await attendance.mark_attendance(quiet, booking_id=booking.id, attendance="attended",
+            await attendance.mark_attendance(quiet, booking_id=booking.id, attendance=Attendance.attended,
                                              actor_id=past_host.id, actor_is_admin=False,
                                              now=ends + dt.timedelta(minutes=30))
 

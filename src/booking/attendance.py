@@ -18,7 +18,7 @@ from accounts.auth import CurrentUser, is_organizer_of
 from booking import ops, repository, rules
 from booking.repository import BOOKING_BY_CODE, INSERT_MARK, SELECT_BOOKING, SET_ATTENDANCE
 from booking.schemas import (
-    AttendanceHistory, AttendanceMarkRecord, Booking, BookingStatus, MarkVia, Roster, RosterItem,
+    Attendance, AttendanceHistory, AttendanceMarkRecord, Booking, BookingStatus, MarkVia, Roster, RosterItem,
     RosterWaitlistItem,
 )
 from booking.service import ensure_id
@@ -78,7 +78,7 @@ async def check_in(tx: Tx, *, session_id: int, code: str, actor_id: int, actor_i
     if row is None or row["status"] in (BookingStatus.cancelled, BookingStatus.expired):
         raise NotFound("no booking of this session has this check-in code")
     rules.ensure_markable(row["status"])
-    return await _set(tx, row, "attended", actor_id, MarkVia.checkin, now)
+    return await _set(tx, row, Attendance.attended, actor_id, MarkVia.checkin, now)
 
 
 # ------------------------------------------------------------------------------- use cases

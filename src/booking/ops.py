@@ -40,6 +40,7 @@ from booking.repository import (
 )
 from kernel.sql import Tx, UniqueViolation, as_datetime
 from workshops import rules as workshop_rules
+from workshops.enums import SessionStatus
 from workshops.repository import CANCEL_SESSION, CHANGE_SESSION, lock_session
 
 LOCK_SESSION = lock_session()
@@ -472,7 +473,7 @@ async def cancel_session(tx: Tx, *, session_id: int, actor_id: int, reason: str,
     await tx.execute(CANCEL_SESSION, session_id, sequence, reason, now)
     unit.events.append(SessionCancelled(now, session_id=session_id, sequence=sequence, reason=reason,
                                         booking_ids=ids, waitlist_entry_ids=entries))
-    locked.facts = replace(locked.facts, status="cancelled", sequence=sequence)
+    locked.facts = replace(locked.facts, status=SessionStatus.cancelled, sequence=sequence)
     await unit.count(locked)
     await unit.flush()
     return SessionState(locked.facts, locked.occupancy)

@@ -380,7 +380,7 @@ ROSTER = Sql(
 
 _ATTENDED = _sql(Attendance.attended)
 _NO_SHOW = _sql(Attendance.no_show)
-_CANCELLED_SESSION = f"'{SessionStatus.CANCELLED}'"
+_CANCELLED_SESSION = f"'{SessionStatus.cancelled}'"
 
 
 def _seats_if(condition: str) -> str:
@@ -706,10 +706,6 @@ REFUNDS_OF_USER = Sql(
     "SELECT r.id, r.booking AS booking_id, r.amount_cents, r.currency, r.reason, r.status, r.created_at "
     "FROM refund r JOIN booking b ON b.id = r.booking WHERE b.\"user\" = ?1 ORDER BY r.id"
 )
-REFUNDS_OF_BOOKING = Sql(
-    "SELECT id, amount_cents, currency, reason, started_by, status, stripe_refund_id, attempts, created_at "
-    "FROM refund WHERE booking = ?1 ORDER BY id"
-)
 
 
 async def checkout_facts(booking_id: int) -> Any:
@@ -744,7 +740,3 @@ async def due_refunds(now: dt.datetime, limit: int) -> list[int]:
 
 async def refund_by_id(refund_id: int) -> Any:
     return await fetch_one(REFUND_BY_ID, refund_id)
-
-
-async def refunds_of_booking(booking_id: int) -> list[Any]:
-    return await fetch_all(REFUNDS_OF_BOOKING, booking_id)

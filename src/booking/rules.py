@@ -25,7 +25,8 @@ from booking.errors import (
     SessionFull,
     WaitlistDisabled,
 )
-from booking.schemas import BookingStatus, WaitlistStatus
+from booking.schemas import Attendance, BookingStatus, WaitlistStatus
+from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
 from workshops.rules import validate_session_times, zone
 
 ACTIVE_BOOKING = (BookingStatus.pending_payment, BookingStatus.confirmed)  # they hold seats
@@ -115,9 +116,9 @@ def has_started(session: SessionFacts, now: dt.datetime) -> bool:
 
 def closed_reason(session: SessionFacts, now: dt.datetime) -> str | None:
     """Why nobody may book (or join the waitlist of) this session now, or None."""
-    if session.status == "cancelled":
+    if session.status == SessionStatus.cancelled:
         return "the session is cancelled"
-    if session.workshop_status != "published":
+    if session.workshop_status != WorkshopStatus.published:
         return "the workshop is not published"
     if has_started(session, now):
         return "the session has started"
@@ -139,10 +140,10 @@ def ensure_not_booked(has_booking: bool, has_entry: bool) -> None:
 
 def new_booking(session: SessionFacts, seats: int, now: dt.datetime, policy: BookingPolicy) -> NewBooking:
     """Free and on-site bookings are confirmed at once; online payment opens a hold."""
-    if session.payment == "free":
+    if session.payment == Payment.free:
         return NewBooking(BookingStatus.confirmed, 0, session.currency, None)
     amount = session.price_cents * seats
-    if session.payment == "on_site":
+    if session.payment == Payment.on_site:
         return NewBooking(BookingStatus.confirmed, amount, session.currency, None)
     if policy.payment_hold is None:
         raise PaymentsNotConfigured("this workshop is paid online, which this server cannot take yet")
@@ -217,9 +218,9 @@ def next_waitlist_entries(entries: Iterable[WaitingEntry], free_seats: int) -> l
 def promotion_kind(session: SessionFacts, policy: BookingPolicy) -> str | None:
     """How a served entry is promoted: 'offer', 'book' (confirmed or a payment hold), or None
     when it cannot be (a `stripe` workshop while online payment is unavailable)."""
-    if session.waitlist_mode == "offer":
+    if session.waitlist_mode == WaitlistMode.offer:
         return "offer"
-    if session.payment == "stripe" and policy.payment_hold is None:
+    if session.payment == Payment.stripe and policy.payment_hold is None:
         return None
     return "book"
 
@@ -229,7 +230,7 @@ def offer_expiry(session: SessionFacts, now: dt.datetime) -> dt.datetime:
 
 
 def ensure_session_changeable(session: SessionFacts, now: dt.datetime) -> None:
-    if session.status == "cancelled":
+    if session.status == SessionStatus.cancelled:
         raise InvalidState("the session is cancelled")
     if has_started(session, now):
         raise InvalidState("the session has started")
@@ -255,7 +256,7 @@ def ensure_capacity(capacity: int, occupancy: Occupancy) -> None:
 
 
 def ensure_session_cancellable(session: SessionFacts, now: dt.datetime) -> None:
-    if session.status == "cancelled":
+    if session.status == SessionStatus.cancelled:
         raise InvalidState("the session is already cancelled")
     if now >= session.ends_at:
         raise InvalidState("the session has ended")
@@ -304,7 +305,7 @@ def manager_role(user_id: int, host_id: int, is_organizer: bool, is_admin: bool)
 
 def ensure_marks_open(session: SessionFacts, now: dt.datetime) -> None:
     """Attendance may be marked from 1 h before the start until 7 days after the end."""
-    if session.status == "cancelled":
+    if session.status == SessionStatus.cancelled:
         raise InvalidState("the session is cancelled")
     opens = session.starts_at - CHECKIN_OPENS_BEFORE_START
     closes = session.ends_at + MARKS_CLOSE_AFTER_END
@@ -337,7 +338,7 @@ def ensure_may_give_feedback(*, user_id: int, participant_id: int, host_id: int,
         raise Forbidden("the host cannot rate their own workshop")
     if status != BookingStatus.confirmed:
         raise Forbidden(f"a {status} booking cannot be rated")
-    if attendance == "no_show":
+    if attendance == Attendance.no_show:
         raise Forbidden("this booking was marked as a no-show")
 
 

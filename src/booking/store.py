@@ -188,7 +188,7 @@ class SqliteBookingStore:
                     conn.execute("RELEASE op")
                     outcomes.append((True, value))
             conn.execute("COMMIT")
-        except Exception as exc:  # the commit (or a savepoint) failed: nothing holds
+        except Exception as exc:  # noqa: BLE001 - the commit (or a savepoint) failed: nothing holds
             log.exception("booking batch of %d failed", len(batch))
             with contextlib.suppress(Exception):
                 conn.execute("ROLLBACK")
@@ -295,7 +295,7 @@ class PostgresBookingStore:
         if conn is None:
             try:
                 conn = await asyncio.wait_for(self._new_connection(), timeout=10)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any reason: database unavailable
                 self._idle.put_nowait(None)
                 raise _unavailable(exc) from exc
             self._held.append(conn)

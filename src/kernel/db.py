@@ -161,6 +161,8 @@ class PooledSQLiteEngine(SQLiteEngine):
                     self._readers = SqliteReaders(self.connection_kwargs, self._reader_count)
         return self._readers
 
+    # overrides a private method: Piccolo's SQLite engine has no public hook for where a query
+    # outside a transaction runs (signature as in piccolo/engine/sqlite.py, pinned in constraints.txt)
     async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
                                      query_type: str = "generic", table: Any = None) -> Any:
         if query_type == "insert" and self.get_version_sync() < 3.35:  # no RETURNING before 3.35
@@ -215,7 +217,7 @@ def bind(engine: Engine) -> None:
     Finder().get_piccolo_conf_module().DB = engine
     use_engine(engine)
     for table in all_tables():
-        table._meta.db = engine
+        table._meta.db = engine  # private, but Piccolo's only way to rebind a declared table's engine
 
 
 def prepare_sqlite_file(path: str) -> None:

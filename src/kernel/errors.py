@@ -44,10 +44,6 @@ class InvalidState(DomainError):
     status, slug, title = 409, "invalid-state", "Not allowed in the current state"
 
 
-class PayloadTooLarge(DomainError):
-    status, slug, title = 413, "payload-too-large", "Request body too large"
-
-
 class RateLimited(DomainError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 

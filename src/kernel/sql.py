@@ -7,9 +7,11 @@ Each package keeps the `Sql` of its own tables in its `repository.py`.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
@@ -116,8 +118,25 @@ def is_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
 
 
+# what each driver raises when a unique constraint refuses a write (on SQLite, an
+# IntegrityError whose message names the kind: NOT NULL, CHECK and FOREIGN KEY share the class)
+_DRIVER_CONSTRAINT_ERRORS = (asyncpg.UniqueViolationError, sqlite3.IntegrityError)
+
+
 def _is_unique_violation(exc: Exception) -> bool:
     return isinstance(exc, asyncpg.UniqueViolationError) or "UNIQUE constraint failed" in str(exc)
+
+
+@contextlib.contextmanager
+def unique_violations() -> Iterator[None]:
+    """Turn the driver's unique-constraint error raised inside the block (a Piccolo query's:
+    `Table.insert`, `.update`) into `UniqueViolation`, as `fetch_*` and `execute` do."""
+    try:
+        yield
+    except _DRIVER_CONSTRAINT_ERRORS as exc:
+        if _is_unique_violation(exc):
+            raise UniqueViolation(str(exc)) from exc
+        raise
 
 
 async def _rows(sql: Sql, params: Sequence[Any]) -> list[Any]:
@@ -125,7 +144,9 @@ async def _rows(sql: Sql, params: Sequence[Any]) -> list[Any]:
     pooled connection (PostgreSQL: the asyncpg pool the bootstrap started; SQLite: the engine's
     persistent reader connections, `kernel.db.SqliteReaders`)."""
     bound = engine()
-    try:
+    # Piccolo's private _run_in_* methods: the public run_querystring wants a QueryString ({}
+    # placeholders, re-rendered per call); these run our prepared text as is, with Piccolo's rows
+    with unique_violations():
         if isinstance(bound, PostgresEngine):
             transaction = bound.current_transaction.get()
             if transaction is not None:
@@ -141,10 +162,6 @@ async def _rows(sql: Sql, params: Sequence[Any]) -> list[Any]:
             return await bound._run_in_existing_connection(transaction.connection, sql.sqlite, args)
         # kernel.db.PooledSQLiteEngine: a persistent reader connection, no new thread
         return await bound._run_in_new_connection(sql.sqlite, args)
-    except Exception as exc:
-        if _is_unique_violation(exc):
-            raise UniqueViolation(str(exc)) from exc
-        raise
 
 
 async def fetch_all(sql: Sql, *params: Any) -> list[Any]:

@@ -30,14 +30,17 @@ from babel.numbers import format_currency
 from booking.checkin import qr_png
 from booking.feedback import link_token
 from booking.rules import FEEDBACK_CLOSES_AFTER_END
+from booking.schemas import Attendance, BookingStatus, WaitlistStatus
 
 from kernel.settings import Settings
 from notify import context as ctx
 from notify import invites
 from kernel.i18n import environment, language_of
 from notify.ical import InviteEvent, invite_ics, zone
-from notify.links import feedback_url, payment_url, workshop_url
+from notify.links import feedback_url, payment_url
 from notify.notifier import CALENDAR_METHODS
+from workshops.calendar import workshop_url
+from workshops.enums import SessionStatus
 
 FEEDBACK_OPEN_FOR = FEEDBACK_CLOSES_AFTER_END
 
@@ -157,7 +160,7 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
         entry = await ctx.load_waitlist_entry(int(payload["entry_id"]))
         if entry is None:
             raise Skip("the waitlist entry no longer exists")
-        if kind == "waitlist_offer" and entry.status != "offered":
+        if kind == "waitlist_offer" and entry.status != WaitlistStatus.offered:
             raise Skip(f"the offer is no longer open (entry {entry.status})")
         session, recipient = entry.session, entry.participant
         values.update(entry=entry)
@@ -165,7 +168,7 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
         session = await ctx.load_session(int(payload["session_id"]))
         if session is None:
             raise Skip("the session no longer exists")
-        if session.status != "scheduled" or now >= session.starts_at:
+        if session.status != SessionStatus.scheduled or now >= session.starts_at:
             raise Skip("the session is cancelled or has started")
         recipient = session.workshop.host
         lines = await ctx.roster(session.id)
@@ -270,20 +273,20 @@ async def compose(record: dict[str, Any], settings: Settings, now: dt.datetime, 
 def _check_booking_still_relevant(kind: str, booking: ctx.BookingView, now: dt.datetime) -> None:
     session = booking.session
     if kind == "reminder":
-        if booking.status != "confirmed" or session.status != "scheduled":
+        if booking.status != BookingStatus.confirmed or session.status != SessionStatus.scheduled:
             raise Skip("the booking or its session is no longer on")
         if now >= session.starts_at:
             raise Skip("the session has already started")
     elif kind == "feedback_request":
-        if booking.status != "confirmed" or session.status != "scheduled":
+        if booking.status != BookingStatus.confirmed or session.status != SessionStatus.scheduled:
             raise Skip("the booking or its session is no longer on")
-        if booking.attendance == "no_show":
+        if booking.attendance == Attendance.no_show:
             raise Skip("the participant was marked no-show")
     elif kind == "session_updated":
-        if booking.status != "confirmed":
+        if booking.status != BookingStatus.confirmed:
             raise Skip("the booking is no longer confirmed")
     elif kind == "payment_link":
-        if booking.status != "pending_payment":
+        if booking.status != BookingStatus.pending_payment:
             raise Skip("the payment hold is no longer open")
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from accounts import repository as accounts_repo
 from booking import repository as booking_repo
+from booking.schemas import Attendance
 from kernel.sql import fetch_all, fetch_one
 from workshops import repository as workshops_repo
 
@@ -175,7 +176,7 @@ async def load_booking(booking_id: int) -> BookingView | None:
 def _booking(row: dict[str, Any]) -> BookingView:
     return BookingView(
         id=row["b_id"], seats=row["b_seats"], status=row["b_status"],
-        attendance=row["b_attendance"] or "unknown", amount_cents=row["b_amount_cents"] or 0,
+        attendance=row["b_attendance"] or Attendance.unknown, amount_cents=row["b_amount_cents"] or 0,
         currency=row["b_currency"] or "eur", created_at=utc(row["b_created_at"]),
         checkout_url=row["b_checkout_url"], hold_expires_at=utc(row["b_hold_expires_at"]),
         participant=_person(row, "p_"), session=_session(row), checkin_code=row["b_checkin_code"] or "",
@@ -220,7 +221,7 @@ async def confirmed_booking_of(session_id: int, user_id: int) -> BookingView | N
 
 async def roster(session_id: int) -> list[RosterLine]:
     return [RosterLine(booking_id=r["id"], display_name=r["display_name"], seats=r["seats"],
-                       attendance=r["attendance"] or "unknown")
+                       attendance=r["attendance"] or Attendance.unknown)
             for r in await fetch_all(booking_repo.ROSTER, session_id)]
 
 

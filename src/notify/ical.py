@@ -19,9 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from notify.context import Person, SessionView
-from notify.links import workshop_url
+from workshops.calendar import PRODID, workshop_url
 
-PRODID = "-//Alvéole//Notifications//EN"
 UTC = dt.timezone.utc
 # VTIMEZONE rules cover the calendar years from one before the first event to two after the
 # last (≈600 bytes per zone), not 1970–2038. Not just the events' own days: some clients

@@ -1,21 +1,15 @@
 """The absolute links notify puts in emails and calendar files, and which of them may be used.
 
 Every link in a message must lead to something that works: the public workshop page
-(`/workshops/{id}`), the personal calendar feed (`/calendar/{token}/feed.ics`), the feedback
-form of a `feedback_request` (`/feedback/{token}`, a signed link that needs no login:
+(`/workshops/{id}`: `workshops.calendar.workshop_url`, shared with the community feed), the
+personal calendar feed (`/calendar/{token}/feed.ics`), the feedback form of a
+`feedback_request` (`/feedback/{token}`, a signed link that needs no login:
 `booking.feedback.link_token`), and the payment link of a hold (`/me/bookings/{id}/pay`, which
 sends its participant, once logged in, to the hold's Stripe Checkout page).
-The booking page and the waitlist accept page do not exist yet: their helpers stay here, unused
-by the templates and invites, until those pages do. (The check-in QR code travels as an
-attachment of the confirmation, not as a link: `/api/v1/bookings/{id}/checkin.svg` needs the
-participant's login.)
+(The check-in QR code travels as an attachment of the confirmation, not as a link:
+`/api/v1/bookings/{id}/checkin.svg` needs the participant's login.)
 """
 from __future__ import annotations
-
-
-def workshop_url(base_url: str, workshop_id: int) -> str:
-    """The workshop's public page (linked)."""
-    return f"{base_url}/workshops/{workshop_id}"
 
 
 def calendar_feed_url(base_url: str, token: str) -> str:
@@ -31,13 +25,3 @@ def feedback_url(base_url: str, token: str) -> str:
 def payment_url(base_url: str, booking_id: int) -> str:
     """Where the participant of a payment hold pays (linked in `payment_link`)."""
     return f"{base_url}/me/bookings/{booking_id}/pay"
-
-
-# --- not linked until their web pages exist ----------------------------------------------
-
-def booking_url(base_url: str, booking_id: int) -> str:
-    return f"{base_url}/bookings/{booking_id}"
-
-
-def waitlist_accept_url(base_url: str, entry_id: int) -> str:
-    return f"{base_url}/waitlist/{entry_id}/accept"

@@ -15,16 +15,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from kernel.events import OutboxRow
+from booking.schemas import Attendance, BookingStatus
 from kernel.sql import Sql, execute, fetch_all, fetch_one, placeholders
 from notify.context import utc
 from notify.schemas import OutboxStatus
 from notify.tables import InviteSequence, OutboxMessage
+from workshops.enums import SessionStatus, WorkshopStatus
 
 # the statuses as SQL literals, written into the statements below once, at import
 PENDING = f"'{OutboxStatus.pending}'"
 SENDING = f"'{OutboxStatus.sending}'"
 SENT = f"'{OutboxStatus.sent}'"
 SKIPPED = f"'{OutboxStatus.skipped}'"
+# (the scheduled scans read other packages' rows: their statuses too)
+_SCHEDULED = f"'{SessionStatus.scheduled}'"
+_PUBLISHED = f"'{WorkshopStatus.published}'"
+_CONFIRMED = f"'{BookingStatus.confirmed}'"
+_NO_SHOW = f"'{Attendance.no_show}'"
 
 # ------------------------------------------------------------------------- writing rows
 
@@ -297,15 +304,15 @@ DUE_REMINDERS = _planned(
     " s.id AS session_id, s.starts_at AS starts_at"
     " FROM workshop_session s CROSS JOIN booking b"
     ' WHERE b."session" = s.id AND s.starts_at > ?1 AND s.starts_at <= ?2'
-    " AND {f}s.status = 'scheduled' AND {f}b.status = 'confirmed'"
+    f" AND {{f}}s.status = {_SCHEDULED} AND {{f}}b.status = {_CONFIRMED}"
     " AND NOT EXISTS (SELECT 1 FROM outbox_message o"
     "  WHERE o.dedupe_key = 'reminder:' || b.id || ':' || ?3)"
 )
 DUE_ROSTERS = _planned(
     'SELECT s.id AS session_id, w."host" AS host_id'
     ' FROM workshop_session s JOIN workshop w ON w.id = s."workshop"'
-    " WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND {f}s.status = 'scheduled'"
-    " AND {f}w.status = 'published'"
+    f" WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND {{f}}s.status = {_SCHEDULED}"
+    f" AND {{f}}w.status = {_PUBLISHED}"
     " AND NOT EXISTS (SELECT 1 FROM outbox_message o WHERE o.dedupe_key = 'host_roster:' || s.id)"
 )
 # ends_at has no index: bound starts_at (indexed) first; a session starts before it ends
@@ -314,7 +321,7 @@ DUE_FEEDBACK_REQUESTS = _planned(
     " FROM workshop_session s CROSS JOIN booking b"
     ' WHERE b."session" = s.id AND s.starts_at >= ?1 AND s.starts_at <= ?2'
     " AND s.ends_at >= ?3 AND s.ends_at <= ?2"
-    " AND {f}s.status = 'scheduled' AND {f}b.status = 'confirmed'"
-    " AND b.attendance <> 'no_show'"
+    f" AND {{f}}s.status = {_SCHEDULED} AND {{f}}b.status = {_CONFIRMED}"
+    f" AND b.attendance <> {_NO_SHOW}"
     " AND NOT EXISTS (SELECT 1 FROM outbox_message o WHERE o.dedupe_key = 'feedback_request:' || b.id)"
 )

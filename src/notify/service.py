@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accounts import service as accounts
 from booking import repository as booking_repo
+from booking.schemas import BookingStatus
 from kernel.caching import etag_of_version
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.http import MAX_ID
@@ -15,6 +16,7 @@ from notify import context as ctx
 from notify import invites
 from notify.ical import InviteEvent, feed_ics, invite_ics
 from notify.links import calendar_feed_url
+from workshops.enums import SessionStatus
 from workshops.service import FeedVersion, version_period
 
 
@@ -43,13 +45,13 @@ async def booking_invite(booking_id: int, user_id: int, settings: Settings,
         raise NotFound(f"No booking {booking_id}.")
     if booking.participant.id != user_id:
         raise Forbidden("Only the participant of a booking can download its invitation.")
-    if booking.status not in ("confirmed", "cancelled"):
+    if booking.status not in (BookingStatus.confirmed, BookingStatus.cancelled):
         raise InvalidState(f"The booking is {booking.status}: there is no invitation to download.")
     shown = booking
-    if booking.status == "cancelled":
+    if booking.status == BookingStatus.cancelled:
         shown = await ctx.confirmed_booking_of(booking.session.id, user_id) or booking
     session = shown.session
-    cancelled = shown.status != "confirmed" or session.status == "cancelled"
+    cancelled = shown.status != BookingStatus.confirmed or session.status == SessionStatus.cancelled
     method = invites.CANCEL if cancelled else invites.REQUEST
     sequence = await invites.shown_sequence(session.id, user_id, session.sequence, method)
     item = InviteEvent(session=session, participant=shown.participant, sequence=sequence,
@@ -81,7 +83,7 @@ async def personal_feed(token: str, settings: Settings, now: dt.datetime, user_i
     if user_id is None:
         raise NotFound("Unknown or revoked calendar feed.")
     bookings = await ctx.confirmed_bookings_of_user(user_id)
-    cancelled = {b.id: b.session.status == "cancelled" for b in bookings}
+    cancelled = {b.id: b.session.status == SessionStatus.cancelled for b in bookings}
     sequences = await invites.shown_sequences([
         (b.session.id, user_id, b.session.sequence,
          invites.CANCEL if cancelled[b.id] else invites.REQUEST)

@@ -14,7 +14,8 @@ from icalendar import Calendar, Event, vCalAddress, vText
 if TYPE_CHECKING:
     from workshops.service import SessionRecord, WorkshopRecord
 
-PRODID = "-//Alveole//Community calendar//EN"
+# the one product identifier of every calendar Alvéole writes (this feed, invites, personal feeds)
+PRODID = "-//Alvéole//Alvéole//EN"
 
 
 def session_uid(session_id: int) -> str:
@@ -22,6 +23,7 @@ def session_uid(session_id: int) -> str:
 
 
 def workshop_url(base_url: str, workshop_id: int) -> str:
+    """The workshop's public page: linked from feeds, invites and emails."""
     return f"{base_url.rstrip('/')}/workshops/{workshop_id}"
 
 

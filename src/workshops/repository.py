@@ -51,7 +51,7 @@ CHANGE_SESSION = Sql(
     "sequence = ?6, updated_at = ?7 WHERE id = ?1"
 )
 CANCEL_SESSION = Sql(
-    f"UPDATE workshop_session SET status = '{SessionStatus.CANCELLED}', sequence = ?2, "
+    f"UPDATE workshop_session SET status = '{SessionStatus.cancelled}', sequence = ?2, "
     "cancel_reason = ?3, updated_at = ?4 WHERE id = ?1"
 )
 
@@ -92,6 +92,7 @@ SESSION_VIEW_BY_ID = Sql(
 # (`community_slug`, `host_display_name`, `host_email`, `host_deleted_at`), joined as in the
 # notification views (WORKSHOP_VIEW_JOINS).
 _WORKSHOP_ROW_COLUMNS = ", ".join(
+    # Column._meta (private): Piccolo has no public accessor for a column's name in the database
     [f'w."{column._meta.db_column_name}"' for column in Workshop.all_columns()]
     + ["c.slug AS community_slug", "h.display_name AS host_display_name", "h.email AS host_email",
        "h.deleted_at AS host_deleted_at"])
@@ -101,10 +102,6 @@ SESSION_ROW_COLUMNS = ('s.id, s."workshop", s.starts_at, s.ends_at, s.timezone, 
 _NEXT_SESSION_COLUMNS = ", ".join(
     f"ns.{c} AS next_{c}" for c in ("id", "starts_at", "ends_at", "timezone", "capacity", "status",
                                      "sequence", "cancel_reason"))
-
-
-def _columns(values: Mapping[str, Any]) -> dict[Any, Any]:
-    return {Workshop._meta.get_column_by_name(name): value for name, value in values.items()}
 
 
 @functools.lru_cache(maxsize=256)
@@ -144,13 +141,13 @@ async def insert_workshop(values: Mapping[str, Any]) -> int:
 
 
 async def update_workshop(workshop_id: int, values: Mapping[str, Any]) -> None:
-    await Workshop.update(_columns(values)).where(Workshop.id == workshop_id)
+    await Workshop.update(dict(values)).where(Workshop.id == workshop_id)
 
 
 async def change_status(workshop_id: int, from_status: str, values: Mapping[str, Any]) -> bool:
     """Write `values` (the new `status` among them) only if the status is still `from_status`;
     False when a concurrent change came first."""
-    changed = await Workshop.update(_columns(values)).where(
+    changed = await Workshop.update(dict(values)).where(
         (Workshop.id == workshop_id) & (Workshop.status == from_status)
     ).returning(Workshop.id)
     return bool(changed)
@@ -186,7 +183,7 @@ async def workshop_ids_of_host(host_id: int, limit: int) -> list[int]:
 async def submitted_workshop_ids(community_ids: Sequence[int] | None, limit: int) -> list[int]:
     """Submitted workshops waiting for moderation, oldest change first (the longest waiting),
     in these communities (None: every community)."""
-    query = Workshop.select(Workshop.id).where(Workshop.status == WorkshopStatus.SUBMITTED)
+    query = Workshop.select(Workshop.id).where(Workshop.status == WorkshopStatus.submitted)
     if community_ids is not None:
         query = query.where(Workshop.community.is_in(list(community_ids)))
     rows = await query.order_by(Workshop.updated_at).order_by(Workshop.id).limit(limit)
@@ -224,8 +221,8 @@ async def sessions_of(workshop_id: int) -> list[Any]:
 # ?1 community, ?2 ending from, ?3 starting before: the community feed's sessions
 _FEED_FROM = (
     ' FROM workshop_session s JOIN workshop w ON w.id = s."workshop"'
-    f" WHERE w.\"community\" = ?1 AND w.status = '{WorkshopStatus.PUBLISHED}'"
-    f" AND s.status = '{SessionStatus.SCHEDULED}' AND s.ends_at >= ?2 AND s.starts_at < ?3"
+    f" WHERE w.\"community\" = ?1 AND w.status = '{WorkshopStatus.published}'"
+    f" AND s.status = '{SessionStatus.scheduled}' AND s.ends_at >= ?2 AND s.starts_at < ?3"
 )
 _FEED_SESSIONS = Sql(f"SELECT {SESSION_ROW_COLUMNS}{_FEED_FROM} ORDER BY s.starts_at, s.id LIMIT ?4")
 # what the feed is made of, without reading it: any edit of a session or a workshop moves an
@@ -254,7 +251,7 @@ async def insert_sessions(workshop_id: int, occurrences: Sequence[tuple[dt.datet
     """One scheduled session per (start, end); returns their ids."""
     rows = [
         WorkshopSession(workshop=workshop_id, starts_at=start, ends_at=end, timezone=timezone,
-                        capacity=capacity, status=SessionStatus.SCHEDULED, sequence=0,
+                        capacity=capacity, status=SessionStatus.scheduled, sequence=0,
                         created_at=now, updated_at=now)
         for start, end in occurrences
     ]
@@ -269,7 +266,7 @@ async def bump_upcoming_sessions(workshop_id: int, now: dt.datetime) -> list[dic
         WorkshopSession.sequence: WorkshopSession.sequence + 1, WorkshopSession.updated_at: now,
     }).where(
         (WorkshopSession.workshop == workshop_id)
-        & (WorkshopSession.status == SessionStatus.SCHEDULED)
+        & (WorkshopSession.status == SessionStatus.scheduled)
         & (WorkshopSession.starts_at > now)
     ).returning(WorkshopSession.id, WorkshopSession.sequence)
 
@@ -278,7 +275,7 @@ def _next_session(column: str, now_param: int) -> str:
     """Subquery: `column` of workshop `w`'s next scheduled session, starting at parameter
     `?now_param` or later."""
     return (f'SELECT s.{column} FROM workshop_session s WHERE s."workshop" = w.id'
-            f" AND s.status = '{SessionStatus.SCHEDULED}' AND s.starts_at >= ?{now_param}"
+            f" AND s.status = '{SessionStatus.scheduled}' AND s.starts_at >= ?{now_param}"
             " ORDER BY s.starts_at, s.id LIMIT 1")
 
 
@@ -317,7 +314,7 @@ class _Filter:
 
 def _listing_filter(query: rules.ListingQuery, community_id: int | None) -> _Filter:
     f = _Filter()
-    f.clauses.append(f"w.status = '{WorkshopStatus.PUBLISHED}'")
+    f.clauses.append(f"w.status = '{WorkshopStatus.published}'")
     if community_id is not None:
         f.clauses.append(f'w."community" = {f.param(community_id)}')
     if query.host is not None:
@@ -342,7 +339,7 @@ def _listing_filter(query: rules.ListingQuery, community_id: int | None) -> _Fil
             window.append(f"s.starts_at < {f.param(query.starts_before)}")
         f.clauses.append(
             'EXISTS (SELECT 1 FROM workshop_session s WHERE s."workshop" = w.id'
-            f" AND s.status = '{SessionStatus.SCHEDULED}' AND " + " AND ".join(window) + ")")
+            f" AND s.status = '{SessionStatus.scheduled}' AND " + " AND ".join(window) + ")")
     if query.near:
         box = rules.bounding_box(query.near.lat, query.near.lon, query.near.radius_km)
         f.clauses.append(f"w.venue_lat BETWEEN {f.param(box.min_lat)} AND {f.param(box.max_lat)}")
@@ -393,7 +390,7 @@ def _rows_by_session(f: _Filter) -> Sql:
     n = len(f.params)
     return _statement(
         f"SELECT {_WORKSHOP_ROW_COLUMNS}, {_NEXT_SESSION_COLUMNS} FROM (SELECT s.id AS page_session"
-        f" FROM workshop_session s WHERE s.status = '{SessionStatus.SCHEDULED}' AND s.starts_at >= ?{n + 1}"
+        f" FROM workshop_session s WHERE s.status = '{SessionStatus.scheduled}' AND s.starts_at >= ?{n + 1}"
         f' AND EXISTS (SELECT 1 FROM workshop w WHERE w.id = s."workshop" AND {f.where}'
         f" AND s.id = ({_next_session('id', n + 1)}))"
         f' ORDER BY s.starts_at, s."workshop" DESC LIMIT ?{n + 2} OFFSET ?{n + 3}) chosen'
@@ -403,7 +400,7 @@ def _rows_by_session(f: _Filter) -> Sql:
 
 async def _listing_counts(f: _Filter) -> tuple[int, int]:
     """The number of matching workshops and of published workshops in all (one statement)."""
-    published = f"SELECT COUNT(*) FROM workshop p WHERE p.status = '{WorkshopStatus.PUBLISHED}'"
+    published = f"SELECT COUNT(*) FROM workshop p WHERE p.status = '{WorkshopStatus.published}'"
     if len(f.clauses) == 1:  # no filter but the status: the same number
         total = int(await fetch_value(Sql(published)))
         return total, total

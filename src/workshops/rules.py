@@ -52,9 +52,9 @@ WAITLIST_MODES = tuple(WaitlistMode)
 STATUSES = tuple(WorkshopStatus)
 # what anyone may read; the other statuses are for the host and the community's organizers
 PUBLIC_STATUSES = frozenset({
-    WorkshopStatus.PUBLISHED, WorkshopStatus.CANCELLED, WorkshopStatus.ARCHIVED})
+    WorkshopStatus.published, WorkshopStatus.cancelled, WorkshopStatus.archived})
 # the host can no longer change these
-CLOSED_STATUSES = frozenset({WorkshopStatus.CANCELLED, WorkshopStatus.ARCHIVED})
+CLOSED_STATUSES = frozenset({WorkshopStatus.cancelled, WorkshopStatus.archived})
 
 _ONE_OF_PAYMENTS = "one of: " + ", ".join(PAYMENTS)  # one of: free, on_site, stripe
 
@@ -104,7 +104,7 @@ class WorkshopFields:
     summary: str
     category: str
     capacity: int
-    payment: str = Payment.FREE
+    payment: str = Payment.free
     description: str = ""
     tags: tuple[str, ...] = ()
     language: str = "en"
@@ -114,7 +114,7 @@ class WorkshopFields:
     currency: str = "eur"
     max_seats_per_booking: int = 4
     waitlist_enabled: bool = True
-    waitlist_mode: str = WaitlistMode.AUTO
+    waitlist_mode: str = WaitlistMode.auto
     offer_ttl_minutes: int = 60
     cancellation_deadline_hours: int = 24
 
@@ -253,9 +253,9 @@ def _payment_problems(fields: WorkshopFields) -> list[FieldProblem]:
     price = fields.price_cents
     if isinstance(price, bool) or not isinstance(price, int):
         problems.append(FieldProblem("price_cents", "must be an integer"))
-    elif fields.payment == Payment.FREE and price != 0:
+    elif fields.payment == Payment.free and price != 0:
         problems.append(FieldProblem("price_cents", "a free workshop has price_cents 0"))
-    elif fields.payment != Payment.FREE and not 0 < price <= PRICE_MAX_CENTS:
+    elif fields.payment != Payment.free and not 0 < price <= PRICE_MAX_CENTS:
         problems.append(FieldProblem("price_cents", f"a paying workshop costs 1 to {PRICE_MAX_CENTS} cents"))
     return problems
 
@@ -283,14 +283,14 @@ def place_changed(before: tuple[VenueFields | None, str | None], after: tuple[Ve
 
 def status_after_submit(status: str, moderation: bool) -> str:
     """draft|rejected → submitted, or published at once where the community has no moderation."""
-    if status not in (WorkshopStatus.DRAFT, WorkshopStatus.REJECTED):
+    if status not in (WorkshopStatus.draft, WorkshopStatus.rejected):
         raise InvalidState(f"A {status} workshop cannot be submitted; only drafts and rejected ones.")
-    return WorkshopStatus.SUBMITTED if moderation else WorkshopStatus.PUBLISHED
+    return WorkshopStatus.submitted if moderation else WorkshopStatus.published
 
 
 def check_can_moderate(status: str) -> None:
     """Approve and reject apply to submitted workshops only."""
-    if status != WorkshopStatus.SUBMITTED:
+    if status != WorkshopStatus.submitted:
         raise InvalidState(f"Only a submitted workshop can be approved or rejected; this one is {status}.")
 
 
@@ -317,8 +317,8 @@ def content_changed(before: WorkshopFields, after: WorkshopFields) -> bool:
 def status_after_edit(status: str, moderation: bool, changed_content: bool) -> str:
     """Where the community moderates, a content change sends a published workshop back to
     `submitted` (no longer public until approved again); anything else keeps its status."""
-    if status == WorkshopStatus.PUBLISHED and moderation and changed_content:
-        return WorkshopStatus.SUBMITTED
+    if status == WorkshopStatus.published and moderation and changed_content:
+        return WorkshopStatus.submitted
     return status
 
 

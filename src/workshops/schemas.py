@@ -41,7 +41,7 @@ class Venue(Struct, kw_only=True):
 
 class Waitlist(Struct, kw_only=True):
     enabled: bool = True
-    mode: WaitlistMode = WaitlistMode.AUTO
+    mode: WaitlistMode = WaitlistMode.auto
     offer_ttl_minutes: Annotated[int, Meta(ge=1, le=rules.OFFER_TTL_MAX_MINUTES)] = 60
 
 

@@ -332,7 +332,7 @@ def _summary_fields(w: WorkshopRecord, rating: Rating | None, next_session: sche
         waitlist=schemas.Waitlist(enabled=w.waitlist_enabled, mode=w.waitlist_mode,
                                   offer_ttl_minutes=w.offer_ttl_minutes),
         cancellation_deadline_hours=w.cancellation_deadline_hours, status=w.status,
-        rejection_reason=w.rejection_reason if w.status == WorkshopStatus.REJECTED else None,
+        rejection_reason=w.rejection_reason if w.status == WorkshopStatus.rejected else None,
         created_at=w.created_at, updated_at=w.updated_at, published_at=w.published_at,
         next_session=next_session, rating=_rating(rating),
     )
@@ -341,7 +341,7 @@ def _summary_fields(w: WorkshopRecord, rating: Rating | None, next_session: sche
 async def _detail(runtime: Runtime, workshop: WorkshopRecord) -> schemas.Workshop:
     sessions = await render_sessions(runtime, _session_records(await repository.sessions_of(workshop.id)))
     now = runtime.clock.now()
-    upcoming = [s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at >= now]
+    upcoming = [s for s in sessions if s.status == SessionStatus.scheduled and s.starts_at >= now]
     ratings = await _stats(runtime).rating_by_workshop([workshop.id])
     return schemas.Workshop(**_summary_fields(workshop, ratings.get(workshop.id),
                                               upcoming[0] if upcoming else None), sessions=sessions)
@@ -420,7 +420,7 @@ def _venue(venue: schemas.Venue | None) -> VenueFields | None:
 
 
 def _check_payments(runtime: Runtime, payment: str) -> None:
-    if payment == Payment.STRIPE and not runtime.settings.payments_configured:
+    if payment == Payment.stripe and not runtime.settings.payments_configured:
         raise PaymentsNotConfigured("This instance takes no online payments: choose free or on_site.")
 
 
@@ -444,7 +444,7 @@ async def create_workshop(runtime: Runtime, user: CurrentUser, data: schemas.Wor
     now = runtime.clock.now()
     workshop_id = await repository.insert_workshop({
         **_columns_of(fields), "community": community.id, "host": user.id,
-        "status": WorkshopStatus.DRAFT, "created_at": now, "updated_at": now,
+        "status": WorkshopStatus.draft, "created_at": now, "updated_at": now,
     })
     return await _detail(runtime, await get_workshop(workshop_id))
 
@@ -472,7 +472,7 @@ def _merge(current: WorkshopFields, data: schemas.WorkshopUpdate) -> WorkshopFie
     if data.waitlist is not msgspec.UNSET:
         changes.update(waitlist_enabled=data.waitlist.enabled, waitlist_mode=data.waitlist.mode,
                        offer_ttl_minutes=data.waitlist.offer_ttl_minutes)
-    if changes.get("payment") == Payment.FREE and data.price_cents is msgspec.UNSET:
+    if changes.get("payment") == Payment.free and data.price_cents is msgspec.UNSET:
         changes["price_cents"] = 0  # switching to free needs no separate price change
     return replace(current, **changes)
 
@@ -499,7 +499,7 @@ async def update_workshop(
             _check_payments(runtime, after.payment)
         values: dict[str, Any] = {**_columns_of(after), "updated_at": now}
         status = workshop.status
-        if status == WorkshopStatus.PUBLISHED:
+        if status == WorkshopStatus.published:
             community = await find_community_by_id(workshop.community_id)
             status = rules.status_after_edit(status, community.moderation if community else True,
                                              rules.content_changed(before, after))
@@ -534,10 +534,10 @@ async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int)
         community = await find_community_by_id(workshop.community_id)
         target = rules.status_after_submit(workshop.status, community.moderation if community else True)
         values: dict[str, Any] = {"status": target, "updated_at": now}
-        if target == WorkshopStatus.PUBLISHED:
+        if target == WorkshopStatus.published:
             values["published_at"] = now
         await _transition(workshop_id, workshop.status, values)
-        if target == WorkshopStatus.SUBMITTED:
+        if target == WorkshopStatus.submitted:
             await _write_outbox(runtime, [WorkshopSubmitted(
                 at=now, workshop_id=workshop_id, community_id=workshop.community_id, host_id=workshop.host_id,
             )], now)
@@ -554,8 +554,8 @@ async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int
             raise Forbidden("Only the community's organizers may approve its workshops.")
         rules.check_can_moderate(workshop.status)
         _check_payments(runtime, workshop.payment)
-        await _transition(workshop_id, WorkshopStatus.SUBMITTED, {
-            "status": WorkshopStatus.PUBLISHED, "published_at": now, "updated_at": now,
+        await _transition(workshop_id, WorkshopStatus.submitted, {
+            "status": WorkshopStatus.published, "published_at": now, "updated_at": now,
             "rejection_reason": "",
         })
         await _write_outbox(runtime, [WorkshopApproved(at=now, workshop_id=workshop_id,
@@ -573,8 +573,8 @@ async def reject_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int,
             raise Forbidden("Only the community's organizers may reject its workshops.")
         reason = rules.check_reason(reason)
         rules.check_can_moderate(workshop.status)
-        await _transition(workshop_id, WorkshopStatus.SUBMITTED, {
-            "status": WorkshopStatus.REJECTED, "rejection_reason": reason, "updated_at": now,
+        await _transition(workshop_id, WorkshopStatus.submitted, {
+            "status": WorkshopStatus.rejected, "rejection_reason": reason, "updated_at": now,
         })
         await _write_outbox(runtime, [WorkshopRejected(at=now, workshop_id=workshop_id,
                                                        host_id=workshop.host_id, reason=reason)], now)

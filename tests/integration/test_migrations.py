@@ -1,7 +1,31 @@
 """Every migration applies to an empty database and yields exactly the declared tables."""
+import importlib
+import importlib.util
+import inspect
+import pkgutil
+from pathlib import Path
+
 from piccolo.table import Table
 
+import kernel
 from kernel import db as dbmod
+
+# `Table._meta` / `Column._meta` (private): Piccolo's table metadata, the names the tables declare
+
+
+def _defined_tables() -> list[type[Table]]:
+    """Every `Table` subclass defined in the `tables` module of every package beside `kernel`,
+    registered in a Piccolo app or not: the migrations must create them all."""
+    found: list[type[Table]] = []
+    source_root = Path(kernel.__file__).resolve().parent.parent
+    for package in pkgutil.iter_modules([str(source_root)]):
+        if not package.ispkg or importlib.util.find_spec(f"{package.name}.tables") is None:
+            continue
+        module = importlib.import_module(f"{package.name}.tables")
+        found.extend(member for _, member in inspect.getmembers(module, inspect.isclass)
+                     if issubclass(member, Table) and member is not Table
+                     and member.__module__ == module.__name__)
+    return found
 
 
 async def _table_names(database: dbmod.Database) -> set[str]:
@@ -23,8 +47,16 @@ async def _columns(database: dbmod.Database, table: type[Table]) -> set[str]:
     return {r["name"] for r in rows}
 
 
+def test_every_defined_table_is_registered_in_a_piccolo_app():
+    defined = _defined_tables()
+    assert len({t.__module__ for t in defined}) >= 4, "tables modules not found"
+    unregistered = {f"{t.__module__}.{t.__name__}" for t in defined} - {
+        f"{t.__module__}.{t.__name__}" for t in dbmod.all_tables()}
+    assert not unregistered, f"add to their package's piccolo_app.py: {sorted(unregistered)}"
+
+
 async def test_migrations_create_every_declared_table_and_column(db):
-    tables = dbmod.all_tables()
+    tables = [*dbmod.all_tables(), *_defined_tables()]
     assert {t._meta.tablename for t in tables} <= await _table_names(db)
     for table in tables:
         declared = {c._meta.db_column_name for c in table._meta.columns}

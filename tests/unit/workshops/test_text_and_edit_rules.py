@@ -87,7 +87,7 @@ class TestEditsOfPublishedWorkshops:
     def test_a_content_change_goes_back_to_moderation(self, change):
         after = dataclasses.replace(BASE, **change)
         assert rules.content_changed(BASE, after)
-        assert rules.status_after_edit(WorkshopStatus.PUBLISHED, True, True) == WorkshopStatus.SUBMITTED
+        assert rules.status_after_edit(WorkshopStatus.published, True, True) == WorkshopStatus.submitted
 
     @pytest.mark.parametrize("change", [
         {"capacity": 20}, {"max_seats_per_booking": 1}, {"waitlist_enabled": False},
@@ -103,7 +103,7 @@ class TestEditsOfPublishedWorkshops:
         assert rules.status_after_edit(status, True, True) == status
 
     def test_without_moderation_nothing_changes(self):
-        assert rules.status_after_edit(WorkshopStatus.PUBLISHED, False, True) == WorkshopStatus.PUBLISHED
+        assert rules.status_after_edit(WorkshopStatus.published, False, True) == WorkshopStatus.published
 
 
 class TestWhoMaySee:
