@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
 from booking.errors import (
+    MarksOnCancelledSession,
     AlreadyBooked,
     BookingClosed,
     CapacityBelowBookings,
@@ -305,7 +306,7 @@ def manager_role(user_id: int, host_id: int, is_organizer: bool, is_admin: bool)
 def ensure_marks_open(session: SessionFacts, now: dt.datetime) -> None:
     """Attendance may be marked from 1 h before the start until 7 days after the end."""
     if session.status == "cancelled":
-        raise InvalidState("the session is cancelled")
+        raise MarksOnCancelledSession("the session is cancelled")
     opens = session.starts_at - CHECKIN_OPENS_BEFORE_START
     closes = session.ends_at + MARKS_CLOSE_AFTER_END
     if now < opens:
