@@ -1,8 +1,6 @@
 """The account pages: sign up (`/signup`), log in (`/login`), log out (`POST /logout`), the
 language switch (`POST /language`) and my account (`/me/account`: profile, language, time zone,
-the personal calendar link and its reset, the data export, deleting the account), plus
-`page_viewer`, what every page handler of the app asks first (language, user, CSRF token,
-flash message).
+the personal calendar link and its reset, the data export, deleting the account).
 
 Thin handlers over `accounts.service`, the same functions as the JSON API. Forms work without
 JavaScript (POST → 303 → GET); a refused form is shown again with an error summary at the top
@@ -11,7 +9,8 @@ and a message next to each field, in the visitor's language.
 CSRF: with a session cookie the middleware (`accounts.csrf`) checks the `csrf_token` field
 against the session's token. A visitor without a session gets a random `alveole_csrf` cookie
 with the first page and its forms carry the same value (double submit): the anonymous forms
-(sign up, log in, language) refuse a post whose field does not match the cookie, so another
+(sign up, log in, language) refuse a post whose field does not match the cookie
+(`web.kit.refuse_without_token`), so another
 site cannot log a visitor into an account of its choosing. A double submit alone does not stop
 a sibling subdomain that can plant the cookie, so these posts must also come from this origin
 when the browser says where they come from (`Origin`, sent by every current browser on a POST).

@@ -3,10 +3,12 @@
 with a warning when it is late, the invite, the check-in QR code, feedback), my waitlist
 entries (`/me/waitlist`: accept or decline an offer, leave), and the feedback form, both the
 logged-in one (`/me/bookings/{id}/feedback`) and the one the `feedback_request` email links to
-(`/feedback/{signed-token}`, no login needed).
+(`/feedback/{signed-token}`, no login needed), and the emailed payment link
+(`/me/bookings/{id}/pay`: 303 to the hold's Stripe Checkout page).
 
 Thin handlers over `booking.service` and `booking.feedback`, the functions the JSON API calls,
-rendered with `kernel.pages` from `templates/booking/`. A visitor is sent to log in; another
+rendered from `web/templates/participant/`. A visitor is sent to log in (the kit's guard);
+another
 user's booking or entry is a 404, as is an id that is not plain digits. A domain error becomes
 a flash message on the page the participant comes back to (or a 400 page for seats that are
 no number), never a 500. Times are shown in the viewer's time zone and language (Babel).
