@@ -16,17 +16,17 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kernel.errors import Forbidden, InvalidState, ValidationFailed
 from booking.errors import (
-    MarksOnCancelledSession,
     AlreadyBooked,
     BookingClosed,
     CapacityBelowBookings,
+    MarksOnCancelledSession,
     PaymentsNotConfigured,
     SessionFull,
     WaitlistDisabled,
 )
 from booking.schemas import BookingStatus, WaitlistStatus
+from kernel.errors import Forbidden, InvalidState, ValidationFailed
 from workshops.rules import validate_session_times, zone
 
 ACTIVE_BOOKING = (BookingStatus.pending_payment, BookingStatus.confirmed)  # they hold seats

@@ -17,11 +17,12 @@ when the browser says where they come from (`Origin`, sent by every current brow
 """
 from __future__ import annotations
 
-
 import msgspec
 from litestar import Request, Response, get, post
 
-from accounts import privacy as accounts_privacy, rules as accounts_rules, schemas as accounts_schemas
+from accounts import privacy as accounts_privacy
+from accounts import rules as accounts_rules
+from accounts import schemas as accounts_schemas
 from accounts import service as accounts_service
 from accounts.auth import CurrentUser, token_from
 from accounts.controllers import client_ip
@@ -32,8 +33,8 @@ from kernel.http import RuntimeDep
 from kernel.i18n import LANGUAGES
 from kernel.runtime import Runtime
 from web.kit import (
-    MaybeUserDep,
     N_,
+    MaybeUserDep,
     UserDep,
     language_cookie,
     page_viewer,
@@ -44,7 +45,6 @@ from web.kit import (
     text_of,
     wants_html,
 )
-
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 SIGNUP_FIELDS = ("display_name", "email", "password", "locale", "timezone")

@@ -33,7 +33,6 @@ from web.kit import (
     see_other,
 )
 
-
 COMMUNITY_FIELDS = ("slug", "name", "timezone", "locale", "lat", "lon", "moderation")
 SHOWN = 200
 COMMUNITY_MESSAGES = {

@@ -25,19 +25,17 @@ from litestar.params import FromPath
 from accounts import service as accounts_service
 from accounts.auth import CurrentUser
 from booking import attendance, feedback
-from booking import rules as booking_rules, service as booking_service
-from booking.errors import (CapacityBelowBookings, MarksOnCancelledSession)
+from booking import rules as booking_rules
+from booking import service as booking_service
+from booking.errors import CapacityBelowBookings, MarksOnCancelledSession
 from booking.schemas import BookingStatus, Roster, SessionChange
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
-from workshops import rules as workshops_rules, schemas as workshops_schemas, service as workshops_service
-from workshops.enums import Payment, WaitlistMode, WorkshopStatus
-from workshops.errors import PaymentsNotConfigured
 from web.kit import (
-    average_text,
     N_,
     UserDep,
     Viewer,
+    average_text,
     decimal_number,
     form_of,
     in_order,
@@ -53,9 +51,13 @@ from web.kit import (
     when_for,
     whole_number,
 )
-
 from web.organizer import REASON_MESSAGE
 from web.public import COMMUNITIES_SHOWN, PAYMENTS
+from workshops import rules as workshops_rules
+from workshops import schemas as workshops_schemas
+from workshops import service as workshops_service
+from workshops.enums import Payment, WaitlistMode, WorkshopStatus
+from workshops.errors import PaymentsNotConfigured
 
 
 async def _managed_workshop(runtime: Any, workshop_id: str, user: CurrentUser) -> workshops_schemas.Workshop:

@@ -56,8 +56,8 @@ from accounts.auth import SESSION_COOKIE, CurrentUser, optional_user
 from accounts.csrf import CSRF_COOKIE, CSRF_FORM_FIELD, csrf_token_for
 from kernel.asgi import Cookies
 from kernel.errors import Forbidden, NotFound, ValidationFailed
-from kernel.ids import is_id
 from kernel.i18n import LANGUAGES, environment, language_of, page_language
+from kernel.ids import is_id
 from kernel.settings import Settings, secure_cookies
 
 # Litestar appends "; charset=utf-8" to text/* media types itself: never name one here

@@ -22,9 +22,7 @@ from booking.report_controllers import csv_download
 from booking.report_schemas import AttendanceReport
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
-from workshops import schemas as workshops_schemas, service as workshops_service
 from web.kit import (
-    zone_of,
     N_,
     UserDep,
     Viewer,
@@ -36,8 +34,10 @@ from web.kit import (
     see_other,
     text_of,
     when_for,
+    zone_of,
 )
-
+from workshops import schemas as workshops_schemas
+from workshops import service as workshops_service
 
 # ----------------------------------------------------------------------------------- moderation
 

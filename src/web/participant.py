@@ -27,28 +27,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.response import Redirect
 from litestar.params import FromPath
+from litestar.response import Redirect
 
 from accounts.auth import SESSION_COOKIE, CurrentUser
 from accounts.csrf import csrf_token_for
 from booking import checkout as booking_checkout
 from booking import feedback
-from booking import rules as booking_rules, service as booking_service
-from booking.errors import (PaymentProviderUnavailable, FeedbackExists, FeedbackNotOpen, SessionFull, StoreUnavailable)
+from booking import rules as booking_rules
+from booking import service as booking_service
+from booking.errors import (
+    FeedbackExists,
+    FeedbackNotOpen,
+    PaymentProviderUnavailable,
+    SessionFull,
+    StoreUnavailable,
+)
 from booking.schemas import COMMENT_MAX, Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from booking.service import ensure_id
 from kernel.asgi import Cookies
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
 from kernel.i18n import language_of
 from kernel.runtime import Runtime
 from kernel.sql import as_datetime
-from workshops import service as workshops_service
-from workshops.enums import Payment, SessionStatus
-from booking.service import ensure_id
 from web.kit import (
-    MaybeUserDep,
     N_,
+    MaybeUserDep,
     UserDep,
     Viewer,
     chosen_language,
@@ -63,7 +68,8 @@ from web.kit import (
     wants_html,
     zone_of,
 )
-
+from workshops import service as workshops_service
+from workshops.enums import Payment, SessionStatus
 
 MY_BOOKINGS, MY_WAITLIST = "/me/bookings", "/me/waitlist"
 SHOWN = 100  # the newest bookings (or entries) a page lists

@@ -19,14 +19,12 @@ from litestar.params import FromPath
 from accounts import service as accounts_service
 from kernel.errors import NotFound, ValidationFailed
 from kernel.http import RuntimeDep
-from workshops import schemas as workshops_schemas, service as workshops_service
-from workshops.enums import Payment, SessionStatus, WorkshopStatus
 from web.kit import (
-    money,
-    average_text,
-    MaybeUserDep,
     N_,
+    MaybeUserDep,
+    average_text,
     description_html,
+    money,
     page_number,
     page_viewer,
     path_id,
@@ -34,7 +32,9 @@ from web.kit import (
     render,
     session_when,
 )
-
+from workshops import schemas as workshops_schemas
+from workshops import service as workshops_service
+from workshops.enums import Payment, SessionStatus, WorkshopStatus
 
 UPCOMING_SHOWN = 100
 PAGE_SIZE = 10
@@ -122,7 +122,7 @@ async def home(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) 
     """The upcoming workshops of the community (the only one, or the one picked), filtered and
     paged by the listing of the API; several communities and none picked: the list of them."""
     viewer = page_viewer(request, maybe_user)
-    settings, language = runtime.settings, viewer.language
+    language = viewer.language
     params = request.query_params
     filters = {name: str(params.get(name) or "").strip()[:300] for name in FILTERS}
     number = page_number(params.get("page"))
