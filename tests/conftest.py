@@ -144,29 +144,24 @@ def runtime_on(settings: Settings, clock: FrozenClock, database: dbmod.Database 
     return runtime
 
 
-# What create_app reads from its settings once, when it builds the app (the rest is read from
-# the runtime at request time): apps are shared between tests whose settings agree on these.
-_BUILD_FIELDS = ("secret_key", "env", "base_url", "base_url_explicit", "templates_dir")
-_apps: dict[tuple[Any, ...], Any] = {}
+_apps: dict[str, Any] = {}
 
 
 def shared_app(settings: Settings, clock: FrozenClock, notifier: Any = None):
     """The app for a test: built once per test session (building one costs ~0.5 s: route
     signatures and the OpenAPI document) and given this test's runtime — its settings, clock,
-    notifier, rate limits and a database connected by its lifespan — in place, so every
-    closure that holds the runtime sees this test's parts."""
+    notifier, rate limits and a database connected by its lifespan — in place. Nothing in the
+    app keeps a part of the runtime it was built with: every handler, guard and middleware
+    reads `app.state.runtime` (or the `runtime` dependency) at request time."""
     from alveole.app import create_app
 
-    key = tuple(getattr(settings, name) for name in _BUILD_FIELDS)
-    app = _apps.get(key)
+    app = _apps.get("app")
     if app is None:
-        app = _apps[key] = create_app(settings, clock=clock)
+        app = _apps["app"] = create_app(settings, clock=clock)
     fresh = bootstrap.build_runtime(settings, clock=clock, notifier=notifier)
     runtime = app.state.runtime
     for part in dataclasses.fields(Runtime):
         setattr(runtime, part.name, getattr(fresh, part.name))
-    app.state.settings = settings
-    app.state.clock = clock
     return app
 
 

@@ -104,7 +104,7 @@ async def optional_user(request: ASGIConnection) -> CurrentUser | None:
     token = token_from(request)
     if token is None:
         return None
-    return await user_for_token(token, request.app.state.clock.now())
+    return await user_for_token(token, request.app.state.runtime.clock.now())
 
 
 async def required_user(request: ASGIConnection) -> CurrentUser:

@@ -18,7 +18,7 @@ from litestar.datastructures import Cookie
 
 from accounts.auth import SESSION_COOKIE, TOKEN_LIFETIME
 from kernel.asgi import Cookies, Receive, Scope, Send, send_problem
-from kernel.pages import secure_cookies
+from kernel.settings import secure_cookies
 from kernel.settings import Settings
 
 CSRF_COOKIE = "alveole_csrf"
@@ -59,17 +59,21 @@ def cleared_cookies(settings: Settings) -> list[Cookie]:
 
 
 class CSRFMiddleware:
-    """ASGI middleware; wire it with `DefineMiddleware(CSRFMiddleware, secret_key=...)`."""
+    """ASGI middleware; wire it with `DefineMiddleware(CSRFMiddleware)`: the secret key is the
+    serving runtime's (`scope["app"].state.runtime.settings`), read per request, unless given."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]], secret_key: str,
+    def __init__(self, app: Callable[..., Awaitable[None]], secret_key: str | None = None,
                  exempt_paths: Iterable[str] = EXEMPT_PATHS,
                  html_page: Callable[[Scope, int], tuple[bytes, list[tuple[bytes, bytes]]] | None] | None = None
                  ) -> None:
         self.app = app
         self.secret_key = secret_key
         self.exempt_paths = frozenset(exempt_paths)
-        # a browser's refused form outside /api/ gets this page (kernel.pages.error_page_asgi)
+        # a browser's refused form outside /api/ gets this page (web.kit.error_page_asgi)
         self.html_page = html_page
+
+    def _secret_key(self, scope: Scope) -> str:
+        return self.secret_key or scope["app"].state.runtime.settings.secret_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS
@@ -98,7 +102,7 @@ class CSRFMiddleware:
         cookie = (jar.get(CSRF_COOKIE) or "").encode("latin-1", "replace")
         # bytes on both sides: any header or field value compares (and fails) without error
         if (session and submitted and hmac.compare_digest(submitted, cookie)
-                and hmac.compare_digest(cookie, csrf_token_for(session, self.secret_key).encode())):
+                and hmac.compare_digest(cookie, csrf_token_for(session, self._secret_key(scope)).encode())):
             await self.app(scope, receive, send)
             return
         await self._refuse(scope, send)

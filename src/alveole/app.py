@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
 import typing
 from collections.abc import AsyncIterator
@@ -20,14 +19,9 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, 
 
 from accounts.auth import SESSION_COOKIE, admin_user, optional_user, required_user
 from accounts.controllers import ROUTES as accounts_routes
-from accounts.pages import ROUTES as accounts_pages
 from accounts.csrf import CSRFMiddleware
 from booking.controllers import ROUTES as booking_routes
 from booking.report_controllers import ROUTES as report_routes
-from booking.host_pages import ROUTES as roster_pages
-from booking.report_pages import ROUTES as dashboard_pages
-from booking.session_pages import ROUTES as session_pages
-from accounts.admin_pages import ROUTES as admin_pages
 from notify.controllers import ROUTES as notify_routes
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
@@ -36,10 +30,11 @@ from kernel.clock import Clock
 from kernel.events import Notifier
 from kernel.http import PROBLEM_JSON
 from kernel.ports import Mailer
-from kernel.pages import ROUTES as kernel_pages, error_page_asgi, html_error_handlers
 from kernel.problems import EXCEPTION_HANDLERS, JsonRequest, problem_response
 from kernel.runtime import Runtime
 from kernel.settings import Settings
+from web import EXCEPTION_HANDLERS as page_exception_handlers, ROUTES as web_routes
+from web.kit import error_page_asgi, html_error_handlers
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -60,9 +55,9 @@ async def ready(request: Request) -> Response:
 
 
 def _route_handlers() -> list[Any]:
+    """Every route, in one place: each package's API, then every page (`web.ROUTES`)."""
     return [health, ready, *accounts_routes, *workshops_routes, *booking_routes, *report_routes,
-            *notify_routes, *accounts_pages, *kernel_pages, *roster_pages, *dashboard_pages,
-            *session_pages, *admin_pages]
+            *notify_routes, *web_routes]
 
 
 def create_app(
@@ -100,11 +95,11 @@ def create_app(
             "maybe_user": Provide(optional_user),
             "admin": Provide(admin_user),
         },
-        exception_handlers=html_error_handlers(EXCEPTION_HANDLERS, settings),
+        # no handler keeps `settings`: the pages read the runtime's at request time
+        exception_handlers={**html_error_handlers(EXCEPTION_HANDLERS), **page_exception_handlers},
         lifespan=[lifespan],
         middleware=[DefineMiddleware(RequestGuardsMiddleware),
-                    DefineMiddleware(CSRFMiddleware, secret_key=settings.secret_key,
-                                     html_page=functools.partial(error_page_asgi, settings))],
+                    DefineMiddleware(CSRFMiddleware, html_page=error_page_asgi)],
         openapi_config=OpenAPIConfig(
             title="Alvéole", version="0.1.0",
             description="Skill-sharing workshops for a neighbourhood. Errors are RFC 9457 "
@@ -117,8 +112,6 @@ def create_app(
     )
     _document_what_litestar_does_not(app)
     app.state.runtime = runtime
-    app.state.settings = settings
-    app.state.clock = runtime.clock
     return app
 
 

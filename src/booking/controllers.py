@@ -11,7 +11,6 @@ from accounts.auth import CurrentUser, required_user
 from kernel.http import Limit, Offset, ProblemResponses, RuntimeDep
 from booking import service
 from booking.controllers_attendance import ROUTES as attendance_routes
-from booking.pages import ROUTES as participant_pages
 from booking.payment_controllers import ROUTES as payment_routes
 from booking.schemas import (
     Booking, BookingCreate, BookingList, SessionCancel, SessionChange, WaitlistEntry,
@@ -136,4 +135,4 @@ class MyBookingsController(Controller):
 
 
 ROUTES: list = [SessionBookingController, change_session, BookingController, WaitlistController,
-                MyBookingsController, *attendance_routes, *participant_pages, *payment_routes]
+                MyBookingsController, *attendance_routes, *payment_routes]

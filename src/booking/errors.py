@@ -1,7 +1,7 @@
 """Problems the booking engine answers with (API.md "Problem slugs")."""
 from __future__ import annotations
 
-from kernel.errors import DomainError
+from kernel.errors import DomainError, InvalidState
 
 
 class SessionFull(DomainError):
@@ -71,3 +71,8 @@ class FeedbackNotOpen(DomainError):
 
 class FeedbackExists(DomainError):
     status, slug, title = 409, "feedback-exists", "Feedback was already given for this booking"
+
+
+class MarksOnCancelledSession(InvalidState):
+    """Attendance asked of a cancelled session: the API's slug stays `invalid-state`; a page
+    tells this refusal apart by its type, never by its text."""

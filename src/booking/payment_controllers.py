@@ -1,19 +1,13 @@
-"""The Stripe webhook (`POST /api/v1/payments/stripe/webhook`) and the payment link of emails
-(`GET /me/bookings/{id}/pay`, which opens or reopens the hold's Stripe Checkout page)."""
+"""The Stripe webhook (`POST /api/v1/payments/stripe/webhook`); the payment link of emails
+(`GET /me/bookings/{id}/pay`) is a page of `web.participant`."""
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from litestar import Request, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
-from litestar.response import Redirect
 
 from accounts.auth import CurrentUser
-from accounts.pages import login_redirect
 from booking import checkout
-from booking.service import ensure_id
-from booking.errors import PaymentProviderUnavailable
 from kernel.http import ProblemResponses, RuntimeDep
-from kernel.pages import N_, see_other
 
 MaybeUserDep = NamedDependency[CurrentUser | None]
 problems = ProblemResponses({
@@ -38,22 +32,4 @@ async def stripe_webhook(request: Request, runtime: RuntimeDep) -> dict[str, obj
     return {"received": True, "outcome": outcome}
 
 
-@get("/me/bookings/{booking_id:int}/pay", include_in_schema=False)
-async def pay(booking_id: FromPath[int], request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) -> Response:
-    """The emailed payment link: 303 to the hold's Stripe Checkout page, opened now if needed
-    (an id that is not plain digits names nothing: 404)."""
-    if maybe_user is None:
-        return login_redirect(request, runtime)
-    settings = runtime.settings
-    try:
-        booking = await checkout.checkout_for_participant(runtime, maybe_user, ensure_id(booking_id, "booking"))
-    except PaymentProviderUnavailable:
-        return see_other("/me/bookings", settings,
-                         flash=N_("Online payment is not answering right now: your seats were released. "
-                                  "Please try booking again in a few minutes."))
-    if booking is None or not booking.checkout_url:
-        return see_other("/me/bookings", settings, flash=N_("This booking is not waiting for a payment."))
-    return Redirect(booking.checkout_url, status_code=303, headers={"Cache-Control": "no-store"})
-
-
-ROUTES = [stripe_webhook, pay]
+ROUTES = [stripe_webhook]

@@ -16,16 +16,17 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kernel.errors import Forbidden, InvalidState, ValidationFailed
 from booking.errors import (
     AlreadyBooked,
     BookingClosed,
     CapacityBelowBookings,
+    MarksOnCancelledSession,
     PaymentsNotConfigured,
     SessionFull,
     WaitlistDisabled,
 )
 from booking.schemas import Attendance, BookingStatus, WaitlistStatus
+from kernel.errors import Forbidden, InvalidState, ValidationFailed
 from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
 from workshops.rules import validate_session_times, zone
 
@@ -306,7 +307,7 @@ def manager_role(user_id: int, host_id: int, is_organizer: bool, is_admin: bool)
 def ensure_marks_open(session: SessionFacts, now: dt.datetime) -> None:
     """Attendance may be marked from 1 h before the start until 7 days after the end."""
     if session.status == SessionStatus.cancelled:
-        raise InvalidState("the session is cancelled")
+        raise MarksOnCancelledSession("the session is cancelled")
     opens = session.starts_at - CHECKIN_OPENS_BEFORE_START
     closes = session.ends_at + MARKS_CLOSE_AFTER_END
     if now < opens:

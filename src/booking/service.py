@@ -209,3 +209,9 @@ async def release_user(runtime: Runtime, user_id: int) -> int:
         released += await run(runtime, partial(ops.release_user_in_session, session_id=session_id,
                                                user_id=user_id, now=now, policy=policy_of(runtime)))
     return released
+
+
+async def booking_with_parties(booking_id: int) -> Any:
+    """The booking's row with its `session`, `host` and `community` ids, or None (the roster
+    page checks that a marked booking is of the session in its path)."""
+    return await repository.booking_with_parties(booking_id)

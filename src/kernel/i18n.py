@@ -1,29 +1,30 @@
 """Gettext catalogues (Babel) and Jinja2 environments with the i18n extension.
 
-Catalogues live in `<project>/locale/<lang>/LC_MESSAGES/messages.po`, shared by the emails
-(notify) and the HTML pages of every package. Only the `.po` files are committed: they are
-compiled in memory the first time a language is needed, so a fresh clone works after
-`pip install -e .` with no build step.
+Catalogues are package data of `kernel`: `src/kernel/locale/<lang>/LC_MESSAGES/messages.po`,
+shared by the emails (notify) and the HTML pages (web). Only the `.po` files are committed and
+shipped: they are compiled in memory the first time a language is needed, so a source checkout
+and an installed wheel work alike, with no build step. Templates are found the same way, through
+`importlib.resources` (jinja2's `PackageLoader`): `environment("web", ...)` loads
+`src/web/templates/`, `environment("notify", ...)` `src/notify/templates/`.
 English is the source language. Extract and update with `babel.cfg` at the project root:
 
-    pybabel extract -F babel.cfg -o locale/messages.pot .
-    pybabel update -i locale/messages.pot -d locale
+    pybabel extract -F babel.cfg -o src/kernel/locale/messages.pot .
+    pybabel update -i src/kernel/locale/messages.pot -d src/kernel/locale
 """
 from __future__ import annotations
 
 import functools
 import io
 import re
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import jinja2
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from kernel.settings import PROJECT_ROOT
-
-LOCALE_DIR = PROJECT_ROOT / "locale"
+LOCALE_DIR: Traversable = files("kernel") / "locale"
 LANGUAGES = ("en", "fr")
 DOMAIN = "messages"
 
@@ -35,9 +36,9 @@ def language_of(locale: str | None) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def translations(language: str, locale_dir: Path = LOCALE_DIR) -> NullTranslations:
+def translations(language: str, locale_dir: Traversable = LOCALE_DIR) -> NullTranslations:
     po_path = locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if language == "en" or not po_path.exists():
+    if language == "en" or not po_path.is_file():
         return NullTranslations()
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=language, domain=DOMAIN)
@@ -48,10 +49,12 @@ def translations(language: str, locale_dir: Path = LOCALE_DIR) -> NullTranslatio
 
 
 @functools.lru_cache(maxsize=32)
-def environment(templates_dir: Path, language: str, autoescape: bool) -> jinja2.Environment:
-    """A Jinja2 environment for one language; `autoescape` for HTML, off for plain text."""
+def environment(package: str, language: str, autoescape: bool) -> jinja2.Environment:
+    """The one Jinja2 environment factory (pages and emails): the templates of `package`
+    (its `templates/` directory, package data), in one language; `autoescape` for HTML, off
+    for plain text."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=autoescape,
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,

@@ -5,12 +5,10 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEV_SECRET_KEY = "alveole-dev-secret-key-do-not-use-in-production"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
@@ -52,7 +50,6 @@ class Settings:
     rate_limits: bool = True
     # False when ALVEOLE_BASE_URL is unset: `alveole serve` then uses the address it serves on
     base_url_explicit: bool = False
-    templates_dir: Path = field(default=TEMPLATES_DIR)
 
     def served_at(self, host: str, port: int) -> Settings:
         """These settings for a server on host:port: the base URL follows it unless set."""
@@ -137,3 +134,8 @@ class Settings:
             worker_poll_seconds=poll,
             rate_limits=rate_limits == "on",
         )
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Cookies are `Secure` in production and whenever the site is served over https."""
+    return settings.is_prod or settings.base_url.startswith("https://")

@@ -249,12 +249,11 @@ def render(prepared: Prepared, settings: Settings, now: dt.datetime,
             settings.secret_key, prepared.booking.id, prepared.booking.session.ends_at))
         values["feedback_until"] = fmt.date(prepared.booking.session.ends_at + FEEDBACK_OPEN_FOR)
 
-    templates = settings.templates_dir / "email"
-    text_module = environment(templates, language, False).get_template(f"{kind}.txt") \
+    text_module = environment("notify", language, False).get_template(f"email/{kind}.txt") \
         .make_module(values)
     # one line; keep the no-break spaces French typography puts before ":" and "?"
     subject = re.sub(r"[ \t\r\n]+", " ", str(getattr(text_module, "subject", "Alvéole"))).strip()
-    html = environment(templates, language, True).get_template(f"{kind}.html") \
+    html = environment("notify", language, True).get_template(f"email/{kind}.html") \
         .render(values, subject=subject)
     return Composed(recipient=recipient, subject=subject, body_text=str(text_module),
                     body_html=html, attachments=attachments,

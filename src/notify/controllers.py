@@ -1,5 +1,5 @@
-"""HTTP handlers of this package: calendar files and the personal feed (JSON API + .ics), and
-the /dev/outbox pages (see `notify.pages`)."""
+"""HTTP handlers of this package: calendar files and the personal feed (JSON API + .ics); the
+/dev/outbox pages are `web.dev`'s."""
 from __future__ import annotations
 
 import msgspec
@@ -11,7 +11,6 @@ from accounts.auth import CurrentUser
 from kernel.caching import NOT_MODIFIED, PRIVATE_FEED, rendered_feeds, validated
 from kernel.http import ProblemResponses, RuntimeDep
 from notify import service
-from notify.pages import ROUTES as PAGE_ROUTES
 
 # No charset here: Litestar appends "; charset=utf-8" to every text/* media type itself
 # (giving it one too would answer "charset=utf-8; charset=utf-8").
@@ -95,4 +94,4 @@ async def rotate_calendar_token(user: UserDep, runtime: RuntimeDep) -> CalendarU
     return CalendarUrl(calendar_url=await service.rotate_calendar_url(user.id, runtime.settings))
 
 
-ROUTES: list = [booking_invite, personal_feed, rotate_calendar_token, *PAGE_ROUTES]
+ROUTES: list = [booking_invite, personal_feed, rotate_calendar_token]

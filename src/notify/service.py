@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from accounts import service as accounts
 from booking import repository as booking_repo
@@ -10,10 +11,12 @@ from booking.schemas import BookingStatus
 from kernel.caching import etag_of_version
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.http import MAX_ID
+from kernel.runtime import Runtime
 from kernel.settings import Settings
 from kernel.sql import as_datetime, fetch_one
 from notify import context as ctx
-from notify import invites
+from notify import invites, repository
+from notify.compose import Skip, compose
 from notify.ical import InviteEvent, feed_ics, invite_ics
 from notify.links import calendar_feed_url
 from workshops.enums import SessionStatus
@@ -102,3 +105,30 @@ async def personal_feed(token: str, settings: Settings, now: dt.datetime, user_i
 async def rotate_calendar_url(user_id: int, settings: Settings) -> str:
     """Revoke the current feed URL (it answers 404 from now on) and return a new one."""
     return calendar_url(settings, await accounts.rotate_calendar_token(user_id))
+
+
+# ------------------------------------------------------------------------------- /dev/outbox
+
+async def outbox_page(limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Newest outbox rows first, and how many there are."""
+    return await repository.outbox_page(limit, offset)
+
+
+async def outbox_message(runtime: Runtime, message_id: int) -> dict[str, Any]:
+    """One outbox row; a row not rendered yet is previewed (`preview`) without touching its
+    SEQUENCE counter, or says why it would be skipped (`skip_reason`)."""
+    record = await repository.outbox_record(message_id) if 1 <= message_id <= MAX_ID else None
+    if record is None:
+        raise NotFound(f"No outbox message {message_id}.")
+    record["preview"] = False
+    record["skip_reason"] = None
+    if record["subject"] is None and not record["payload"].get("fanout"):
+        try:
+            composed = await compose(record, runtime.settings, runtime.clock.now(), preview=True)
+        except Skip as skip:
+            record["skip_reason"] = str(skip)
+        else:
+            record.update(subject=composed.subject, body_text=composed.body_text,
+                          body_html=composed.body_html, attachments=composed.attachments,
+                          recipient_email=composed.recipient.email, preview=True)
+    return record

@@ -13,7 +13,7 @@ from kernel.caching import (
     NOT_MODIFIED, PRIVATE, PUBLIC_FEED, PUBLIC_LISTING, conditional, rendered_feeds, validated,
 )
 from kernel.http import MAX_ID, ProblemResponses, RuntimeDep
-from workshops import pages, rules, schemas, service
+from workshops import rules, schemas, service
 
 UserDep = NamedDependency[CurrentUser]
 MaybeUserDep = NamedDependency[CurrentUser | None]
@@ -184,5 +184,5 @@ async def community_calendar(request: Request, slug: FromPath[str], runtime: Run
 
 ROUTES: list[Any] = [
     create_workshop, list_workshops, get_workshop, update_workshop, submit_workshop, approve_workshop,
-    reject_workshop, add_sessions, get_session, get_host, community_calendar, *pages.ROUTES,
+    reject_workshop, add_sessions, get_session, get_host, community_calendar,
 ]

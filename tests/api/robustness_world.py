@@ -201,7 +201,7 @@ async def seed_world(client: Any) -> World:
     rated = await make_booking_row(ended, users["other"])
     feedback = Feedback(booking=rated["id"], rating=2, comment="Too short.", created_at=T0)
     await Feedback.insert(feedback)
-    secret = client._transport.app.state.settings.secret_key
+    secret = client._transport.app.state.runtime.settings.secret_key
     ids = {"workshop_id": workshop["id"], "session_id": session["id"], "booking_id": booking["id"],
            "entry_id": entry["id"], "host_id": host["id"], "slug": community["slug"], "token": token,
            "message_id": message["id"] if message else 1, "feedback_id": feedback.id,

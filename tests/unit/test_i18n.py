@@ -4,7 +4,7 @@ from __future__ import annotations
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from kernel.settings import PROJECT_ROOT
+from importlib.resources import files
 from kernel.i18n import LOCALE_DIR, environment, language_of, translations
 
 METHODS = [("**.html", "jinja2"), ("**.txt", "jinja2")]
@@ -14,7 +14,7 @@ OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "
 
 def template_msgids() -> set[str]:
     found = set()
-    for _, _, message, _, _ in extract_from_dir(str(PROJECT_ROOT / "templates" / "email"),
+    for _, _, message, _, _ in extract_from_dir(str(files("notify") / "templates" / "email"),
                                                METHODS, options_map=OPTIONS):
         found.add(message if isinstance(message, str) else message[0])
     return found
@@ -53,7 +53,7 @@ def test_french_catalogue_compiles_in_memory_and_translates():
 
 
 def test_environment_renders_in_the_language():
-    env = environment(PROJECT_ROOT / "templates" / "email", "fr", True)
+    env = environment("notify", "fr", True)
     assert env.from_string('{{ _("Hello %(name)s,", name="<Zoé>") }}').render() == \
         "Bonjour &lt;Zoé&gt;,"
 

@@ -181,7 +181,7 @@ class TestWithASessionCookie:
         from accounts.csrf import csrf_token_for
 
         session = cast["participant"]["token"]
-        csrf = csrf_token_for(session, client._transport.app.state.settings.secret_key)
+        csrf = csrf_token_for(session, client._transport.app.state.runtime.settings.secret_key)
         client.cookies.set("alveole_session", session)
         client.cookies.set("alveole_csrf", csrf)
         page = await client.get(f"/feedback/{token}")

@@ -527,7 +527,7 @@ class TestDescription:
         assert '<a href="https://example.org/a" rel="nofollow noopener noreferrer">our site</a>' in body
 
     def test_the_sanitiser_alone(self):
-        from workshops.pages import description_html
+        from web.kit import description_html
 
         # what markdown-it lets through never holds a script or a javascript: link
         for text in ("<script>alert(1)</script>", "[x](javascript:alert(1))", "[x](JAVASCRIPT:alert(1))",

@@ -43,7 +43,7 @@ def log_in(client, user) -> str:
     client.cookies.clear()
     if user is None:
         return ""
-    token = csrf_token_for(user["token"], client._transport.app.state.settings.secret_key)
+    token = csrf_token_for(user["token"], client._transport.app.state.runtime.settings.secret_key)
     client.cookies.set("alveole_session", user["token"])
     client.cookies.set("alveole_csrf", token)
     return token

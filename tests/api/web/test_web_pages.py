@@ -257,7 +257,7 @@ class TestCookies:
         ("http://alveole.internal", "prod", True)])
     def test_secure_when_served_over_https_or_in_prod(self, base_url, env, secure):
         from accounts.csrf import session_cookies
-        from kernel.pages import flash_cookie, language_cookie
+        from web.kit import flash_cookie, language_cookie
         from kernel.settings import Settings
 
         settings = Settings(base_url=base_url, env=env)
@@ -266,7 +266,7 @@ class TestCookies:
         assert {c.samesite for c in cookies} == {"lax"}
 
     async def test_a_tampered_flash_is_not_shown(self, client, community, settings):
-        from kernel.pages import flash_cookie
+        from web.kit import flash_cookie
 
         good = flash_cookie("You are logged out.", settings).value
         client.cookies.set("alveole_flash", good[:-1] + ("0" if good[-1] != "0" else "1"))

@@ -8,7 +8,7 @@ import pytest
 
 from kernel.ports import SessionSeats
 from tests.factories import auth, make_session, make_workshop
-from workshops import pages
+from kernel import i18n as pages  # page_language
 
 UTC = dt.timezone.utc
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

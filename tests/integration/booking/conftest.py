@@ -5,7 +5,6 @@ import pytest
 
 from tests.conftest import shared_app
 
-from alveole.app import create_app
 from tests.integration.booking.support import OutboxCountingNotifier
 
 

@@ -20,7 +20,7 @@ from kernel.events import (
     WorkshopRejected,
     WorkshopSubmitted,
 )
-from kernel.settings import TEMPLATES_DIR
+from importlib.resources import files
 from notify.repository import outbox_params
 from notify.notifier import (
     CALENDAR_METHODS,
@@ -139,7 +139,7 @@ def test_mapping_is_deterministic_and_json_safe():
 
 def test_every_kind_has_text_and_html_templates_and_calendar_kinds_are_known():
     for kind in KINDS:
-        assert (TEMPLATES_DIR / "email" / f"{kind}.txt").is_file(), kind
-        assert (TEMPLATES_DIR / "email" / f"{kind}.html").is_file(), kind
+        assert (files("notify") / "templates" / "email" / f"{kind}.txt").is_file(), kind
+        assert (files("notify") / "templates" / "email" / f"{kind}.html").is_file(), kind
     assert set(CALENDAR_METHODS) <= set(KINDS)
     assert len(KINDS) == len(set(KINDS)) == 17

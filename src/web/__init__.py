@@ -1,0 +1,23 @@
+"""Every HTML page of Alvéole, by audience: `public`, `account`, `participant`, `host`,
+`organizer`, `admin` and `dev`, over the services the JSON API calls; `kit` holds what they
+share (the one login guard, the Viewer, rendering, forms, formatting). Templates and the
+stylesheet are this package's data (`web/templates/`, `web/static/`).
+
+`ROUTES` is one Litestar router for all pages: its `user` dependency is the pages' login guard
+(a visitor is sent to `/login?next=…`), where the API's `user` answers 401.
+"""
+from __future__ import annotations
+
+from litestar import Router
+from litestar.di import Provide
+
+from web import account, admin, dev, host, kit, organizer, participant, public
+
+PAGES = [kit.stylesheet, *public.ROUTES, *account.ROUTES, *participant.ROUTES, *host.ROUTES,
+         *organizer.ROUTES, *admin.ROUTES, *dev.ROUTES]
+
+ROUTES = [Router(path="/", route_handlers=PAGES, dependencies={"user": Provide(kit.signed_in)},
+                 include_in_schema=False)]
+EXCEPTION_HANDLERS = {kit.LoginRequired: kit.login_redirect}
+
+__all__ = ["EXCEPTION_HANDLERS", "ROUTES"]
