@@ -80,9 +80,13 @@ class ReportRange:
     starts_before: dt.datetime  # UTC, exclusive: the midnight after the last day
 
 
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"{field}: {message}",
-                            errors=[{"field": field, "message": message, "source": "query"}])
+# the reason a range too long carries (`errors[].reason`), which the dashboard explains
+TOO_LONG = "too-long"
+
+
+def _invalid(field: str, message: str, reason: str | None = None) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {message}", errors=[
+        {"field": field, "message": message, "source": "query", **({"reason": reason} if reason else {})}])
 
 
 def _years_later(day: dt.date, years: int) -> dt.date:
@@ -122,7 +126,7 @@ def report_range(starts_from: str | None, to: str | None, today: dt.date, zone: 
     if last < first:
         raise _invalid("to", "must not be before from")
     if last > _years_later(first, MAX_YEARS):
-        raise _invalid("to", f"at most {MAX_YEARS} years after from")
+        raise _invalid("to", f"at most {MAX_YEARS} years after from", TOO_LONG)
     for field, day in (("from", first), ("to", last)):
         if not MIN_YEAR <= day.year <= MAX_YEAR:
             raise _invalid(field, f"a year from {MIN_YEAR} to {MAX_YEAR}")

@@ -27,6 +27,9 @@ class FieldError(Struct, kw_only=True):
     field: str
     message: str
     source: str | None = None
+    # a stable code for some refusals (`past`, `too-far`, `interval`, `too-many`,
+    # `beyond-horizon`, `too-long`): forms choose their words by it, never by the message
+    reason: str | None = None
 
 
 class Problem(Struct, kw_only=True):

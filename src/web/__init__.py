@@ -14,7 +14,9 @@ from litestar.di import Provide
 from web import account, admin, dev, host, kit, organizer, participant, public
 
 PAGES = [kit.stylesheet, *public.ROUTES, *account.ROUTES, *participant.ROUTES, *host.ROUTES,
-         *organizer.ROUTES, *admin.ROUTES, *dev.ROUTES]
+         *organizer.ROUTES, *dev.ROUTES,
+         # the admin pages' `user` is an admin: one guard instead of a check in each handler
+         Router(path="/", route_handlers=admin.ROUTES, dependencies={"user": Provide(kit.signed_in_admin)})]
 
 ROUTES = [Router(path="/", route_handlers=PAGES, dependencies={"user": Provide(kit.signed_in)},
                  include_in_schema=False)]

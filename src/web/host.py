@@ -56,7 +56,8 @@ from web.public import COMMUNITIES_SHOWN, PAYMENTS
 from workshops import rules as workshops_rules
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
-from workshops.enums import Payment, WaitlistMode, WorkshopStatus
+from workshops.calendar import workshop_path
+from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
 from workshops.errors import PaymentsNotConfigured
 
 
@@ -74,17 +75,17 @@ async def _managed_workshop(runtime: Any, workshop_id: str, user: CurrentUser) -
 # ------------------------------------------------------------------------------------ /host
 
 NEXT_STEPS = {
-    WorkshopStatus.DRAFT: N_("Draft: add sessions, then submit it for review."),
-    WorkshopStatus.SUBMITTED: N_("Waiting for an organizer's review."),
-    WorkshopStatus.REJECTED: N_("Not accepted: read the reason, edit it and submit it again."),
-    WorkshopStatus.PUBLISHED: N_("Published: neighbours can book it."),
-    WorkshopStatus.CANCELLED: N_("Cancelled."),
-    WorkshopStatus.ARCHIVED: N_("Over."),
+    WorkshopStatus.draft: N_("Draft: add sessions, then submit it for review."),
+    WorkshopStatus.submitted: N_("Waiting for an organizer's review."),
+    WorkshopStatus.rejected: N_("Not accepted: read the reason, edit it and submit it again."),
+    WorkshopStatus.published: N_("Published: neighbours can book it."),
+    WorkshopStatus.cancelled: N_("Cancelled."),
+    WorkshopStatus.archived: N_("Over."),
 }
 STATUS_NAMES = {
-    WorkshopStatus.DRAFT: N_("Draft"), WorkshopStatus.SUBMITTED: N_("Submitted"),
-    WorkshopStatus.REJECTED: N_("Rejected"), WorkshopStatus.PUBLISHED: N_("Published"),
-    WorkshopStatus.CANCELLED: N_("Cancelled"), WorkshopStatus.ARCHIVED: N_("Archived"),
+    WorkshopStatus.draft: N_("Draft"), WorkshopStatus.submitted: N_("Submitted"),
+    WorkshopStatus.rejected: N_("Rejected"), WorkshopStatus.published: N_("Published"),
+    WorkshopStatus.cancelled: N_("Cancelled"), WorkshopStatus.archived: N_("Archived"),
 }
 
 
@@ -101,7 +102,7 @@ async def host_dashboard(request: Request, runtime: RuntimeDep, user: UserDep) -
                   organizes=organizes, statuses=WorkshopStatus, submittable=SUBMITTABLE)
 
 
-SUBMITTABLE = frozenset({WorkshopStatus.DRAFT, WorkshopStatus.REJECTED})  # workshops_rules.status_after_submit
+SUBMITTABLE = frozenset({WorkshopStatus.draft, WorkshopStatus.rejected})  # workshops_rules.status_after_submit
 
 
 # -------------------------------------------------------------------------- the workshop form
@@ -145,8 +146,8 @@ WORKSHOP_MESSAGES = {
     "cancellation_deadline_hours": N_("Enter a number of hours from 0 to 8,784."),
 }
 LANGUAGE_NAMES = {"en": N_("English"), "fr": N_("French")}
-WAITLIST_MODES = {WaitlistMode.AUTO: N_("Give freed seats to the next in line at once"),
-                  WaitlistMode.OFFER: N_("Offer freed seats to the next in line for a while")}
+WAITLIST_MODES = {WaitlistMode.auto: N_("Give freed seats to the next in line at once"),
+                  WaitlistMode.offer: N_("Offer freed seats to the next in line for a while")}
 
 
 def _price_text(price_cents: int, currency: str) -> str:
@@ -176,8 +177,8 @@ def workshop_values(workshop: workshops_schemas.Workshop) -> dict[str, Any]:
 
 def new_workshop_values(community: str, language: str) -> dict[str, Any]:
     return {name: "" for name in WORKSHOP_FIELDS} | {
-        "community": community, "language": language, "payment": Payment.FREE, "currency": "EUR",
-        "max_seats_per_booking": "4", "waitlist_enabled": True, "waitlist_mode": WaitlistMode.AUTO,
+        "community": community, "language": language, "payment": Payment.free, "currency": "EUR",
+        "max_seats_per_booking": "4", "waitlist_enabled": True, "waitlist_mode": WaitlistMode.auto,
         "offer_ttl_minutes": "60", "cancellation_deadline_hours": "24"}
 
 
@@ -216,7 +217,7 @@ def _body_from(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     has_venue = any(values[name] for name in ("venue_name", "venue_address", "venue_lat", "venue_lon"))
     currency = values["currency"] or "EUR"
     price_cents = 0
-    if values["payment"] != Payment.FREE:  # a free workshop's price field is not read
+    if values["payment"] != Payment.free:  # a free workshop's price field is not read
         price_cents = _cents(values["price"], currency)
         if price_cents is None:
             errors["price"] = WORKSHOP_MESSAGES["price"]
@@ -281,7 +282,7 @@ async def create_workshop(request: Request, runtime: RuntimeDep, user: UserDep) 
         except (ValidationFailed, PaymentsNotConfigured) as exc:
             errors = workshop_errors(exc)
         else:
-            return see_other(f"/workshops/{created.id}", runtime.settings,
+            return see_other(workshop_path(created.id), runtime.settings,
                              flash=N_("Your draft is saved. Add its sessions, then submit it for review."))
     return await _workshop_form(runtime, page_viewer(request, user), values, errors)
 
@@ -310,17 +311,17 @@ async def update_workshop(workshop_id: FromPath[str], request: Request, runtime:
         before, _ = _body_from(workshop_values(workshop))
         changes = _changes(before, body)
         if not changes:
-            return see_other(f"/workshops/{workshop.id}", runtime.settings, flash=N_("Nothing was changed."))
+            return see_other(workshop_path(workshop.id), runtime.settings, flash=N_("Nothing was changed."))
         try:
             updated = await workshops_service.update_workshop(runtime, user, workshop.id, workshops_schemas.WorkshopUpdate(**changes))
         except (ValidationFailed, PaymentsNotConfigured) as exc:
             errors = workshop_errors(exc)
         except InvalidState:
-            return see_other(f"/workshops/{workshop.id}", runtime.settings,
+            return see_other(workshop_path(workshop.id), runtime.settings,
                              flash=N_("This workshop can no longer be changed."))
         else:
-            resubmitted = workshop.status == WorkshopStatus.PUBLISHED and updated.status == WorkshopStatus.SUBMITTED
-            return see_other(f"/workshops/{workshop.id}", runtime.settings, flash=N_(
+            resubmitted = workshop.status == WorkshopStatus.published and updated.status == WorkshopStatus.submitted
+            return see_other(workshop_path(workshop.id), runtime.settings, flash=N_(
                 "Saved. The workshop is hidden until an organizer approves the changes.") if resubmitted
                 else N_("Your changes are saved."))
     return await _workshop_form(runtime, page_viewer(request, user), values, errors, workshop)
@@ -333,8 +334,8 @@ async def submit_workshop(workshop_id: FromPath[str], request: Request, runtime:
         done = await workshops_service.submit_workshop(runtime, user, path_id(workshop_id))
     except InvalidState:
         return see_other("/host", runtime.settings, flash=N_("Only a draft or a rejected workshop can be submitted."))
-    return see_other(f"/workshops/{done.id}", runtime.settings, flash=N_(
-        "Submitted: an organizer will review it.") if done.status == WorkshopStatus.SUBMITTED
+    return see_other(workshop_path(done.id), runtime.settings, flash=N_(
+        "Submitted: an organizer will review it.") if done.status == WorkshopStatus.submitted
         else N_("Published: neighbours can book it now."))
 
 
@@ -416,21 +417,21 @@ def session_errors(exc: ValidationFailed, values: dict[str, Any]) -> dict[str, s
     """The API's refusal of a session (its RRULE caps included) as the form's messages."""
     errors: dict[str, str] = {}
     for item in exc.extra.get("errors", []):
-        field, message = item["field"], str(item.get("message", ""))
+        field, reason = item["field"], item.get("reason")
         if field == "starts_at":
-            errors["date"] = PAST_START if "future" in message else FAR_START if "years" in message \
-                else SESSION_MESSAGES["date"]
+            errors["date"] = {workshops_rules.PAST: PAST_START, workshops_rules.TOO_FAR: FAR_START}.get(
+                reason, SESSION_MESSAGES["date"])
         elif field == "ends_at":
             errors["duration"] = SESSION_MESSAGES["duration"]
         elif field in ("timezone", "capacity"):
             errors[field] = SESSION_MESSAGES[field]
         elif field == "rrule":
             end = "until" if values.get("end") == "until" else "count"
-            if "INTERVAL" in message:
+            if reason == workshops_rules.INTERVAL:
                 errors["interval"] = SESSION_MESSAGES["interval"]
-            elif f"at most {workshops_rules.MAX_OCCURRENCES} sessions" in message or "COUNT is" in message:
+            elif reason == workshops_rules.TOO_MANY:
                 errors[end] = TOO_MANY
-            elif "10 years" in message:
+            elif reason == workshops_rules.BEYOND_HORIZON:
                 errors[end] = BEYOND_HORIZON
             else:
                 errors["repeat"] = NO_SESSION
@@ -497,10 +498,10 @@ async def add_sessions(workshop_id: FromPath[str], request: Request, runtime: Ru
         except ValidationFailed as exc:
             errors = session_errors(exc, values)
         except InvalidState:
-            return see_other(f"/workshops/{workshop.id}", runtime.settings,
+            return see_other(workshop_path(workshop.id), runtime.settings,
                              flash=N_("This workshop can no longer be changed."))
         else:
-            return see_other(f"/workshops/{workshop.id}", runtime.settings, flash=N_(
+            return see_other(workshop_path(workshop.id), runtime.settings, flash=N_(
                 "The session is added.") if created.total == 1 else N_("The sessions are added."))
     return _session_form(runtime, page_viewer(request, user), workshop, values, errors)
 
@@ -584,7 +585,7 @@ async def edit_session(session_id: FromPath[str], request: Request, runtime: Run
         change["capacity"] = capacity
     if not errors:
         if not change:
-            return see_other(f"/workshops/{workshop.id}", runtime.settings, flash=N_("Nothing was changed."))
+            return see_other(workshop_path(workshop.id), runtime.settings, flash=N_("Nothing was changed."))
         try:
             await booking_service.change_session(runtime, user, session.id, SessionChange(**change))
         except ValidationFailed as exc:
@@ -594,7 +595,7 @@ async def edit_session(session_id: FromPath[str], request: Request, runtime: Run
         except InvalidState:
             summary.append(CLOSED)
         else:
-            return see_other(f"/workshops/{workshop.id}", runtime.settings, flash=N_(
+            return see_other(workshop_path(workshop.id), runtime.settings, flash=N_(
                 "The session is changed; the people who booked are sent the new time."))
     return _edit_page(runtime, page_viewer(request, user), session, workshop, roster, values,
                       errors, summary)
@@ -635,7 +636,7 @@ async def cancel_session(session_id: FromPath[str], request: Request, runtime: R
         except InvalidState:
             summary.append(CLOSED)
         else:
-            return see_other(f"/workshops/{workshop.id}", runtime.settings,
+            return see_other(workshop_path(workshop.id), runtime.settings,
                              flash=N_("The session is cancelled; everyone who booked or waited is told."))
     return _cancel_page(runtime, page_viewer(request, user), session, workshop, roster, reason,
                         errors, summary)
@@ -697,7 +698,7 @@ def refusal_message(exc: InvalidState) -> str:
 def _window(record: Any, now: dt.datetime, language: str) -> tuple[str, dict[str, str]] | None:
     """What the page says above the buttons when marking is not possible now (the service
     decides on each POST; this only tells the host before they try)."""
-    if record.status == "cancelled":
+    if record.status == SessionStatus.cancelled:
         return N_("This session is cancelled: there is no attendance to mark."), {}
     opens = record.starts_at - booking_rules.CHECKIN_OPENS_BEFORE_START
     closes = record.ends_at + booking_rules.MARKS_CLOSE_AFTER_END
@@ -741,7 +742,7 @@ async def roster_page(session_id: FromPath[str], request: Request, runtime: Runt
         viewer, "host/roster.html", roster=roster, workshop=workshop, session=session,
         when=session_when(session, language), window=_window(record, runtime.clock.now(), language),
         collect={item.booking_id: money(item.amount_cents, item.currency, language)
-                 for item in roster.items if item.payment == "on_site" and item.amount_cents},
+                 for item in roster.items if item.payment == Payment.on_site and item.amount_cents},
         checked_in=next((item for item in roster.items if str(item.booking_id) == checked), None),
         confirmed=BookingStatus.confirmed,
     )

@@ -390,6 +390,14 @@ async def signed_in(request: Request) -> CurrentUser:
     raise LoginRequired(back_to(params) if callable(back_to) else back_to.format(**params))
 
 
+async def signed_in_admin(request: Request) -> CurrentUser:
+    """The admin pages' `user` dependency: an admin (else the login guard's redirect, or 403)."""
+    user = await signed_in(request)
+    if not user.is_admin:
+        raise Forbidden("Only admins manage communities.")
+    return user
+
+
 def login_redirect(request: Request, exc: LoginRequired) -> Response:
     """The exception handler of `LoginRequired`: 303 to `/login?next=<page>` with a flash."""
     return see_other("/login?" + urlencode({"next": safe_next(exc.next_path)}), settings_of(request),

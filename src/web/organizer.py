@@ -210,7 +210,7 @@ def _errors_of(exc: ValidationFailed) -> dict[str, str]:
     for item in exc.extra.get("errors", []):
         field = item.get("field")
         if field in DATE_MESSAGES:
-            errors[field] = TOO_LONG if "years" in item.get("message", "") else DATE_MESSAGES[field]
+            errors[field] = TOO_LONG if item.get("reason") == reports.TOO_LONG else DATE_MESSAGES[field]
     return errors or {"from": DATE_MESSAGES["from"]}
 
 

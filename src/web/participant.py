@@ -43,7 +43,7 @@ from booking.errors import (
     SessionFull,
     StoreUnavailable,
 )
-from booking.schemas import COMMENT_MAX, Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from booking.schemas import COMMENT_MAX, Attendance, Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from booking.service import ensure_id
 from kernel.asgi import Cookies
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
@@ -69,6 +69,7 @@ from web.kit import (
     zone_of,
 )
 from workshops import service as workshops_service
+from workshops.calendar import workshop_path
 from workshops.enums import Payment, SessionStatus
 
 MY_BOOKINGS, MY_WAITLIST = "/me/bookings", "/me/waitlist"
@@ -89,12 +90,13 @@ REFUSALS = {
 BOOK_INSTEAD = N_("Seats are free for this session: book them instead.")
 NOT_DONE = N_("This could not be done. Please try again.")
 BOOKING_STATUSES = {
-    "pending_payment": N_("Waiting for your payment"), "confirmed": N_("Confirmed"),
-    "cancelled": N_("Cancelled"), "expired": N_("Expired: not paid in time"),
+    BookingStatus.pending_payment: N_("Waiting for your payment"), BookingStatus.confirmed: N_("Confirmed"),
+    BookingStatus.cancelled: N_("Cancelled"), BookingStatus.expired: N_("Expired: not paid in time"),
 }
 ENTRY_STATUSES = {
-    "waiting": N_("Waiting"), "offered": N_("Seats offered to you"), "booked": N_("Booked"),
-    "expired": N_("Offer expired"), "withdrawn": N_("Left the waitlist"),
+    WaitlistStatus.waiting: N_("Waiting"), WaitlistStatus.offered: N_("Seats offered to you"),
+    WaitlistStatus.booked: N_("Booked"), WaitlistStatus.expired: N_("Offer expired"),
+    WaitlistStatus.withdrawn: N_("Left the waitlist"),
 }
 PAYMENT_NOTICES = {"done": N_("Thank you! Your payment is being confirmed: your booking shows as confirmed in a moment."),
                    "cancelled": N_("The payment was cancelled: your seats stay held until the time shown. Pay now to keep them.")}
@@ -128,7 +130,7 @@ class BookingLine:
 
     @property
     def session_cancelled(self) -> bool:
-        return self.session.status == SessionStatus.CANCELLED
+        return self.session.status == SessionStatus.cancelled
 
 
 async def _booking_lines(runtime: Runtime, user: CurrentUser, bookings: list[Booking],
@@ -145,7 +147,7 @@ async def _booking_lines(runtime: Runtime, user: CurrentUser, bookings: list[Boo
         if session is None or workshop is None:
             continue
         active = booking.status in (BookingStatus.confirmed, BookingStatus.pending_payment)
-        may_rate = (booking.status == BookingStatus.confirmed and booking.attendance != "no_show"
+        may_rate = (booking.status == BookingStatus.confirmed and booking.attendance != Attendance.no_show
                     and session.ends_at <= now <= booking_rules.feedback_closes_at(session.ends_at)
                     and user.id != workshop.host_id)
         rating = None
@@ -211,7 +213,7 @@ def _seats_problem(request: Request, runtime: Runtime, user: CurrentUser, worksh
     return render(viewer, "participant/problem.html", status=400,
                   heading=N_("Check the number of seats"),
                   message=N_("Choose a number of seats from 1 to %(max)s."),
-                  values={"max": workshop.max_seats_per_booking}, back=f"/workshops/{workshop.id}",
+                  values={"max": workshop.max_seats_per_booking}, back=workshop_path(workshop.id),
                   back_label=N_("Back to the workshop"))
 
 
@@ -226,7 +228,7 @@ async def book(session_id: FromPath[str], request: Request, runtime: RuntimeDep,
     """Books the seats; a full session sends back to the workshop's page, whose waitlist form
     is then shown."""
     session, workshop = await _session_and_workshop(runtime, session_id, maybe_user)
-    back = f"/workshops/{workshop.id}"
+    back = workshop_path(workshop.id)
     if maybe_user is None:  # after the 404 of an unknown session; back to its workshop
         raise login_required(back)
     seats = await _seats_form(request)
@@ -247,7 +249,7 @@ async def book(session_id: FromPath[str], request: Request, runtime: RuntimeDep,
 async def join_waitlist(session_id: FromPath[str], request: Request, runtime: RuntimeDep,
                         maybe_user: MaybeUserDep) -> Response:
     session, workshop = await _session_and_workshop(runtime, session_id, maybe_user)
-    back = f"/workshops/{workshop.id}"
+    back = workshop_path(workshop.id)
     if maybe_user is None:  # after the 404 of an unknown session; back to its workshop
         raise login_required(back)
     seats = await _seats_form(request)
@@ -278,7 +280,7 @@ async def my_bookings(request: Request, runtime: RuntimeDep, user: UserDep) -> R
     return render(viewer, "participant/my_bookings.html", upcoming=upcoming, past=past,
                   more=max(0, found.total - len(found.items)), statuses=BOOKING_STATUSES,
                   payment_notice=PAYMENT_NOTICES.get(str(request.query_params.get("payment") or "")),
-                  on_site=Payment.ON_SITE, stripe=Payment.STRIPE)
+                  on_site=Payment.on_site, stripe=Payment.stripe)
 
 
 async def _own_line(runtime: Runtime, user: CurrentUser, booking_id: str, viewer: Viewer) -> BookingLine:
@@ -293,7 +295,7 @@ async def cancel_form(booking_id: FromPath[str], request: Request, runtime: Runt
     """The confirmation, which says plainly when cancelling now is late (and so not refunded)."""
     viewer = page_viewer(request, user)
     line = await _own_line(runtime, user, booking_id, viewer)
-    return render(viewer, "participant/cancel.html", line=line, stripe=Payment.STRIPE)
+    return render(viewer, "participant/cancel.html", line=line, stripe=Payment.stripe)
 
 
 @post("/me/bookings/{booking_id:str}/cancel", include_in_schema=False, back_to=lambda p: f"/me/bookings/{path_id(p['booking_id'])}/cancel")
@@ -421,7 +423,7 @@ class _FeedbackForm:
             self.refusal = self.expired()
         elif now < ends_at:
             self.refusal = self.not_open()
-        elif view["b_status"] != "confirmed" or view["b_attendance"] == "no_show" or view["b_user"] == view["h_id"]:
+        elif view["b_status"] != BookingStatus.confirmed or view["b_attendance"] == Attendance.no_show or view["b_user"] == view["h_id"]:
             self.refusal = self.cannot()
         return self
 

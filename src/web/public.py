@@ -55,16 +55,16 @@ CHECK_FILTER = N_("Check this filter.")
 
 def price_text(workshop: workshops_schemas.Workshop, language: str) -> tuple[str, str | None]:
     """(a msgid, the formatted price or None): 'Free', or the price and how it is paid."""
-    if workshop.payment == Payment.FREE:
+    if workshop.payment == Payment.free:
         return N_("Free"), None
     price = money(workshop.price_cents, workshop.currency, language)
-    if workshop.payment == Payment.ON_SITE:
+    if workshop.payment == Payment.on_site:
         return N_("%(price)s, paid on site"), price
     return N_("%(price)s, paid online"), price
 
 
 def _upcoming(workshop: workshops_schemas.Workshop, now: dt.datetime) -> list[workshops_schemas.Session]:
-    return [s for s in workshop.sessions if s.status == SessionStatus.SCHEDULED and s.starts_at > now]
+    return [s for s in workshop.sessions if s.status == SessionStatus.scheduled and s.starts_at > now]
 
 
 

@@ -22,9 +22,14 @@ def session_uid(session_id: int) -> str:
     return f"session-{session_id}@alveole"
 
 
+def workshop_path(workshop_id: int) -> str:
+    """The path of the workshop's page (where the pages send people back to)."""
+    return f"/workshops/{workshop_id}"
+
+
 def workshop_url(base_url: str, workshop_id: int) -> str:
     """The workshop's public page: linked from feeds, invites and emails."""
-    return f"{base_url.rstrip('/')}/workshops/{workshop_id}"
+    return f"{base_url.rstrip('/')}{workshop_path(workshop_id)}"
 
 
 def organizer(workshop: WorkshopRecord, mail_from: str) -> vCalAddress:

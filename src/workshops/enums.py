@@ -2,9 +2,7 @@
 the schemas' types and the rules' constants. String enums, so a member is the very string stored
 and answered (`WorkshopStatus.draft == "draft"`, `f"{WorkshopStatus.draft}"` is `draft`).
 
-Members are named by their value, in lower case, like booking's and notify's enums. The upper
-case names are aliases of the same members, kept only while the page modules and their
-templates still use them (they move to `web/`): new code uses the lower case names."""
+Members are named by their value, in lower case, like booking's and notify's enums."""
 from __future__ import annotations
 
 from enum import StrEnum
@@ -19,9 +17,6 @@ class WorkshopStatus(StrEnum):
     rejected = "rejected"
     cancelled = "cancelled"
     archived = "archived"
-    # aliases for the page modules and templates until they use the names above
-    DRAFT, SUBMITTED, PUBLISHED = draft, submitted, published
-    REJECTED, CANCELLED, ARCHIVED = rejected, cancelled, archived
 
 
 class Payment(StrEnum):
@@ -30,7 +25,6 @@ class Payment(StrEnum):
     free = "free"
     on_site = "on_site"
     stripe = "stripe"
-    FREE, ON_SITE, STRIPE = free, on_site, stripe  # aliases for the page modules, as above
 
 
 class WaitlistMode(StrEnum):
@@ -38,7 +32,6 @@ class WaitlistMode(StrEnum):
 
     auto = "auto"
     offer = "offer"
-    AUTO, OFFER = auto, offer  # aliases for the page modules, as above
 
 
 class SessionStatus(StrEnum):
@@ -46,4 +39,3 @@ class SessionStatus(StrEnum):
 
     scheduled = "scheduled"
     cancelled = "cancelled"
-    SCHEDULED, CANCELLED = scheduled, cancelled  # aliases for the page modules, as above

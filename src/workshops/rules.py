@@ -68,17 +68,26 @@ _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 class FieldProblem:
     field: str
     message: str
+    # a stable code for the refusals a form explains in its own words (`REASONS`); the message
+    # is for API clients and may be reworded
+    reason: str | None = None
+
+
+# the reasons a field problem may carry (`errors[].reason`)
+PAST, TOO_FAR, INTERVAL, TOO_MANY, BEYOND_HORIZON = "past", "too-far", "interval", "too-many", "beyond-horizon"
 
 
 def validation_error(problems: Iterable[FieldProblem]) -> ValidationFailed:
-    """One 400 `validation-error` listing every problem as `errors: [{field, message}]`."""
+    """One 400 `validation-error` listing every problem as `errors: [{field, message}]`, with
+    `reason` where the problem has one."""
     items = list(problems)
     detail = "; ".join(f"{p.field}: {p.message}" for p in items)
-    return ValidationFailed(detail, errors=[{"field": p.field, "message": p.message} for p in items])
+    return ValidationFailed(detail, errors=[{"field": p.field, "message": p.message,
+                                             **({"reason": p.reason} if p.reason else {})} for p in items])
 
 
-def invalid(field: str, message: str) -> ValidationFailed:
-    return validation_error([FieldProblem(field, message)])
+def invalid(field: str, message: str, reason: str | None = None) -> ValidationFailed:
+    return validation_error([FieldProblem(field, message, reason)])
 
 
 def raise_problems(problems: list[FieldProblem]) -> None:
@@ -374,9 +383,9 @@ def validate_session_times(
     except ValueError:
         raise invalid("ends_at", "out of range") from None
     if start <= now:
-        raise invalid("starts_at", "must be in the future")
+        raise invalid("starts_at", "must be in the future", PAST)
     if start - now > SESSION_MAX_AHEAD:
-        raise invalid("starts_at", "at most 10 years ahead")
+        raise invalid("starts_at", "at most 10 years ahead", TOO_FAR)
     if end <= start:
         raise invalid("ends_at", "must be after starts_at")
     if end - start > SESSION_MAX_DURATION:
@@ -428,17 +437,18 @@ def _rule_parts(rule: str, limit: int) -> dict[str, str]:
                       + " (sessions repeat at most hourly)")
     if "INTERVAL" in parts and not (_DIGITS.match(parts["INTERVAL"])
                                     and 1 <= int(parts["INTERVAL"]) <= RRULE_INTERVAL_MAX):
-        raise invalid("rrule", f"INTERVAL is an integer from 1 to {RRULE_INTERVAL_MAX}")
+        raise invalid("rrule", f"INTERVAL is an integer from 1 to {RRULE_INTERVAL_MAX}", INTERVAL)
     if "COUNT" in parts and "UNTIL" in parts:
         raise invalid("rrule", "give COUNT or UNTIL, not both (RFC 5545)")
     if "COUNT" in parts:
         if not _DIGITS.match(parts["COUNT"]) or int(parts["COUNT"]) < 1:
-            raise invalid("rrule", f"COUNT is an integer from 1 to {limit}")
+            raise invalid("rrule", f"COUNT is an integer from 1 to {limit}", TOO_MANY)
         if int(parts["COUNT"]) > limit:
-            raise invalid("rrule", f"a rule makes at most {limit} sessions; COUNT is {int(parts['COUNT'])}")
+            raise invalid("rrule", f"a rule makes at most {limit} sessions; COUNT is {int(parts['COUNT'])}",
+                          TOO_MANY)
     elif "UNTIL" not in parts:
         raise invalid("rrule", f"a rule makes at most {limit} sessions: end it with COUNT (at most "
-                               f"{limit}) or UNTIL")
+                               f"{limit}) or UNTIL", TOO_MANY)
     times = 1
     for name in ("BYHOUR", "BYMINUTE", "BYSECOND"):
         times *= len(parts[name].split(",")) if name in parts else 1
@@ -492,7 +502,8 @@ def expand_rrule(
     if "UNTIL" in parts:
         until = _local_until(parts["UNTIL"], tz)
         if until.date() > horizon_day:
-            raise invalid("rrule", "UNTIL is at most 10 years ahead (sessions start at most 10 years ahead)")
+            raise invalid("rrule", "UNTIL is at most 10 years ahead (sessions start at most 10 years ahead)",
+                          BEYOND_HORIZON)
         parts["UNTIL"] = f"{until:%Y%m%dT%H%M%S}"
         last_day = until.date()
     body = ";".join(f"{name}={value}" for name, value in parts.items())
@@ -509,16 +520,18 @@ def expand_rrule(
                 raise invalid("rrule", "an occurrence falls out of the calendar's range") from None
             if start > horizon:
                 raise invalid("rrule", f"session {len(result) + 1} would start on {local:%Y-%m-%d}: every "
-                                       "session starts at most 10 years ahead")
+                                       "session starts at most 10 years ahead", BEYOND_HORIZON)
             result.append((start, start + duration))
             if len(result) > limit:
-                raise invalid("rrule", f"a rule makes at most {limit} sessions; this one makes more")
+                raise invalid("rrule", f"a rule makes at most {limit} sessions; this one makes more", TOO_MANY)
     except recurrence.LastDayPassed:
         if "COUNT" in parts and len(result) < int(parts["COUNT"]):
             if not result:
-                raise invalid("rrule", "the rule yields no session within the next 10 years") from None
+                raise invalid("rrule", "the rule yields no session within the next 10 years",
+                              BEYOND_HORIZON) from None
             raise invalid("rrule", f"only {len(result)} of its {int(parts['COUNT'])} sessions start within "
-                                   "10 years: every session starts at most 10 years ahead") from None
+                                   "10 years: every session starts at most 10 years ahead",
+                          BEYOND_HORIZON) from None
     except recurrence.BudgetExhausted:
         raise invalid("rrule", f"too complex: {bounds.budget} candidate times examined without finding "
                                "its sessions; write a simpler rule") from None

@@ -323,3 +323,30 @@ class TestListingQuery:
 
     def test_like_pattern_escapes_wildcards(self):
         assert rules.like_pattern("100%_Vélo\\") == "%100\\%\\_vélo\\\\%"
+
+
+class TestReasons:
+    """Forms explain some refusals in their own words: they read `reason`, a stable code, never
+    the message (which API clients read and which may be reworded)."""
+
+    @pytest.mark.parametrize("rule,reason", [
+        ("FREQ=WEEKLY;INTERVAL=0;COUNT=2", rules.INTERVAL),
+        ("FREQ=WEEKLY;COUNT=100", rules.TOO_MANY),
+        ("FREQ=WEEKLY;COUNT=0", rules.TOO_MANY),
+        ("FREQ=DAILY", rules.TOO_MANY),
+        ("FREQ=DAILY;UNTIL=20270401", rules.TOO_MANY),
+        ("FREQ=YEARLY;UNTIL=20400101", rules.BEYOND_HORIZON),
+        ("FREQ=YEARLY;INTERVAL=20;COUNT=2", rules.BEYOND_HORIZON),
+        ("FREQ=FORTNIGHTLY", None),
+    ])
+    def test_rrule_refusals_carry_their_reason(self, rule, reason):
+        with pytest.raises(ValidationFailed) as exc:
+            rules.expand_rrule(rule, paris(2026, 12, 5, 14), paris(2026, 12, 5, 15), "Europe/Paris", now=NOW)
+        assert [item.get("reason") for item in exc.value.extra["errors"]] == [reason]
+
+    @pytest.mark.parametrize("starts,reason", [
+        (dt.datetime(2026, 11, 30, 14), rules.PAST), (dt.datetime(2037, 12, 5, 14), rules.TOO_FAR)])
+    def test_start_refusals_carry_their_reason(self, starts, reason):
+        with pytest.raises(ValidationFailed) as exc:
+            rules.validate_session_times(starts, starts + dt.timedelta(hours=1), "Europe/Paris", NOW)
+        assert exc.value.extra["errors"][0]["reason"] == reason
