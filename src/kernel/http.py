@@ -16,6 +16,14 @@ from kernel.runtime import Runtime
 __all__ = ["MAX_ID", "is_id", "Limit", "Offset", "Problem", "ProblemResponses", "RuntimeDep"]
 
 PROBLEM_JSON = "application/problem+json"
+# Every calendar answer's media type, named here once. Litestar appends "; charset=utf-8" to
+# every text/* type itself: a charset written here too is said twice.
+CALENDAR = "text/calendar"
+
+
+def calendar_media_type(method: str | None = None) -> str:
+    """`text/calendar`, with the iTIP method of an invite (`method=REQUEST`…)."""
+    return f"{CALENDAR}; method={method}" if method else CALENDAR
 
 # Injected by parameter name (see alveole.app's dependencies)
 RuntimeDep = NamedDependency[Runtime]

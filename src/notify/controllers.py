@@ -9,12 +9,11 @@ from litestar.params import FromPath
 
 from accounts.auth import CurrentUser
 from kernel.caching import NOT_MODIFIED, PRIVATE_FEED, rendered_feeds, validated
-from kernel.http import ProblemResponses, RuntimeDep
+from kernel.http import CALENDAR, ProblemResponses, RuntimeDep, calendar_media_type
 from notify import service
 
 # No charset here: Litestar appends "; charset=utf-8" to every text/* media type itself
 # (giving it one too would answer "charset=utf-8; charset=utf-8").
-CALENDAR = "text/calendar"
 UserDep = NamedDependency[CurrentUser]
 
 
@@ -49,7 +48,7 @@ problems = ProblemResponses({
 async def booking_invite(booking_id: FromPath[int], user: UserDep, runtime: RuntimeDep) -> Response[str]:
     calendar = await service.booking_invite(booking_id, user.id, runtime.settings,
                                             runtime.clock.now())
-    return Response(calendar.text, media_type=f"{CALENDAR}; method={calendar.method}", headers={
+    return Response(calendar.text, media_type=calendar_media_type(calendar.method), headers={
         "Content-Disposition": 'inline; filename="invite.ics"', "Cache-Control": "private, no-cache"})
 
 

@@ -10,7 +10,7 @@ from litestar import Response, get
 from litestar.params import FromPath, QueryParameter
 
 from kernel.errors import NotFound
-from kernel.http import MAX_ID, RuntimeDep
+from kernel.http import MAX_ID, RuntimeDep, calendar_media_type
 from kernel.i18n import environment
 from kernel.runtime import Runtime
 from notify import service as notify_service
@@ -61,7 +61,7 @@ async def outbox_message_ics(runtime: RuntimeDep, message_id: FromPath[int]) -> 
     for attachment in record["attachments"]:
         if attachment["content_type"] == "text/calendar":
             return Response(attachment["content"],
-                            media_type=f"text/calendar; method={attachment['method']}",
+                            media_type=calendar_media_type(attachment['method']),
                             headers={"Content-Disposition": 'attachment; filename="invite.ics"'})
     raise NotFound("This message has no calendar part.")
 

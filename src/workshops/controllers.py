@@ -12,7 +12,7 @@ from accounts.auth import CurrentUser
 from kernel.caching import (
     NOT_MODIFIED, PRIVATE, PUBLIC_FEED, PUBLIC_LISTING, conditional, rendered_feeds, validated,
 )
-from kernel.http import MAX_ID, ProblemResponses, RuntimeDep
+from kernel.http import CALENDAR, MAX_ID, ProblemResponses, RuntimeDep
 from workshops import rules, schemas, service
 
 UserDep = NamedDependency[CurrentUser]
@@ -165,7 +165,7 @@ async def get_host(host_id: FromPath[int], runtime: RuntimeDep) -> schemas.HostP
                  f"{service.FEED_HISTORY.days} days ago or start within the next {service.FEED_AHEAD.days} "
                  f"days, in start order, at most {service.FEED_MAX_EVENTS} of them. Each event names its "
                  f"host as ORGANIZER; VTIMEZONEs cover just the feed's dates.",
-     media_type="text/calendar; charset=utf-8", responses={**problems(404), **NOT_MODIFIED})
+     media_type=CALENDAR, responses={**problems(404), **NOT_MODIFIED})
 async def community_calendar(request: Request, slug: FromPath[str], runtime: RuntimeDep) -> Response[bytes]:
     # the validator is read first: a poll with a current ETag costs two small queries, no rendering
     community, version = await service.community_calendar_version(runtime, slug)
@@ -179,7 +179,7 @@ async def community_calendar(request: Request, slug: FromPath[str], runtime: Run
     if body is None:  # rendering 1000 events costs seconds: once per version
         body = await service.community_calendar(runtime, slug, community)
         rendered_feeds.put(key, version.etag, body)
-    return Response(content=body, media_type="text/calendar; charset=utf-8", headers=headers)
+    return Response(content=body, media_type=CALENDAR, headers=headers)
 
 
 ROUTES: list[Any] = [

@@ -10,7 +10,7 @@ from alveole.worker import run_once
 from kernel.events import BookingConfirmed
 from notify.jobs import JOBS
 from notify.outbox import insert_rows
-from tests.factories import auth, make_booking_row, make_session, make_user, make_workshop
+from tests.factories import auth, make_booking_row, make_community, make_session, make_user, make_workshop
 
 
 async def feed_path(user) -> str:
@@ -29,6 +29,13 @@ class TestContentType:
         alice = await make_user()
         await make_booking_row(await make_session(), alice)
         answer = await client.get(await feed_path(alice))
+        assert answer.status_code == 200
+        assert content_type(answer) == "text/calendar; charset=utf-8"
+
+    async def test_the_community_feed(self, client):
+        community = await make_community()
+        await make_session(workshop=await make_workshop(community=community))
+        answer = await client.get(f"/api/v1/communities/{community['slug']}/calendar.ics")
         assert answer.status_code == 200
         assert content_type(answer) == "text/calendar; charset=utf-8"
 
