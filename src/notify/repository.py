@@ -318,10 +318,12 @@ DUE_ROSTERS = _planned(
 # ends_at has no index: bound starts_at (indexed) first; a session starts before it ends
 DUE_FEEDBACK_REQUESTS = _planned(
     'SELECT b.id AS booking_id, b."user" AS user_id, s.id AS session_id'
-    " FROM workshop_session s CROSS JOIN booking b"
+    " FROM workshop_session s CROSS JOIN booking b JOIN workshop w ON w.id = s.\"workshop\""
     ' WHERE b."session" = s.id AND s.starts_at >= ?1 AND s.starts_at <= ?2'
     " AND s.ends_at >= ?3 AND s.ends_at <= ?2"
     f" AND {{f}}s.status = {_SCHEDULED} AND {{f}}b.status = {_CONFIRMED}"
     f" AND b.attendance <> {_NO_SHOW}"
+    # a host who booked a seat on their own session is not asked to rate it
+    ' AND b."user" <> w."host"'
     " AND NOT EXISTS (SELECT 1 FROM outbox_message o WHERE o.dedupe_key = 'feedback_request:' || b.id)"
 )

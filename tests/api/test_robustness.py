@@ -32,7 +32,9 @@ def _operations() -> list[Operation]:
     # Collection needs the routes before any fixture runs: the same app, without a database.
     app = create_app(Settings(database_url="sqlite:////nonexistent/robustness.db"))
     documented = operations_from_schema(app.openapi_schema.to_schema())
-    return documented + hidden_operations(app, documented)
+    # in a stable order: pytest-xdist's workers must collect the same tests (the framework's
+    # route order may differ between processes)
+    return sorted(documented + hidden_operations(app, documented), key=lambda op: (op.path, op.method))
 
 
 OPERATIONS = _operations()

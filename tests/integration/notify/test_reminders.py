@@ -200,6 +200,16 @@ class TestFeedbackRequests:
         assert f"http://alveole.test/workshops/{session['workshop']}" in text
         assert "/bookings/" not in text
 
+    async def test_none_to_the_host_who_booked_their_own_session(self, notify_runtime, mailer, clock):
+        host = await make_user()
+        session = await make_session(await make_workshop(host=host), starts_at=START)
+        await make_booking_row(session, host)
+        guest = await make_booking_row(session)
+        clock.set(session["ends_at"] + 2 * H)
+        await run(notify_runtime)
+        assert [row["recipient"] for row in await outbox_rows(kind="feedback_request")] == [guest["user"]["id"]]
+        assert mailer.to(host["email"]) == []
+
     async def test_none_for_cancelled_sessions(self, notify_runtime, mailer, clock):
         session = await make_session(starts_at=START, status="cancelled")
         await make_booking_row(session)
