@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import signal
+import sqlite3
 import sys
 import warnings
 
@@ -97,7 +98,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(_load_demo(settings))
     settings = settings.served_at(args.host, args.port)
     app = create_app(settings, start_worker=not args.no_worker)
-    print(f"Alvéole on http://{args.host}:{args.port}  (database {safe_url(settings.database_url)}, "
+    engine = f", SQLite {sqlite3.sqlite_version}" if settings.database_url.startswith("sqlite:") else ""
+    print(f"Alvéole on http://{args.host}:{args.port}  (database {safe_url(settings.database_url)}{engine}, "
           f"mail {'SMTP' if settings.smtp_url else f'files in {settings.mail_dir}/'})")
     # the error log names a failed request's path: a feed's or feedback link's token is hidden there too
     logging.getLogger("alveole").addFilter(RedactSecretPaths())
@@ -175,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alveole").setLevel(logging.INFO)
+    # Piccolo logs "Running Sqlite version 3.4" (3.40 read as a float) each time an engine is
+    # made: the start line names the real version instead
+    logging.getLogger("piccolo").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except DatabaseUnreachable as exc:

@@ -127,6 +127,10 @@ def test_the_base_url_follows_the_served_port_and_the_access_log_hides_feed_toke
         server.send_signal(signal.SIGTERM)
         out, err = server.communicate(timeout=30)
     feed_token = calendar_url.rsplit("/", 2)[1]
+    import sqlite3
+
+    assert f"SQLite {sqlite3.sqlite_version}," in out  # the real version, said once
+    assert "Running Sqlite version" not in err + out  # not the ORM's, read as a float
     assert "/calendar/***/feed.ics" in err + out
     assert feed_token not in err + out
 
