@@ -154,12 +154,14 @@ async def home(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) 
         errors = errors or {"q": CHECK_FILTER}
     kept = {**filters, "within": within, "payment": payment}
     pages = max(1, math.ceil(listing.total / PAGE_SIZE))
+    past_end = listing.total > 0 and number > pages  # an old link, or a page number typed by hand
     return render(
         viewer, "public/home.html", status=400 if errors else 200, community=community,
         filters=kept, errors=errors, cards=cards(listing.items, language), total=listing.total,
         page=number, pages=pages, payments=PAYMENTS, distances=DISTANCES_KM if near else (),
         previous_url="/" + query_string(kept, page=number - 1 if number > 2 else None) if number > 1 else None,
         next_url="/" + query_string(kept, page=number + 1) if number < pages else None,
+        past_end=past_end, last_url="/" + query_string(kept, page=pages if pages > 1 else None),
         filtered=any(kept[name] for name in FILTERS if name != "community"),
     )
 

@@ -75,6 +75,17 @@ class TestHome:
         second = html_page(await client.get("/?page=2", headers=BROWSER))
         assert second.visible.count("Workshop ") == 2 and "page 2 of 2" in second.title
 
+    async def test_a_page_past_the_end_says_where_the_list_ends(self, client, community):
+        for n in range(12):
+            await _workshop(community, title=f"Workshop {n:02}")
+        response = await client.get("/?page=5&q=Workshop", headers=BROWSER)
+        page = html_page(response)
+        assert "No workshop" not in page.visible and "Workshop 0" not in page.visible
+        assert "The list ends at page 2." in page.visible
+        assert 'href="/?q=Workshop&amp;page=2"' in response.text and "page 5 of 2" not in page.visible
+        french = html_page(await client.get("/?page=3", headers=FR)).visible
+        assert "La liste s’arrête à la page 2." in french
+
     async def test_no_community_yet(self, client):
         assert "no community" in html_page(await client.get("/", headers=BROWSER)).visible
 
