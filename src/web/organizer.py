@@ -106,7 +106,8 @@ async def reject_workshop(workshop_id: FromPath[str], request: Request, runtime:
 # ---------------------------------------------------------------------------- the dashboard
 
 
-DEFAULT_DAYS = 90
+# the default range: the recent past and the coming weeks together (organizers plan ahead)
+DEFAULT_PAST_DAYS, DEFAULT_AHEAD_DAYS = 28, 56
 COMMUNITIES_SHOWN = 100
 DATE_MESSAGES = {
     "from": N_("Enter the first day as a date, like 2026-12-31."),
@@ -234,7 +235,8 @@ async def _community(user: CurrentUser, wanted: str) -> tuple[Any, list[Any]]:
 
 def _default_range(community: Any, now: dt.datetime) -> tuple[str, str]:
     today = now.astimezone(zone_of(community.timezone)).date()  # a zone removed from tzdata: UTC
-    return (today - dt.timedelta(days=DEFAULT_DAYS)).isoformat(), today.isoformat()
+    return ((today - dt.timedelta(days=DEFAULT_PAST_DAYS)).isoformat(),
+            (today + dt.timedelta(days=DEFAULT_AHEAD_DAYS)).isoformat())
 
 
 async def _filters(request: Request, runtime: Any, user: CurrentUser) -> tuple[Any, list[Any], dict[str, str]]:
@@ -272,7 +274,7 @@ def _page(runtime: Any, viewer: Viewer, community: Any, choices: list[Any], filt
 
 @get("/organize/dashboard", include_in_schema=False)
 async def dashboard(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
-    """The community's attendance over a date range (by default the last 90 days)."""
+    """The community's attendance over a date range (by default the past 4 weeks and the next 8)."""
     community, choices, filters = await _filters(request, runtime, user)
     viewer = page_viewer(request, user)
     try:

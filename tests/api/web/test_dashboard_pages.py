@@ -35,7 +35,7 @@ async def cast(clock):
     attended, Émile 1 no-show) and one on Thursday 12 November (4 seats: Bob 1 not marked);
     Sourdough: Friday 20 November (4 seats: Zoé 1 attended). Week of 9 November: 4 of 8 seats
     (50 %); week of 16 November: 1 of 4 (25 %). A session on 1 August (2 seats, both booked) is
-    outside the default 90 days."""
+    outside the default range (the past 4 weeks and the coming 8)."""
     host, organizer = await make_user(display_name="Hélène Host"), await make_user()
     community = await make_community(organizers=(organizer,), slug="belleville", name="Belleville")
     bike = await make_workshop(host=host, community=community, title="Bike repair", capacity=4)
@@ -131,13 +131,18 @@ class TestWhoMaySeeIt:
 
 
 class TestCharts:
-    async def test_the_last_90_days_by_default(self, client, cast):
+    async def test_the_recent_past_and_the_coming_weeks_by_default(self, client, cast):
+        # organizers plan ahead: a session in two weeks is in the default range, August is not
+        coming = await make_session(await make_workshop(host=cast["host"], community=cast["community"],
+                                                        title="Coming soon", capacity=4), starts_at=at(15, 12))
+        await make_booking_row(coming, await make_user(), seats=1)
         log_in(client, cast["organizer"])
         response = await dashboard(client)
         page = html_page(response)
-        assert 'name="from" value="2026-09-02"' in response.text and 'name="to" value="2026-12-01"' in response.text
-        assert "September 2, 2026" in page.visible and "December 1, 2026" in page.visible
-        assert "Sessions 3" in page.visible and "Booked seats 5 / 12" in page.visible  # August left out
+        assert 'name="from" value="2026-11-03"' in response.text and 'name="to" value="2027-01-26"' in response.text
+        assert "November 3, 2026" in page.visible and "January 26, 2027" in page.visible
+        assert "Sessions 4" in page.visible and "Booked seats 6 / 16" in page.visible  # August left out
+        assert "Coming soon" in page.visible
 
     async def test_fill_rate_bars_follow_the_weeks(self, client, cast):
         log_in(client, cast["organizer"])
@@ -150,8 +155,8 @@ class TestCharts:
         assert [float(b.get("height")) for b in bars] == [0.5 * PLOT_HEIGHT, 0.25 * PLOT_HEIGHT]
         bottoms = {float(b.get("y")) + float(b.get("height")) for b in bars}
         assert len(bottoms) == 1  # on one baseline
-        assert table_rows(response.text, "fill-table") == [["Nov 9", "2", "4", "8", "50%"],
-                                                           ["Nov 16", "1", "1", "4", "25%"]]
+        assert table_rows(response.text, "fill-table") == [["Nov 9, 2026", "2", "4", "8", "50%"],
+                                                           ["Nov 16, 2026", "1", "1", "4", "25%"]]
 
     async def test_attended_and_no_show_per_workshop(self, client, cast):
         log_in(client, cast["organizer"])
@@ -189,7 +194,7 @@ class TestCharts:
         page = html_page(response)
         assert "Participation à Belleville" in page.title and response.headers["content-language"] == "fr"
         assert "Taux de remplissage par semaine" in page.visible
-        assert table_rows(response.text, "fill-table")[0] == ["9 nov.", "2", "4", "8", "50\u00a0%"]
+        assert table_rows(response.text, "fill-table")[0] == ["9 nov. 2026", "2", "4", "8", "50\u00a0%"]
 
 
 class TestCsv:
@@ -197,8 +202,8 @@ class TestCsv:
     async def test_the_download_is_the_api_s_csv(self, client, cast, extra):
         log_in(client, cast["organizer"])
         page = await dashboard(client)
-        assert 'href="/organize/dashboard.csv?community=belleville&amp;from=2026-09-02&amp;to=2026-12-01"' in page.text
-        query = "from=2026-09-02&to=2026-12-01" if "from" not in extra else ""
+        assert 'href="/organize/dashboard.csv?community=belleville&amp;from=2026-11-03&amp;to=2027-01-26"' in page.text
+        query = "from=2026-11-03&to=2027-01-26" if "from" not in extra else ""
         download = await client.get(f"/organize/dashboard.csv?community=belleville&{query}{extra}", headers=BROWSER)
         client.cookies.clear()
         api = await client.get(f"/api/v1/communities/belleville/attendance?format=csv&{query}{extra}",
