@@ -13,7 +13,7 @@ from accounts import privacy
 from accounts import service
 from accounts.auth import CurrentUser, token_from
 from accounts.schemas import (
-    Community, CommunityCreate, CommunityPage, Credentials, Export, Login, Organizer,
+    Community, CommunityCreate, CommunityPage, CommunityUpdate, Credentials, Export, Login, Organizer,
     OrganizerCreate, User, UserCreate, UserUpdate,
 )
 from accounts.csrf import cleared_cookies, session_cookies
@@ -115,6 +115,13 @@ class CommunityController(Controller):
     @get("/{slug:str}", summary="One community", responses=problems(404))
     async def get_one(self, slug: FromPath[str]) -> Community:
         return await service.get_community(slug)
+
+    @patch("/{slug:str}", summary="Change a community (admin)",
+           description="Name, time zone, language, centre and moderation; the slug stays. Turning "
+                       "moderation off publishes nothing by itself.",
+           responses=problems(400, 401, 403, 404))
+    async def change(self, slug: FromPath[str], data: JSONBody[CommunityUpdate], admin: UserDep) -> Community:
+        return await service.update_community(slug, data)
 
     @post("/{slug:str}/organizers", status_code=201,
           summary="Name an organizer of the community (admin)",

@@ -241,6 +241,12 @@ async def rename_community(community_id: int, name: str) -> bool:
     return bool(changed)
 
 
+async def update_community(community_id: int, changes: dict[str, Any]) -> bool:
+    """Set the given columns (names of `schemas.CommunityUpdate`); False when no such community."""
+    changed = await Community.update(changes).where(Community.id == community_id).returning(Community.id)
+    return bool(changed)
+
+
 async def organizers_of(community_id: int) -> list[Any]:
     """The community's organizers who still have an account, by id (`COMMUNITY_ORGANIZERS`)."""
     return await fetch_all(COMMUNITY_ORGANIZERS, community_id)

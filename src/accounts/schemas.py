@@ -94,6 +94,16 @@ class CommunityCreate(Struct, forbid_unknown_fields=True):
     moderation: bool = True
 
 
+class CommunityUpdate(Struct, forbid_unknown_fields=True):
+    """What an admin may change of a community; its slug (in links and feeds) stays."""
+    name: Annotated[str, Meta(min_length=1, max_length=200)] | UnsetType = UNSET
+    timezone: Timezone | UnsetType = UNSET
+    locale: Locale | UnsetType = UNSET
+    lat: Latitude | None | UnsetType = UNSET
+    lon: Longitude | None | UnsetType = UNSET
+    moderation: bool | UnsetType = UNSET
+
+
 class CommunityPage(Struct):
     items: list[Community]
     total: int

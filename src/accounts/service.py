@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from accounts import repository, rules, schemas
 from accounts.auth import forget_user, issue_token, revoke_token
 from accounts.errors import CommunityExists, EmailTaken
@@ -334,6 +336,24 @@ async def rename_community(community_id: int, name: str) -> schemas.Community:
     community = await find_community_by_id(community_id)
     assert community is not None
     return community
+
+
+async def update_community(slug: str, data: schemas.CommunityUpdate) -> schemas.Community:
+    """Change what the body names, with the rules of creation. Turning moderation off publishes
+    nothing by itself: submitted workshops wait for an organizer as before."""
+    community = await get_community(slug)
+    changes = {name: value for name in data.__struct_fields__
+               if (value := getattr(data, name)) is not msgspec.UNSET}
+    errors: list[FieldError] = []
+    if "name" in changes:
+        errors += rules.nul_errors(name=changes["name"]) or rules.name_errors("name", changes["name"])
+        changes["name"] = changes["name"].strip()
+    if "timezone" in changes:
+        errors += rules.profile_errors(timezone=changes["timezone"])
+    raise_if(errors)
+    if changes and not await repository.update_community(community.id, changes):
+        raise NotFound(f"No community {slug!r}.")
+    return await get_community(slug)
 
 
 async def community_organizers(community_id: int) -> list[schemas.Organizer]:

@@ -129,11 +129,20 @@ def _community_id(text: str) -> int:
     return number
 
 
+def _community_values(community: accounts_schemas.Community) -> dict[str, Any]:
+    """The change form's fields as the community has them now."""
+    return {"name": community.name, "timezone": community.timezone, "locale": community.locale,
+            "lat": "" if community.lat is None else str(community.lat),
+            "lon": "" if community.lon is None else str(community.lon), "moderation": community.moderation}
+
+
 async def _community_page(runtime: Any, viewer: Viewer, community: accounts_schemas.Community, *,
-                          name: str | None = None, email: str = "", errors: dict[str, str] | None = None) -> Response:
+                          values: dict[str, Any] | None = None, email: str = "",
+                          errors: dict[str, str] | None = None) -> Response:
     return render(viewer, "admin/community.html", status=400 if errors else 200,
                   community=community, organizers=await accounts_service.community_organizers(community.id),
-                  name=community.name if name is None else name, email=email, errors=errors or {})
+                  values=values or _community_values(community), email=email, errors=errors or {},
+                  languages=(("en", N_("English")), ("fr", N_("French"))))
 
 
 @get("/admin/communities/{community_id:str}", include_in_schema=False)
@@ -148,7 +157,7 @@ async def community(community_id: FromPath[str], request: Request, runtime: Runt
 @post("/admin/communities/{community_id:str}", include_in_schema=False, back_to="/admin/communities/{community_id}")
 async def change_community(community_id: FromPath[str], request: Request, runtime: RuntimeDep,
                            user: UserDep) -> Response:
-    """One of three forms (`action`): rename, name an organizer by email, remove one."""
+    """One of three forms (`action`): change (or rename), name an organizer by email, remove one."""
     here = f"/admin/communities/{community_id}"
     found = await accounts_service.find_community_by_id(_community_id(community_id))
     if found is None:
@@ -156,14 +165,26 @@ async def change_community(community_id: FromPath[str], request: Request, runtim
     form = await form_of(request)
     action = str(form.get("action") or "")
     viewer = page_viewer(request, user)
-    if action == "rename":
-        name = str(form.get("name") or "")[:300]
-        try:
-            await accounts_service.rename_community(found.id, name)
-        except ValidationFailed:
-            return await _community_page(runtime, viewer, found, name=name,
-                                         errors={"name": COMMUNITY_MESSAGES["name"]})
-        return see_other(here, runtime.settings, flash=N_("The community is renamed."))
+    if action in ("change", "rename"):  # rename: the name alone (a form of an earlier page)
+        values = _community_values(found)
+        names = ("name",) if action == "rename" else ("name", "timezone", "locale", "lat", "lon")
+        values |= {name: str(form.get(name) or "")[:300].strip() for name in names}
+        if action == "change":
+            values["moderation"] = form.get("moderation") == "on"
+            if values["locale"] not in LANGUAGES:
+                values["locale"] = ""
+        data, errors = community_create({**values, "slug": found.slug})
+        if data is not None:
+            try:
+                await accounts_service.update_community(found.slug, accounts_schemas.CommunityUpdate(
+                    name=data.name, timezone=data.timezone, locale=data.locale, lat=data.lat, lon=data.lon,
+                    moderation=data.moderation))
+            except ValidationFailed as exc:
+                errors = _errors_of(exc, COMMUNITY_MESSAGES)
+        if errors:
+            return await _community_page(runtime, viewer, found, values=values, errors=errors)
+        return see_other(here, runtime.settings, flash=N_("The community is renamed.") if action == "rename"
+                         else N_("The community is changed."))
     if action == "add_organizer":
         email = str(form.get("email") or "")[:300].strip()
         try:
@@ -181,8 +202,8 @@ async def change_community(community_id: FromPath[str], request: Request, runtim
         except NotFound:
             return see_other(here, runtime.settings, flash=N_("This person was not an organizer of this community."))
         return see_other(here, runtime.settings, flash=N_("They no longer organize this community."))
-    raise ValidationFailed("action: rename, add_organizer or remove_organizer", errors=[
-        {"field": "action", "message": "rename, add_organizer or remove_organizer", "source": "body"}])
+    raise ValidationFailed("action: change, add_organizer or remove_organizer", errors=[
+        {"field": "action", "message": "change, add_organizer or remove_organizer", "source": "body"}])
 
 
 ROUTES = [communities, create_community, community, change_community]

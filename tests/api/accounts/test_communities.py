@@ -94,6 +94,66 @@ class TestCreateCommunity:
         assert response.status_code == 201
 
 
+class TestChangeCommunity:
+    async def test_admin_changes_every_field_but_the_slug(self, client, admin):
+        await client.post(COMMUNITIES, headers=auth(admin), json=belleville())
+        change = {"name": "Belleville-Ménilmontant", "timezone": "America/Montreal", "locale": "en",
+                  "lat": 45.5, "lon": -73.6, "moderation": False}
+        response = await client.patch(f"{COMMUNITIES}/belleville", headers=auth(admin), json=change)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"id": response.json()["id"], "slug": "belleville", **change}
+        assert (await client.get(f"{COMMUNITIES}/belleville")).json() == response.json()
+
+    async def test_only_what_the_body_names_changes(self, client, admin):
+        created = (await client.post(COMMUNITIES, headers=auth(admin), json=belleville())).json()
+        response = await client.patch(f"{COMMUNITIES}/belleville", headers=auth(admin), json={"lat": None})
+        assert response.json() == {**created, "lat": None}
+        assert (await client.patch(f"{COMMUNITIES}/belleville", headers=auth(admin), json={})).json() == \
+            {**created, "lat": None}
+
+    async def test_turning_moderation_off_publishes_nothing(self, client, admin):
+        host = await make_user()
+        community = await make_community(moderation=True)
+        from tests.factories import make_workshop
+
+        waiting = await make_workshop(host=host, community=community, status="submitted")
+        response = await client.patch(f"{COMMUNITIES}/{community['slug']}", headers=auth(admin),
+                                      json={"moderation": False})
+        assert response.status_code == 200 and response.json()["moderation"] is False
+        from workshops.tables import Workshop
+
+        assert await Workshop.select(Workshop.status).where(Workshop.id == waiting["id"]).first() == \
+            {"status": "submitted"}
+
+    @pytest.mark.parametrize("who, status", [("participant", 403), ("organizer", 403), ("anonymous", 401)])
+    async def test_only_admins(self, client, who, status):
+        organizer = await make_user()
+        community = await make_community(organizers=(organizer,), name="Arles")
+        user = {"participant": await make_user(), "organizer": organizer, "anonymous": None}[who]
+        response = await client.patch(f"{COMMUNITIES}/{community['slug']}", json={"name": "Pwned"},
+                                      headers=auth(user) if user else {})
+        assert response.status_code == status
+        assert (await client.get(f"{COMMUNITIES}/{community['slug']}")).json()["name"] == "Arles"
+
+    async def test_an_unknown_community_is_404(self, client, admin):
+        response = await client.patch(f"{COMMUNITIES}/nowhere", headers=auth(admin), json={"name": "X"})
+        assert response.status_code == 404 and problem_slug(response) == "not-found"
+
+    @pytest.mark.parametrize("field, value", [
+        ("name", ""), ("name", "   "), ("name", "n" * 201), ("name", "a\u202eb"), ("timezone", "Paris"),
+        ("timezone", None), ("locale", "it"), ("lat", 91), ("lon", "east"), ("moderation", "yes"),
+        ("slug", "other"),
+    ])
+    async def test_bad_input_names_the_field_and_changes_nothing(self, client, admin, field, value):
+        created = (await client.post(COMMUNITIES, headers=auth(admin), json=belleville())).json()
+        response = await client.patch(f"{COMMUNITIES}/belleville", headers=auth(admin),
+                                      json={"name": "Changed", field: value} if field != "name" else {field: value})
+        assert response.status_code == 400, response.text
+        assert problem_slug(response) == "validation-error"
+        assert field in error_fields(response) or field in response.json()["detail"]
+        assert (await client.get(f"{COMMUNITIES}/belleville")).json() == created
+
+
 class TestReadCommunities:
     async def test_list_is_paginated(self, client):
         for name in ("Cergy", "Arles", "Bastia"):

@@ -106,6 +106,24 @@ class TestOneCommunity:
         assert renamed.name == "Belleville-Ménilmontant" and renamed.slug == "belleville"
         assert "is renamed" in html_page(await client.get(path, headers=BROWSER)).visible
 
+    async def test_change_every_field(self, client, cast, settings):
+        token = log_in(client, cast.admin, settings)
+        path = f"/admin/communities/{cast.community['id']}"
+        page = await client.get(path, headers=BROWSER)
+        assert 'name="timezone" value="Europe/Paris"' in page.text.replace("\n", " ") or "Europe/Paris" in page.text
+        change = {"action": "change", "name": "Belleville-Ménilmontant", "timezone": "America/Montreal",
+                  "locale": "en", "lat": "45,5", "lon": "-73.6", "csrf_token": token}  # no moderation: off
+        bad = await client.post(path, data={**change, "timezone": "Paris"}, headers=BROWSER)
+        assert error_ids(bad.text) == {"timezone"} and html_page(bad, 400)
+        assert (await service.find_community_by_id(cast.community["id"])).timezone == "Europe/Paris"
+        done = await client.post(path, data=change, headers=BROWSER)
+        assert done.status_code == 303 and done.headers["location"] == path
+        changed = await service.find_community_by_id(cast.community["id"])
+        assert (changed.name, changed.timezone, changed.locale, changed.lat, changed.lon, changed.moderation,
+                changed.slug) == ("Belleville-Ménilmontant", "America/Montreal", "en", 45.5, -73.6, False,
+                                  "belleville")
+        assert "is changed" in html_page(await client.get(path, headers=BROWSER)).visible
+
     async def test_add_and_remove_organizers(self, client, cast, settings):
         token = log_in(client, cast.admin, settings)
         path = f"/admin/communities/{cast.community['id']}"
@@ -139,4 +157,4 @@ class TestOneCommunity:
     async def test_in_french(self, client, cast, settings):
         log_in(client, cast.admin, settings, "fr")
         page = html_page(await client.get(f"/admin/communities/{cast.community['id']}", headers=FR))
-        assert "Renommer" in page.visible and "Ajouter un organisateur" in page.visible
+        assert "Modifier la communauté" in page.visible and "Ajouter un organisateur" in page.visible
