@@ -186,14 +186,21 @@ def _refusal(error: DomainError) -> str:
     return REFUSALS.get(error.slug, NOT_DONE)
 
 
-def _after_booking(runtime: Runtime, booking: Booking) -> Response:
+def _after_booking(runtime: Runtime, booking: Booking, late: bool) -> Response:
     """To my bookings, where a hold waiting for its payment has its Pay now link to Stripe
     Checkout. Not a 303 to Checkout itself: the pages' `form-action 'self'` makes a browser
     block a form post that redirects to another origin (Chromium does), so the way to
-    Checkout is a link the participant follows."""
+    Checkout is a link the participant follows. `late`: the cancellation deadline has passed
+    already, which the confirmation says (a cancellation would count as late)."""
     if booking.status == BookingStatus.pending_payment:
-        return see_other(MY_BOOKINGS, runtime.settings, flash=N_("Your seats are held: pay now to confirm your booking."))
-    return see_other(MY_BOOKINGS, runtime.settings, flash=N_("Booked! Your booking is confirmed; the invitation is on its way by email."))
+        return see_other(MY_BOOKINGS, runtime.settings, flash=N_(
+            "Your seats are held: pay now to confirm your booking. The cancellation deadline has "
+            "already passed: cancelling would count as late.") if late else N_(
+            "Your seats are held: pay now to confirm your booking."))
+    return see_other(MY_BOOKINGS, runtime.settings, flash=N_(
+        "Booked! Your booking is confirmed; the invitation is on its way by email. The cancellation "
+        "deadline has already passed: cancelling would count as late.") if late else N_(
+        "Booked! Your booking is confirmed; the invitation is on its way by email."))
 
 
 # ------------------------------------------------------------------------- book, join waitlist
@@ -242,7 +249,8 @@ async def book(session_id: FromPath[str], request: Request, runtime: RuntimeDep,
         return see_other(back, runtime.settings, flash=REFUSALS["session-full"])
     except DomainError as error:
         return see_other(back, runtime.settings, flash=_refusal(error))
-    return _after_booking(runtime, booking)
+    return _after_booking(runtime, booking, booking_rules.is_late_cancellation(
+        session.starts_at, workshop.cancellation_deadline_hours, runtime.clock.now()))
 
 
 @post("/sessions/{session_id:str}/waitlist", include_in_schema=False)
@@ -373,7 +381,9 @@ async def accept_offer(entry_id: FromPath[str], request: Request, runtime: Runti
         booking = await booking_service.accept_offer(runtime, user, path_id(entry_id))
     except DomainError as error:
         return see_other(MY_WAITLIST, runtime.settings, flash=_refusal(error))
-    return _after_booking(runtime, booking)
+    session, workshop = await _session_and_workshop(runtime, str(booking.session_id), user)
+    return _after_booking(runtime, booking, booking_rules.is_late_cancellation(
+        session.starts_at, workshop.cancellation_deadline_hours, runtime.clock.now()))
 
 
 async def _leave(entry_id: str, runtime: Runtime, user: CurrentUser, flash: str) -> Response:

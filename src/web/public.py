@@ -32,6 +32,7 @@ from web.kit import (
     render,
     session_when,
 )
+from booking import rules as booking_rules
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
 from workshops.enums import Payment, SessionStatus, WorkshopStatus
@@ -104,6 +105,9 @@ async def workshop_page(workshop_id: FromPath[str], request: Request, runtime: R
         more_sessions=max(0, len(upcoming) - UPCOMING_SHOWN), statuses=WorkshopStatus,
         rating=rating_text(workshop.rating, language), description=description_html(workshop.description),
         manages=maybe_user is not None and maybe_user.id == workshop.host.id,
+        # booked now, these could only be cancelled late: the form says so before booking
+        late_ids={s.id for s in upcoming if booking_rules.is_late_cancellation(
+            s.starts_at, workshop.cancellation_deadline_hours, runtime.clock.now())},
     )
 
 

@@ -119,6 +119,21 @@ class TestBook:
         page = html_page(await client.get("/me/bookings", headers=BROWSER))
         assert "Booked! Your booking is confirmed" in page.visible and "Pain & levain" in page.visible
 
+    async def test_booking_after_the_cancellation_deadline_is_said_before_and_after(self, client, cast, settings,
+                                                                                 clock):
+        csrf = as_user(client, cast["participant"], settings)
+        path = f"/workshops/{cast['workshop']['id']}"
+        early = html_page(await client.get(path, headers=BROWSER)).visible
+        assert "cancellation deadline has passed" not in early
+        clock.set(START - dt.timedelta(hours=23))  # the deadline is 24 h before the start
+        late = html_page(await client.get(path, headers=BROWSER)).visible
+        assert "The cancellation deadline has passed: if you book and then cancel" in late
+        await client.post(f"/sessions/{cast['session']['id']}/book", data={"seats": "1", "csrf_token": csrf},
+                          headers=BROWSER)
+        page = html_page(await client.get("/me/bookings", headers=BROWSER))
+        assert "Booked! Your booking is confirmed" in page.visible
+        assert "The cancellation deadline has already passed: cancelling would count as late." in page.visible
+
     async def test_a_visitor_is_sent_to_log_in_and_nothing_is_booked(self, client, cast):
         response = await client.post(f"/sessions/{cast['session']['id']}/book", data={"seats": "1"}, headers=BROWSER)
         assert response.status_code == 303
