@@ -642,6 +642,24 @@ async def cancel_session(session_id: FromPath[str], request: Request, runtime: R
                         errors, summary)
 
 
+@post("/workshops/{workshop_id:str}/feedback/{feedback_id:str}", include_in_schema=False,
+      back_to="/workshops/{workshop_id}/feedback")
+async def hide_feedback(workshop_id: FromPath[str], feedback_id: FromPath[str], request: Request,
+                        runtime: RuntimeDep, user: UserDep) -> Response:
+    """`action=hide` or `show`: `feedback.set_hidden` (an organizer of the community, or an
+    admin; the audit keeps who hid it); back to the page the button was on."""
+    form = await form_of(request)
+    action = str(form.get("action") or "")
+    if action not in ("hide", "show"):
+        raise ValidationFailed("action: hide or show", errors=[
+            {"field": "action", "message": "hide or show", "source": "body"}])
+    await feedback.set_hidden(runtime, user, path_id(feedback_id), action == "hide")
+    page = page_number(request.query_params.get("page"))
+    back = f"/workshops/{path_id(workshop_id)}/feedback" + (f"?page={page}" if page > 1 else "")
+    return see_other(back, runtime.settings, flash=N_("The comment is hidden from the host and the public pages.")
+                     if action == "hide" else N_("The comment is shown again."))
+
+
 @get("/workshops/{workshop_id:str}/feedback", include_in_schema=False)
 async def workshop_feedback(workshop_id: FromPath[str], request: Request, runtime: RuntimeDep,
                             user: UserDep) -> Response:
@@ -654,8 +672,10 @@ async def workshop_feedback(workshop_id: FromPath[str], request: Request, runtim
     pages = max(1, math.ceil(received.total / FEEDBACK_PAGE))
     average = None if received.rating.average is None else average_text(
         received.rating.average, viewer.language)
+    # an organizer of its community (or an admin) may hide an abusive comment, or show it again
+    moderates = user.is_admin or workshop.community_slug in await accounts_service.organizer_slugs(user.id)
     return render(viewer, "host/feedback.html", workshop=workshop, received=received,
-                  page=page, pages=pages, average=average,
+                  page=page, pages=pages, average=average, moderates=moderates,
                   dates=[when_for(item.session_starts_at, item.session_starts_at, viewer.language,
                                   user.timezone)[0] for item in received.items])
 
@@ -793,4 +813,4 @@ async def check_in(session_id: FromPath[str], request: Request, runtime: Runtime
 # /workshops/new before /workshops/{id}, which would also match it
 ROUTES = [host_dashboard, new_workshop_form, create_workshop, edit_workshop_form, update_workshop,
           submit_workshop, new_sessions_form, add_sessions, edit_session_form, edit_session,
-          cancel_session_form, cancel_session, workshop_feedback, roster_page, mark_attendance, check_in]
+          cancel_session_form, cancel_session, workshop_feedback, hide_feedback, roster_page, mark_attendance, check_in]

@@ -500,6 +500,38 @@ class TestFeedback:
         french = html_page(await client.get(f"/workshops/{cast.published['id']}/feedback", headers=FR))
         assert "Noté 4,0 sur 5" in french.visible and "vendredi 20 novembre 2026" in french.visible
 
+    async def test_an_organizer_hides_a_comment_from_the_host_and_shows_it_again(self, client, cast, settings):
+        from booking.tables import Feedback
+
+        past = await make_session(cast.published, starts_at=dt.datetime(2026, 11, 20, 13, tzinfo=UTC))
+        booking = await make_booking_row(past)
+        await Feedback.insert(Feedback(booking=booking["id"], rating=1, comment="Abusive words"))
+        (row,) = await Feedback.select(Feedback.id)
+        path = f"/workshops/{cast.published['id']}/feedback"
+        host_token = log_in(client, cast.host, settings)
+        assert "Hide this comment" not in html_page(await client.get(path, headers=BROWSER)).visible
+        refused = await client.post(f"{path}/{row['id']}", data={"action": "hide", "csrf_token": host_token},
+                                    headers=BROWSER)
+        assert refused.status_code == 403
+        token = log_in(client, cast.organizer, settings)
+        assert "Hide this comment" in html_page(await client.get(path, headers=BROWSER)).visible
+        done = await client.post(f"{path}/{row['id']}", data={"action": "hide", "csrf_token": token},
+                                 headers=BROWSER)
+        assert done.status_code == 303 and done.headers["location"] == path
+        hidden = await Feedback.select(Feedback.hidden_at, Feedback.hidden_by).first()
+        assert hidden["hidden_at"] is not None and hidden["hidden_by"] == cast.organizer["id"]  # the audit
+        organizer_view = html_page(await client.get(path, headers=BROWSER)).visible
+        assert "Abusive words" in organizer_view and "Show this comment again" in organizer_view
+        log_in(client, cast.host, settings)
+        host_view = html_page(await client.get(path, headers=BROWSER)).visible
+        assert "Abusive words" not in host_view and "An organizer hid this comment." in host_view
+        token = log_in(client, cast.organizer, settings)
+        await client.post(f"{path}/{row['id']}", data={"action": "show", "csrf_token": token}, headers=BROWSER)
+        log_in(client, cast.host, settings)
+        assert "Abusive words" in html_page(await client.get(path, headers=BROWSER)).visible
+        forged = await client.post(f"{path}/{row['id']}", data={"action": "hide"}, headers=BROWSER)
+        assert forged.status_code == 403  # no CSRF token
+
     async def test_none_yet(self, client, cast, settings):
         log_in(client, cast.host, settings)
         page = html_page(await client.get(f"/workshops/{cast.draft['id']}/feedback", headers=BROWSER))
