@@ -119,6 +119,22 @@ def language_cookie(language: str, settings: Settings) -> Cookie:
                   samesite="lax", secure=secure_cookies(settings))
 
 
+# ---------------------------------------------------------------------------------- community
+
+COMMUNITY_COOKIE = "alveole_community"
+
+
+def remembered_community(request: Request) -> str | None:
+    """The slug of the community this browser chose last (the `alveole_community` cookie)."""
+    slug = Cookies.of_headers(request.headers).get(COMMUNITY_COOKIE) or ""
+    return slug if re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", slug) else None
+
+
+def community_cookie(slug: str, settings: Settings) -> Cookie:
+    return Cookie(key=COMMUNITY_COOKIE, value=slug, path="/", max_age=YEAR, httponly=True,
+                  samesite="lax", secure=secure_cookies(settings))
+
+
 # --------------------------------------------------------------------------------------- flash
 
 def _sign(value: str, secret_key: str) -> str:

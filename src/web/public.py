@@ -23,12 +23,14 @@ from web.kit import (
     N_,
     MaybeUserDep,
     average_text,
+    community_cookie,
     description_html,
     money,
     page_number,
     page_viewer,
     path_id,
     query_string,
+    remembered_community,
     render,
     session_when,
 )
@@ -131,16 +133,24 @@ async def home(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) 
     filters = {name: str(params.get(name) or "").strip()[:300] for name in FILTERS}
     number = page_number(params.get("page"))
     community = None
+    remembered = remembered_community(request)
     if filters["community"]:
         community = await accounts_service.find_community_by_slug(filters["community"])
         if community is None:
             raise NotFound("No such community.")
-    else:
+        if community.slug != remembered:  # remembered for the next "Workshops" click
+            viewer.cookies.append(community_cookie(community.slug, runtime.settings))
+    elif remembered and params.get("choose") != "1":
+        community = await accounts_service.find_community_by_slug(remembered)
+    if community is None:
         communities = await accounts_service.list_communities(COMMUNITIES_SHOWN, 0)
         if communities.total != 1:
             return render(viewer, "public/communities.html", communities=communities.items,
                           more=communities.total > len(communities.items))
         community = communities.items[0]
+        several = False
+    else:
+        several = (await accounts_service.list_communities(1, 0)).total > 1
     near = f"{community.lat},{community.lon}" if community.lat is not None and community.lon is not None else None
     within = filters["within"] if near and filters["within"] in DISTANCES_KM else ""
     payment = filters["payment"] if filters["payment"] in PAYMENTS else ""
@@ -166,7 +176,7 @@ async def home(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) 
         previous_url="/" + query_string(kept, page=number - 1 if number > 2 else None) if number > 1 else None,
         next_url="/" + query_string(kept, page=number + 1) if number < pages else None,
         past_end=past_end, last_url="/" + query_string(kept, page=pages if pages > 1 else None),
-        filtered=any(kept[name] for name in FILTERS if name != "community"),
+        filtered=any(kept[name] for name in FILTERS if name != "community"), several=several,
     )
 
 

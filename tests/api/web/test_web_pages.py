@@ -86,6 +86,22 @@ class TestHome:
         french = html_page(await client.get("/?page=3", headers=FR)).visible
         assert "La liste s’arrête à la page 2." in french
 
+    async def test_the_chosen_community_is_remembered(self, client, community):
+        other = await make_community(slug="croix-rousse", name="Croix-Rousse")
+        await _workshop(community, title="Belleville bikes")
+        chooser = html_page(await client.get("/", headers=BROWSER))
+        assert "Choose your community" in chooser.title
+        chosen = await client.get(f"/?community={other['slug']}", headers=BROWSER)
+        assert client.cookies.get("alveole_community") == "croix-rousse"
+        assert "Croix-Rousse" in html_page(chosen).title
+        back = html_page(await client.get("/", headers=BROWSER))  # the header's "Workshops" link
+        assert "Croix-Rousse" in back.title and "Another community" in back.visible
+        assert "Choose your community" in html_page(await client.get("/?choose=1", headers=BROWSER)).title
+        await client.get(f"/?community={community['slug']}", headers=BROWSER)
+        assert "Belleville bikes" in html_page(await client.get("/", headers=BROWSER)).visible
+        client.cookies.set("alveole_community", "gone-away")  # a community deleted since: the chooser
+        assert "Choose your community" in html_page(await client.get("/", headers=BROWSER)).title
+
     async def test_no_community_yet(self, client):
         assert "no community" in html_page(await client.get("/", headers=BROWSER)).visible
 
