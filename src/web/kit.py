@@ -42,15 +42,12 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import nh3
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from litestar import Request, Response, get
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.response import Redirect
-from markdown_it import MarkdownIt
-from markupsafe import Markup
 
 from accounts.auth import SESSION_COOKIE, CurrentUser, optional_user
 from accounts.csrf import CSRF_COOKIE, CSRF_FORM_FIELD, csrf_token_for
@@ -522,22 +519,3 @@ def average_text(average: float, language: str) -> str:
     """A rating's average with one decimal."""
     return format_decimal(round(average, 1), format="0.0", locale=language)
 
-
-# Markdown as CommonMark with raw HTML off (typed tags stay text), then nh3 (Ammonia) keeps only
-# these tags and attributes, http(s)/mailto links (no `javascript:`), and marks links nofollow
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True})
-DESCRIPTION_TAGS = {"p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a",
-                    "h3", "h4", "h5", "h6", "hr"}
-HEADING_SHIFT = 2  # a description's "# Title" is an h3 under the page's h1 and "About" h2
-
-
-def description_html(text: str) -> Markup:
-    """A workshop's Markdown description as safe HTML: headings moved under the page's own."""
-    tokens = _MARKDOWN.parse(text)
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(6, int(token.tag[1]) + HEADING_SHIFT)}"
-    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
-    return Markup(nh3.clean(html, tags=DESCRIPTION_TAGS, attributes={"a": {"href", "title"}},
-                            url_schemes={"http", "https", "mailto"},
-                            link_rel="nofollow noopener noreferrer"))

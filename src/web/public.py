@@ -24,7 +24,6 @@ from web.kit import (
     MaybeUserDep,
     average_text,
     community_cookie,
-    description_html,
     money,
     page_number,
     page_viewer,
@@ -34,6 +33,8 @@ from web.kit import (
     render,
     session_when,
 )
+from markupsafe import Markup
+
 from booking import rules as booking_rules
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
@@ -105,7 +106,7 @@ async def workshop_page(workshop_id: FromPath[str], request: Request, runtime: R
         viewer, "public/workshop.html", workshop=workshop, price_msgid=price_msgid,
         price=price, sessions=[(s, *session_when(s, language)) for s in upcoming[:UPCOMING_SHOWN]],
         more_sessions=max(0, len(upcoming) - UPCOMING_SHOWN), statuses=WorkshopStatus,
-        rating=rating_text(workshop.rating, language), description=description_html(workshop.description),
+        rating=rating_text(workshop.rating, language), description=Markup(await workshops_service.description_html(workshop.id)),
         manages=maybe_user is not None and maybe_user.id == workshop.host.id,
         # booked now, these could only be cancelled late: the form says so before booking
         late_ids={s.id for s in upcoming if booking_rules.is_late_cancellation(

@@ -140,6 +140,13 @@ async def insert_workshop(values: Mapping[str, Any]) -> int:
     return workshop.id
 
 
+_DESCRIPTION_HTML = Sql("SELECT description_html FROM workshop WHERE id = ?1")
+
+
+async def description_html(workshop_id: int) -> str:
+    return await fetch_value(_DESCRIPTION_HTML, workshop_id) or ""
+
+
 async def update_workshop(workshop_id: int, values: Mapping[str, Any]) -> None:
     await Workshop.update(dict(values)).where(Workshop.id == workshop_id)
 

@@ -32,7 +32,7 @@ from kernel.events import (
     WorkshopSubmitted,
 )
 from kernel.runtime import Runtime
-from workshops import calendar, repository, rules, schemas
+from workshops import calendar, repository, rules, schemas, text
 from workshops.enums import Payment, SessionStatus, WorkshopStatus
 from workshops.errors import PaymentsNotConfigured
 from kernel.ports import BookingStats, Rating
@@ -443,7 +443,8 @@ async def create_workshop(runtime: Runtime, user: CurrentUser, data: schemas.Wor
     _check_payments(runtime, fields.payment)
     now = runtime.clock.now()
     workshop_id = await repository.insert_workshop({
-        **_columns_of(fields), "community": community.id, "host": user.id,
+        **_columns_of(fields), "description_html": await text.rendered_description(fields.description),
+        "community": community.id, "host": user.id,
         "status": WorkshopStatus.draft, "created_at": now, "updated_at": now,
     })
     return await _detail(runtime, await get_workshop(workshop_id))
@@ -484,6 +485,9 @@ async def update_workshop(
     upcoming scheduled session and tells their participants, in the same transaction. Where the
     community moderates, a content change to a published workshop sends it back to `submitted`
     (`rules.status_after_edit`): its organizers are asked again, sessions and bookings stay."""
+    # a new description is rendered before the write transaction (which it must not hold up)
+    description_html = None if data.description is msgspec.UNSET else await text.rendered_description(
+        data.description)
     async with write_transaction():
         workshop = await _locked_workshop(workshop_id)
         # read after the lock: every booking committed before it has created_at <= now, so the
@@ -498,6 +502,8 @@ async def update_workshop(
         if data.payment is not msgspec.UNSET:
             _check_payments(runtime, after.payment)
         values: dict[str, Any] = {**_columns_of(after), "updated_at": now}
+        if description_html is not None:
+            values["description_html"] = description_html
         status = workshop.status
         if status == WorkshopStatus.published:
             community = await find_community_by_id(workshop.community_id)
@@ -606,6 +612,11 @@ async def add_sessions(
 
 
 # ------------------------------------------------------------------------------------- reading
+
+async def description_html(workshop_id: int) -> str:
+    """The workshop's description as the safe HTML rendered when it was saved (`workshops.text`)."""
+    return await repository.description_html(workshop_id) if _valid_id(workshop_id) else ""
+
 
 async def workshop_detail(runtime: Runtime, workshop_id: int, viewer: CurrentUser | None) -> schemas.Workshop:
     return await _detail(runtime, await visible_workshop(workshop_id, viewer))

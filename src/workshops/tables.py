@@ -18,6 +18,7 @@ class Workshop(Table, tablename="workshop"):
     title = Varchar(length=200)
     summary = Varchar(length=500)
     description = Text(default="")
+    description_html = Text(default="")  # rendered when saved (workshops.text), read by the pages
     category = Varchar(length=40, index=True)
     tags = JSON(default=[])
     language = Varchar(length=8, default="en")

@@ -558,8 +558,33 @@ class TestDescription:
         assert "<img" not in body and "&lt;img src=x onerror=alert(3)&gt;" in body
         assert '<a href="https://example.org/a" rel="nofollow noopener noreferrer">our site</a>' in body
 
+    async def test_rendered_when_saved_never_per_view(self, client, cast, monkeypatch):
+        from workshops import text
+
+        created = await client.post("/api/v1/workshops", headers=auth(cast.host), json={
+            "community": "belleville", "title": "Sourdough", "summary": "Bread.", "category": "food",
+            "description": "**Flour** and water.", "venue": {"name": "Hall", "address": "1 rue X"},
+            "payment": "free", "capacity": 5})
+        assert created.status_code == 201, created.text
+        workshop_id = created.json()["id"]
+        await client.patch(f"/api/v1/workshops/{workshop_id}", headers=auth(cast.host),
+                           json={"description": "*Rye* too."})
+
+        def no_rendering_here(description):
+            raise AssertionError("a view rendered the description")
+
+        monkeypatch.setattr(text, "render_description", no_rendering_here)
+        log_in_as = {"alveole_session": cast.host["token"]}
+        client.cookies.update(log_in_as)
+        answer = await client.get(f"/workshops/{workshop_id}", headers=BROWSER)
+        body = answer.text.split('class="description"', 1)[1].split("</div>", 1)[0]
+        assert "<em>Rye</em> too." in body and "Flour" not in body
+        # a change of something else keeps the rendering
+        await client.patch(f"/api/v1/workshops/{workshop_id}", headers=auth(cast.host), json={"capacity": 6})
+        assert "<em>Rye</em> too." in (await client.get(f"/workshops/{workshop_id}", headers=BROWSER)).text
+
     def test_the_sanitiser_alone(self):
-        from web.kit import description_html
+        from workshops.text import render_description as description_html
 
         # what markdown-it lets through never holds a script or a javascript: link
         for text in ("<script>alert(1)</script>", "[x](javascript:alert(1))", "[x](JAVASCRIPT:alert(1))",
