@@ -91,6 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from alveole.app import create_app
+    from alveole.http_server import uvicorn_options
 
     settings = _settings()
     asyncio.run(bootstrap.migrate(settings))
@@ -106,6 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.verbose:
         logging.getLogger("uvicorn.access").addFilter(RedactSecretPaths())
     uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
+                **uvicorn_options(settings.request_timeout),
                 access_log=args.verbose)
     return 0
 

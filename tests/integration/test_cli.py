@@ -184,3 +184,56 @@ def test_create_admin_reads_the_password_from_stdin(tmp_path):
          f"h = sqlite3.connect('{tmp_path}/a.db').execute(\"SELECT password_hash FROM app_user\").fetchone()[0];"
          "print(asyncio.run(verify_password(h, 'a long secret')))"], capture_output=True, text=True)
     assert login.stdout.strip() == "True", login.stderr
+
+
+def test_a_client_too_slow_to_send_its_request_is_cut_off(tmp_path):
+    """A request's headers and body must arrive within ALVEOLE_REQUEST_TIMEOUT_SECONDS of its
+    first byte (or of the connection): half-sent requests are not held forever."""
+    import signal
+    import socket
+    import time
+
+    port = _free_port()
+    server = _serve(tmp_path, port, {"ALVEOLE_REQUEST_TIMEOUT_SECONDS": "1"})
+    try:
+        _wait_until_up(server, port)
+
+        def closed_within(sock, seconds):
+            sock.settimeout(seconds)
+            started = time.monotonic()
+            try:
+                data = sock.recv(1024)
+            except TimeoutError:
+                return None
+            return time.monotonic() - started if data == b"" else None
+
+        with socket.create_connection(("127.0.0.1", port)) as half_sent:
+            half_sent.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # no blank line: never ends
+            assert closed_within(half_sent, 10) is not None
+        with socket.create_connection(("127.0.0.1", port)) as silent:  # connects, sends nothing
+            assert closed_within(silent, 10) is not None
+        with socket.create_connection(("127.0.0.1", port)) as slow_body:
+            slow_body.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              b"Content-Length: 100\r\n\r\n{")
+            assert closed_within(slow_body, 10) is not None
+        # a whole request on a kept-alive connection, then a pause longer than the deadline: the
+        # second request is still answered (the deadline starts with its first byte)
+        def answer(sock) -> bytes:
+            received = b""
+            while b'{"status":"ok"}' not in received:
+                chunk = sock.recv(4096)
+                assert chunk, received
+                received += chunk
+            return received
+
+        with socket.create_connection(("127.0.0.1", port)) as keep:
+            keep.settimeout(10)
+            keep.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b"200 OK" in answer(keep)
+            time.sleep(1.5)  # idle between requests (uvicorn keeps it 5 s): longer than the deadline
+            keep.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b"200 OK" in answer(keep)
+        assert _call(port, "GET", "/health")[0] == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
