@@ -62,9 +62,10 @@ async def mark_attendance(tx: Tx, *, booking_id: int, attendance: str, actor_id:
 
 
 async def check_in(tx: Tx, *, session_id: int, code: str, actor_id: int, actor_is_admin: bool,
-                   now: dt.datetime) -> Booking:
-    """The booking of this session holding `code`, marked attended. Whoever may not manage the
-    session is refused before the code is looked at (no probing of codes)."""
+                   now: dt.datetime) -> tuple[Booking, bool]:
+    """The booking of this session holding `code`, marked attended, and whether it already was
+    (a second check-in of the same code changes nothing). Whoever may not manage the session is
+    refused before the code is looked at (no probing of codes)."""
     unit = ops.Unit(tx, now, rules.BookingPolicy())
     locked = await tx.one(ops.LOCK_SESSION, session_id)
     if locked is None:
@@ -78,7 +79,8 @@ async def check_in(tx: Tx, *, session_id: int, code: str, actor_id: int, actor_i
     if row is None or row["status"] in (BookingStatus.cancelled, BookingStatus.expired):
         raise NotFound("no booking of this session has this check-in code")
     rules.ensure_markable(row["status"])
-    return await _set(tx, row, Attendance.attended, actor_id, MarkVia.checkin, now)
+    already = row["attendance"] == Attendance.attended
+    return await _set(tx, row, Attendance.attended, actor_id, MarkVia.checkin, now), already
 
 
 # ------------------------------------------------------------------------------- use cases
@@ -90,6 +92,12 @@ async def mark(runtime: Runtime, user: CurrentUser, booking_id: int, attendance:
 
 
 async def check_in_code(runtime: Runtime, user: CurrentUser, session_id: int, code: str) -> Booking:
+    return (await check_in_code_telling(runtime, user, session_id, code))[0]
+
+
+async def check_in_code_telling(runtime: Runtime, user: CurrentUser, session_id: int,
+                                code: str) -> tuple[Booking, bool]:
+    """`check_in_code`, and whether that booking was checked in already (the door says so)."""
     ensure_id(session_id, "session")
     return await run(runtime, partial(check_in, session_id=session_id, code=code, actor_id=user.id,
                                       actor_is_admin=user.is_admin, now=runtime.clock.now()))

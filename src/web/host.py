@@ -763,9 +763,20 @@ async def roster_page(session_id: FromPath[str], request: Request, runtime: Runt
         when=session_when(session, language), window=_window(record, runtime.clock.now(), language),
         collect={item.booking_id: money(item.amount_cents, item.currency, language)
                  for item in roster.items if item.payment == Payment.on_site and item.amount_cents},
+        collect_total=_collect_total(roster, language),
         checked_in=next((item for item in roster.items if str(item.booking_id) == checked), None),
+        again=request.query_params.get("again") == "1",
         confirmed=BookingStatus.confirmed,
     )
+
+
+def _collect_total(roster: Roster, language: str) -> list[str]:
+    """What the door collects in all, per currency (on-site payments of active bookings)."""
+    sums: dict[str, int] = {}
+    for item in roster.items:
+        if item.payment == Payment.on_site and item.amount_cents:
+            sums[item.currency] = sums.get(item.currency, 0) + item.amount_cents
+    return [money(cents, currency, language) for currency, cents in sorted(sums.items())]
 
 
 @post("/sessions/{session_id:str}/roster/{booking_id:str}", include_in_schema=False, back_to=_roster_back)
@@ -799,13 +810,15 @@ async def check_in(session_id: FromPath[str], request: Request, runtime: Runtime
     if not code:
         return see_other(_back(sid, "#checkin"), settings, flash=NO_CODE)
     try:
-        booking = await attendance.check_in_code(runtime, user, sid, code)
+        booking, already = await attendance.check_in_code_telling(runtime, user, sid, code)
     except InvalidState as exc:
         return see_other(_back(sid, "#checkin"), settings, flash=refusal_message(exc))
     except NotFound:
         await attendance.roster(runtime, user, sid)  # an unknown session stays a 404
         return see_other(_back(sid, "#checkin"), settings, flash=WRONG_CODE)
-    return see_other(_back(sid, f"?checked_in={booking.id}#booking-{booking.id}"), settings, flash=CHECKED_IN)
+    # back to the code field, ready for the next person, saying who this was
+    return see_other(_back(sid, f"?checked_in={booking.id}{'&again=1' if already else ''}#checkin"), settings,
+                     flash=None if already else CHECKED_IN)
 
 
 

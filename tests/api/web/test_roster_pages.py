@@ -118,6 +118,7 @@ class TestRosterContent:
         text = page.visible
         assert text.index("Émile Est") < text.index("Zoé Zed")  # accents aside, as the API
         assert "Zoé Zed · 2 seats" in text and "€10.00" in text and "€5.00" in text
+        assert "To collect at the door in all: €15.00" in text  # the door's total
         assert "3 seats booked" in text and "Not marked" in text
         waitlist = text[text.index("Waitlist"):]
         assert "Bob Bas" in waitlist and "Bob Bas" not in text[:text.index("Waitlist")]
@@ -217,8 +218,13 @@ class TestCheckInByCode:
         assert "Checked in: marked as attended." in page.visible
         assert "Checked in: Zoé Zed (2 seats)." in page.visible
         assert (await api_roster(client, cast))["Zoé Zed"]["attendance"] == "attended"
+        assert response.headers["location"].endswith("#checkin")  # the code field stays in view
         again = await follow(client, await self.checkin(client, cast, token, typed))  # twice: no error
-        assert "Checked in: Zoé Zed" in again.visible
+        assert "Already checked in: Zoé Zed (2 seats). Nothing changed." in again.visible
+        assert "Checked in: marked as attended." not in again.visible
+        from booking.tables import AttendanceMark
+
+        assert await AttendanceMark.count().where(AttendanceMark.booking == cast["booking"]["id"]) == 1
 
     async def test_a_wrong_or_empty_code_is_told_and_changes_nothing(self, client, cast, clock):
         clock.set(cast["session"]["starts_at"])
