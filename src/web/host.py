@@ -251,13 +251,21 @@ def workshop_errors(exc: Exception) -> dict[str, str]:
     return errors or {"title": WORKSHOP_MESSAGES["title"]}
 
 
+def _payments(runtime: Any, values: dict[str, Any]) -> dict[str, str]:
+    """The ways to pay this site can take: online only when Stripe is configured (or when the
+    workshop already is, so its form still shows what it has)."""
+    if runtime.settings.payments_configured or values.get("payment") == Payment.stripe:
+        return PAYMENTS
+    return {key: label for key, label in PAYMENTS.items() if key != Payment.stripe}
+
+
 async def _workshop_form(runtime: Any, viewer: Viewer, values: dict[str, Any], errors: dict[str, str],
                          workshop: workshops_schemas.Workshop | None = None) -> Response:
     communities = [] if workshop is not None else [
         (c.slug, c.name) for c in (await accounts_service.list_communities(COMMUNITIES_SHOWN, 0)).items]
     return render(viewer, "host/workshop_form.html", status=400 if errors else 200,
                   values=values, errors=in_order(errors, WORKSHOP_FIELDS), workshop=workshop,
-                  communities=communities, languages=LANGUAGE_NAMES, payments=PAYMENTS,
+                  communities=communities, languages=LANGUAGE_NAMES, payments=_payments(runtime, values),
                   waitlist_modes=WAITLIST_MODES)
 
 

@@ -208,6 +208,16 @@ def full_form(**changes: str) -> dict[str, str]:
 
 
 class TestPropose:
+    async def test_paying_online_is_offered_only_where_the_site_takes_it(self, client, cast, settings, app):
+        from dataclasses import replace
+
+        log_in(client, cast.host, settings)
+        without = await client.get("/workshops/new", headers=BROWSER)
+        assert 'value="on_site"' in without.text and 'value="stripe"' not in without.text
+        runtime = app.state.runtime
+        runtime.settings = replace(settings, stripe_api_key="sk_test_x", stripe_webhook_secret="whsec_x")
+        assert 'value="stripe"' in (await client.get("/workshops/new", headers=BROWSER)).text
+
     async def test_every_field_reaches_the_api(self, client, cast, settings):
         token = log_in(client, cast.host, settings)
         form = html_page(await client.get("/workshops/new", headers=BROWSER))
