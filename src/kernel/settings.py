@@ -47,6 +47,8 @@ class Settings:
     reminder_offsets: tuple[dt.timedelta, ...] = (dt.timedelta(hours=24), dt.timedelta(hours=2))
     feedback_delay: dt.timedelta = dt.timedelta(hours=1)
     worker_poll_seconds: float = 5.0
+    # how long a request waits for the database (a connection, the write lock) before a 503
+    db_wait_seconds: float = 5.0
     rate_limits: bool = True
     # False when ALVEOLE_BASE_URL is unset: `alveole serve` then uses the address it serves on
     base_url_explicit: bool = False
@@ -103,6 +105,7 @@ class Settings:
             hold_minutes = int(get("PAYMENT_HOLD_MINUTES") or 30)
             poll = float(get("WORKER_POLL_SECONDS") or 5)
             stripe_timeout = float(get("STRIPE_TIMEOUT_SECONDS") or 5)
+            db_wait = float(get("DB_WAIT_SECONDS") or 5)
         except ValueError as exc:
             raise SettingsError(f"bad number in settings: {exc}") from None
         if poll <= 0:
@@ -112,6 +115,8 @@ class Settings:
                                 "expires 30 minutes to 24 hours after it is opened")
         if not 0 < stripe_timeout <= 60:
             raise SettingsError("ALVEOLE_STRIPE_TIMEOUT_SECONDS must be more than 0 and at most 60")
+        if not 0 < db_wait <= 60:
+            raise SettingsError("ALVEOLE_DB_WAIT_SECONDS must be more than 0 and at most 60")
         rate_limits = (get("RATE_LIMITS") or "on").lower()
         if rate_limits not in ("on", "off"):
             raise SettingsError("ALVEOLE_RATE_LIMITS must be 'on' or 'off'")
@@ -132,6 +137,7 @@ class Settings:
             reminder_offsets=parse_durations(get("REMINDER_OFFSETS") or "24h,2h"),
             feedback_delay=parse_duration(get("FEEDBACK_DELAY") or "1h"),
             worker_poll_seconds=poll,
+            db_wait_seconds=db_wait,
             rate_limits=rate_limits == "on",
         )
 
