@@ -92,7 +92,7 @@ def create_app(
             try:
                 yield
             finally:
-                stop.set()
+                worker.request_stop(runtime, stop)  # it finishes the message it is sending
                 if task:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(task, timeout=10)

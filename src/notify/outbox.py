@@ -261,6 +261,17 @@ async def renew_claims(records: list[dict[str, Any]], owner: str, now: dt.dateti
             record["status"] = LOST
 
 
+async def release_claims(records: list[dict[str, Any]], owner: str) -> None:
+    """Hand the batch's rows still to send back (pending, due at once): a worker that stops
+    leaves nothing waiting for its lease to run out."""
+    waiting = [r["id"] for r in records if r["status"] == OutboxStatus.sending]
+    if waiting:
+        await repository.release_claims(waiting, owner)
+        for record in records:
+            if record["status"] == OutboxStatus.sending:
+                record["status"] = OutboxStatus.pending
+
+
 async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: str,
                         mailer: Mailer) -> None:
     """Expand the fan-outs, render what needs it, send, settle each row as soon as it is sent."""
@@ -279,6 +290,9 @@ async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: 
     for record in records:
         if record["status"] != OutboxStatus.sending or record["subject"] is None:
             continue  # expanded, skipped, failed, or taken over meanwhile
+        if runtime.stopping:  # asked to stop: hand the rest back for another worker, now
+            await release_claims(records, owner)
+            break
         if relay_down is not None:
             # no point waiting for a dead relay once per row: the rest of the batch waits
             await _failed(record, owner, clock.now(), relay_down)
@@ -307,6 +321,8 @@ async def deliver_due(runtime: Runtime, *, batch_size: int = BATCH_SIZE,
     handled = 0
     try:
         for _ in range(max_batches):
+            if runtime.stopping:
+                break
             records = await claim(runtime.clock.now(), owner, batch_size)
             if not records:
                 break

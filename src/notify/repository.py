@@ -201,6 +201,22 @@ async def renew_claims(ids: Sequence[int], owner: str, claimed_until: dt.datetim
     return [int(row["id"]) for row in await fetch_all(_renew_claims(len(ids)), claimed_until, owner, *ids)]
 
 
+@functools.lru_cache(maxsize=64)
+def _release_claims(count: int) -> Sql:
+    # ?1 the claiming worker, ?2 … the ids
+    return Sql(
+        f"UPDATE outbox_message SET status = {PENDING}, claimed_until = NULL, claimed_by = NULL "
+        f"WHERE claimed_by = ?1 AND status = {SENDING} AND id IN ({placeholders(2, count)})"
+    )
+
+
+async def release_claims(ids: Sequence[int], owner: str) -> int:
+    """Give `owner`'s claim on these rows up (they are due again at once); how many it held."""
+    if not ids:
+        return 0
+    return await execute(_release_claims(len(ids)), owner, *ids)
+
+
 async def mark_sent(message_id: int, owner: str, now: dt.datetime, attempts_added: int) -> bool:
     """Settle a claimed row as sent; False if `owner` no longer holds it."""
     return bool(await execute(MARK_SENT, now, attempts_added, message_id, owner))

@@ -350,3 +350,24 @@ class TestCrashBound:
         await outbox.process_batch(notify_runtime, records, notify_runtime.worker_id, mailer)
         assert len(mailer.messages) == 1  # only the row still ours
         assert [r["status"] for r in records if r["id"] == taken[0]["id"]] == ["lost"]
+
+
+class TestStopping:
+    async def test_a_stop_finishes_the_message_being_sent_and_hands_the_rest_back(
+            self, notify_runtime, mailer, clock, monkeypatch):
+        for _ in range(4):
+            _, _, booking = await confirmed_booking()
+            await emit(notify_runtime, confirmed(clock, booking))
+        real_send = mailer.send
+
+        async def send_then_sigterm(message):
+            await real_send(message)
+            notify_runtime.stopping = True  # SIGTERM arrives while this message is sent
+
+        monkeypatch.setattr(mailer, "send", send_then_sigterm)
+        await deliver_due(notify_runtime)
+        rows = await outbox_rows()
+        assert len(mailer.messages) == 1
+        assert sorted(r["status"] for r in rows) == ["pending"] * 3 + ["sent"]
+        # handed back, due at once for any other worker: no lease to wait for
+        assert len(await claim(clock.now(), "another-worker")) == 3
