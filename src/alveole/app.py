@@ -24,6 +24,7 @@ from booking.controllers import ROUTES as booking_routes
 from booking.report_controllers import ROUTES as report_routes
 from booking.store import ping
 from notify.controllers import ROUTES as notify_routes
+from notify.outbox import SEND_TIMEOUT
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
 from kernel.asgi import RequestGuardsMiddleware
@@ -95,7 +96,8 @@ def create_app(
                 worker.request_stop(runtime, stop)  # it finishes the message it is sending
                 if task:
                     with contextlib.suppress(Exception):
-                        await asyncio.wait_for(task, timeout=10)
+                        # a send takes at most SEND_TIMEOUT: cut one short and it may go twice
+                        await asyncio.wait_for(task, timeout=SEND_TIMEOUT + 5)
 
     app = Litestar(
         route_handlers=_route_handlers(),

@@ -185,7 +185,7 @@ def on_unexpected_error(request: Request, exc: Exception) -> Response:
         log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path,
                     type(exc).__name__, exc)
         return problem_response(request, 503, "database-unavailable", "The database is busy or unavailable",
-                                "Nothing was changed; please try again in a moment.",
+                                "The database did not answer in time; please try again in a moment.",
                                 {"Retry-After": DATABASE_RETRY_AFTER})
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
