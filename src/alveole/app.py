@@ -22,13 +22,15 @@ from accounts.controllers import ROUTES as accounts_routes
 from accounts.csrf import CSRFMiddleware
 from booking.controllers import ROUTES as booking_routes
 from booking.report_controllers import ROUTES as report_routes
+from booking.store import ping
 from notify.controllers import ROUTES as notify_routes
+from notify.outbox import SEND_TIMEOUT
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
 from kernel.asgi import RequestGuardsMiddleware
 from kernel.clock import Clock
 from kernel.events import Notifier
-from kernel.http import PROBLEM_JSON
+from kernel.http import PROBLEM_JSON, ProblemResponses
 from kernel.ports import Mailer
 from kernel.problems import EXCEPTION_HANDLERS, JsonRequest, problem_response
 from kernel.runtime import Runtime
@@ -44,13 +46,22 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", summary="Readiness: the database answers", tags=["health"])
+@get("/ready", summary="Readiness: the database answers and a booking could be taken now",
+     tags=["health"], responses=ProblemResponses({503: "not-ready: the database does not answer, or the "
+                                                         "booking path cannot take a write now"})(503))
 async def ready(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    wait = runtime.settings.db_wait_seconds
     try:
-        await runtime.db.engine.run_ddl("SELECT 1")
-    except Exception as exc:  # noqa: BLE001
-        return problem_response(request, 503, "not-ready", "Database unavailable", str(exc)[:200])
+        # a read through the shared pool, then the booking path itself (its own connections on
+        # PostgreSQL, the write lock on SQLite): both must answer within the bounded wait
+        await asyncio.wait_for(runtime.db.engine.run_ddl("SELECT 1"), timeout=wait)
+        if runtime.booking_store is not None:
+            await asyncio.wait_for(runtime.booking_store.run(ping), timeout=wait)
+    except Exception as exc:  # noqa: BLE001 - whatever it is, this process cannot serve now
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return problem_response(request, 503, "not-ready", "Database unavailable", reason[:200],
+                                {"Retry-After": "2"})
     return Response({"status": "ready"}, media_type=MediaType.JSON)
 
 
@@ -82,10 +93,11 @@ def create_app(
             try:
                 yield
             finally:
-                stop.set()
+                worker.request_stop(runtime, stop)  # it finishes the message it is sending
                 if task:
                     with contextlib.suppress(Exception):
-                        await asyncio.wait_for(task, timeout=10)
+                        # a send takes at most SEND_TIMEOUT: cut one short and it may go twice
+                        await asyncio.wait_for(task, timeout=SEND_TIMEOUT + 5)
 
     app = Litestar(
         route_handlers=_route_handlers(),

@@ -36,7 +36,7 @@ def build_runtime(settings: Settings | None = None, *, clock: Clock | None = Non
 
 async def start(runtime: Runtime, *, booking_store: bool = True) -> Runtime:
     """Connect (and bind every table to) the database; start this process's booking store."""
-    runtime.database = await dbmod.connect(runtime.settings.database_url)
+    runtime.database = await dbmod.connect(runtime.settings.database_url, runtime.settings.db_wait_seconds)
     if booking_store:
         try:
             await start_store(runtime)

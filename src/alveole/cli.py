@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import re
 import signal
 import sqlite3
 import sys
+import threading
 import warnings
+from collections.abc import Generator
+from types import FrameType
+
+import uvicorn
 
 from alveole import bootstrap
 from kernel.db import DatabaseUnreachable, safe_url
@@ -88,8 +95,6 @@ async def _load_demo(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from alveole.app import create_app
     from alveole.http_server import uvicorn_options
 
@@ -106,14 +111,50 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("alveole").addFilter(RedactSecretPaths())
     if args.verbose:
         logging.getLogger("uvicorn.access").addFilter(RedactSecretPaths())
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
-                **uvicorn_options(settings.request_timeout),
-                access_log=args.verbose)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
+                            access_log=args.verbose, timeout_graceful_shutdown=DRAIN_SECONDS,
+                            **uvicorn_options(settings.request_timeout))
+    DrainingServer(config).run()
     return 0
 
 
+# How long a stop waits for in-flight requests before closing their connections.
+DRAIN_SECONDS = 30
+
+
+def _stop_at_once(sig: int) -> None:
+    print(f"alveole: second {signal.Signals(sig).name}: stopping at once", file=sys.stderr, flush=True)
+    logging.shutdown()
+    os._exit(128 + sig)
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server, stopped as a service manager expects: the first SIGTERM or SIGINT
+    drains (no new connections; in-flight requests finish, up to DRAIN_SECONDS; the lifespan
+    stops the worker after the message it is sending) and the process exits 0; a second signal
+    stops at once (exit 128 + the signal). uvicorn's own server re-raises the first signal
+    after a clean drain, so the process died of it (exit 143, a failure to systemd)."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            _stop_at_once(sig)
+        self.should_exit = True
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
-    from alveole.worker import run_forever
+    from alveole.worker import request_stop, run_forever
 
     settings = _settings()
 
@@ -122,8 +163,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
         async with bootstrap.started(bootstrap.build_runtime(settings)) as runtime:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
+
+            def on_signal(sig: int) -> None:
+                if runtime.stopping:  # the second one
+                    _stop_at_once(sig)
+                request_stop(runtime, stop)  # finishes the message it is sending, then returns
+
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, on_signal, sig)
             print(f"Alvéole worker running (poll every {settings.worker_poll_seconds:g} s); Ctrl-C stops it.")
             await run_forever(runtime, stop)
 

@@ -1,8 +1,10 @@
-"""The background worker: runs every package's due jobs, in-process or as `alveole worker`."""
+"""The background worker: runs every package's due jobs, in-process or as `alveole worker`.
+Any error of any job (a database outage above all) is logged and the loop goes on."""
 from __future__ import annotations
 
 import asyncio
 import logging
+
 from booking.jobs import JOBS as booking_jobs
 from kernel.jobs import Job
 from kernel.runtime import Runtime
@@ -28,10 +30,17 @@ async def run_once(runtime: Runtime, jobs: list[Job] | None = None) -> dict[str,
     return done
 
 
+def request_stop(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Ask the worker to stop: the job running finishes the message it is sending, takes no
+    more (its other claimed rows are handed back), and `run_forever` returns."""
+    runtime.stopping = True
+    stop.set()
+
+
 async def run_forever(runtime: Runtime, stop: asyncio.Event) -> None:
     jobs = all_jobs()
     log.info("worker started: %s", ", ".join(j.name for j in jobs))
-    while not stop.is_set():
+    while not stop.is_set() and not runtime.stopping:
         done = await run_once(runtime, jobs)
         if any(done.values()):
             log.info("worker: %s", ", ".join(f"{k}={v}" for k, v in done.items() if v))

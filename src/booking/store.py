@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from booking.errors import StoreUnavailable
+from kernel.db import DB_WAIT_SECONDS, is_database_unavailable
 from kernel.errors import DomainError
 from kernel.events import DomainEvent, Notifier
 from kernel.ports import Operation, SerialStore
@@ -92,8 +93,12 @@ _STOP = object()
 class SqliteBookingStore:
     """One writer thread with its own connection; grouped commits (see the module docstring)."""
 
-    def __init__(self, path: str, notifier: Notifier, max_batch: int = 256) -> None:
+    def __init__(self, path: str, notifier: Notifier, max_batch: int = 256,
+                 lock_wait: float = DB_WAIT_SECONDS) -> None:
         self._path = path
+        # how long a batch waits for the file's write lock (another process, a backup, a
+        # stuck transaction) before its operations answer 503
+        self._lock_wait = lock_wait
         self._notifier = notifier
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -128,11 +133,11 @@ class SqliteBookingStore:
     # -- the writer thread
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, timeout=30, isolation_level=None,
+        conn = sqlite3.connect(self._path, timeout=self._lock_wait, isolation_level=None,
                                check_same_thread=False, cached_statements=256)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={int(self._lock_wait * 1000)}")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
@@ -259,19 +264,27 @@ class PostgresTx:
 class PostgresBookingStore:
     """Operations run on a few connections held from Piccolo's pool for the store's lifetime
     (a booking then costs no acquire, release and reset round trips), one transaction each;
-    deadlocks are retried. A connection that fails is handed back and replaced."""
+    deadlocks are retried.
 
-    def __init__(self, engine: Any, notifier: Notifier, connections: int = 8, attempts: int = 3) -> None:
+    The held connections heal: one found closed at check-out (asyncpg detaches a connection it
+    lost, e.g. when the server restarts) is replaced at once; one that fails during an
+    operation is handed back and its slot refilled lazily, so an outage costs a 503 per request
+    and never a slot. Every wait is bounded by `wait` seconds (an idle connection, a new one):
+    a request then answers 503 `database-unavailable`, never hangs."""
+
+    def __init__(self, engine: Any, notifier: Notifier, connections: int = 8, attempts: int = 3,
+                 wait: float = DB_WAIT_SECONDS) -> None:
         self._engine = engine
         self._notifier = notifier
         self._size = connections
         self._attempts = attempts
+        self._wait = wait
         self._idle: asyncio.Queue[Any] = asyncio.Queue()
         self._held: list[Any] = []
 
     async def start(self) -> None:
         for _ in range(self._size):
-            conn = await self._new_connection()
+            conn = await asyncio.wait_for(self._new_connection(), timeout=self._wait * 2)
             self._held.append(conn)
             self._idle.put_nowait(conn)
 
@@ -281,30 +294,40 @@ class PostgresBookingStore:
         return await pool.acquire() if pool is not None else await self._engine.get_new_connection()
 
     async def _drop(self, conn: Any) -> None:
-        self._held.remove(conn)
+        if conn in self._held:
+            self._held.remove(conn)
         with contextlib.suppress(Exception):
             if self._engine.pool is not None:
-                await self._engine.pool.release(conn)  # the pool resets or discards it
+                # the pool resets or discards it (a connection asyncpg already detached: no-op)
+                await asyncio.wait_for(self._engine.pool.release(conn), timeout=self._wait)
             else:
-                await conn.close()
+                await asyncio.wait_for(conn.close(), timeout=self._wait)
 
     async def _checkout(self) -> Any:
-        """An idle held connection; an empty slot (None) is refilled here, lazily, so a database
-        outage costs a 503 per request and never the slot itself."""
-        conn = await self._idle.get()
+        """An idle held connection that is still open; an empty slot (None), or a connection
+        lost meanwhile, is refilled here. Waits at most `wait` seconds for each."""
+        try:
+            conn = await asyncio.wait_for(self._idle.get(), timeout=self._wait)
+        except asyncio.TimeoutError as exc:  # every connection busy (or stuck) for that long
+            raise _unavailable(exc) from exc
+        if conn is not None and not _usable(conn):
+            await self._drop(conn)
+            conn = None
         if conn is None:
             try:
-                conn = await asyncio.wait_for(self._new_connection(), timeout=10)
-            except Exception as exc:  # noqa: BLE001 - any reason: database unavailable
-                self._idle.put_nowait(None)
-                raise _unavailable(exc) from exc
+                conn = await asyncio.wait_for(self._new_connection(), timeout=self._wait)
+            except BaseException as exc:
+                self._idle.put_nowait(None)  # the slot stays, empty, for a later request
+                if isinstance(exc, Exception):  # any reason: database unavailable
+                    raise _unavailable(exc) from exc
+                raise
             self._held.append(conn)
         return conn
 
     async def _checkin(self, conn: Any) -> None:
-        if not conn.is_closed() and not conn.is_in_transaction():
+        if _usable(conn):
             self._idle.put_nowait(conn)
-        else:  # broken, or left mid-transaction by a cancellation: free its slot
+        else:  # broken, or left mid-transaction by a cancellation: free its slot first
             self._idle.put_nowait(None)
             await self._drop(conn)
 
@@ -313,13 +336,21 @@ class PostgresBookingStore:
             conn = await self._checkout()
             try:
                 return await self._transaction(conn, op)
+            except DomainError:
+                raise
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
                 if attempt == self._attempts:
                     raise
                 log.warning("booking operation retried after a deadlock (attempt %d)", attempt)
-            except (OSError, asyncpg.exceptions.ConnectionDoesNotExistError,
-                    asyncpg.exceptions.CannotConnectNowError) as exc:
-                raise _unavailable(exc) from exc
+            except _NotBegun as not_begun:
+                # nothing was sent but BEGIN: safe to try again on another connection
+                if attempt == self._attempts or not is_database_unavailable(not_begun.error):
+                    raise _unavailable(not_begun.error) from not_begun.error
+                log.warning("booking operation moved to another connection: %s", not_begun.error)
+            except Exception as exc:
+                if is_database_unavailable(exc):  # lost mid-operation: the client may retry
+                    raise _unavailable(exc) from exc
+                raise
             finally:
                 await self._checkin(conn)
         raise AssertionError("unreachable")
@@ -327,7 +358,10 @@ class PostgresBookingStore:
     async def _transaction(self, conn: Any, op: Operation[T]) -> T:
         tx = PostgresTx(conn, self._notifier)
         transaction = conn.transaction()
-        await transaction.start()
+        try:
+            await transaction.start()
+        except Exception as exc:
+            raise _NotBegun(exc) from exc
         try:
             result = await op(tx)
         except DomainError:
@@ -338,11 +372,11 @@ class PostgresBookingStore:
                 await conn.execute("ROLLBACK TO SAVEPOINT kept")
                 await transaction.commit()
             except BaseException:
-                await transaction.rollback()
+                await _rollback(transaction)
                 raise
             raise
         except BaseException:
-            await transaction.rollback()
+            await _rollback(transaction)
             raise
         await transaction.commit()
         return result
@@ -350,6 +384,36 @@ class PostgresBookingStore:
     async def close(self) -> None:
         for conn in list(self._held):
             await self._drop(conn)
+
+
+class _NotBegun(Exception):
+    """BEGIN itself failed: the operation never ran."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _usable(conn: Any) -> bool:
+    """Open and idle. A connection asyncpg detached from its pool (lost) raises on every call,
+    even `is_closed()`: that is not usable either."""
+    try:
+        return not conn.is_closed() and not conn.is_in_transaction()
+    except Exception:  # noqa: BLE001 - InterfaceError "released back to the pool"
+        return False
+
+
+async def _rollback(transaction: Any) -> None:
+    """Roll back if the connection still can; a lost connection has nothing to roll back, and
+    the error that matters is the one being raised."""
+    with contextlib.suppress(Exception):
+        await transaction.rollback()
+
+
+async def ping(tx: Any) -> None:
+    """An operation that takes the write path's lock and a connection, and changes nothing:
+    `/ready` runs it to tell whether a booking could be taken now."""
+    await tx.one(Sql("SELECT 1"))
 
 
 def _unavailable(exc: BaseException) -> StoreUnavailable:
@@ -364,11 +428,13 @@ async def start_store(runtime: Runtime) -> None:
     """Build this process's store (and start the SQLite writer thread)."""
     store: SerialStore
     if runtime.db.is_sqlite:
-        sqlite_store = SqliteBookingStore(runtime.db.sqlite_path, runtime.notifier)
+        sqlite_store = SqliteBookingStore(runtime.db.sqlite_path, runtime.notifier,
+                                          lock_wait=runtime.settings.db_wait_seconds)
         await asyncio.to_thread(sqlite_store.start)
         store = sqlite_store
     else:
-        postgres_store = PostgresBookingStore(runtime.db.engine, runtime.notifier)
+        postgres_store = PostgresBookingStore(runtime.db.engine, runtime.notifier,
+                                              wait=runtime.settings.db_wait_seconds)
         await postgres_store.start()
         store = postgres_store
     runtime.booking_store = store
@@ -384,4 +450,4 @@ async def run(runtime: Runtime, op: Operation[T]) -> T:
     return await runtime.store.run(op)
 
 
-__all__ = ["PostgresBookingStore", "SqliteBookingStore", "run", "start_store", "stop_store"]
+__all__ = ["PostgresBookingStore", "SqliteBookingStore", "ping", "run", "start_store", "stop_store"]

@@ -1,11 +1,13 @@
 """Database engines from ALVEOLE_DATABASE_URL, binding of every table to one engine, migrations;
-on SQLite, the process's persistent reader connections (`SqliteReaders`)."""
+on SQLite, the process's persistent reader connections (`SqliteReaders`); on PostgreSQL, a pool
+whose every wait is bounded (`BoundedPool`); which errors mean "the database is unavailable"."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import io
 import queue
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -56,6 +58,11 @@ sqlite3.register_converter("INTEGER", _integer)
 # PostgreSQL: the booking store holds 8 connections of the pool for its lifetime; every other
 # query (Piccolo's and `kernel.sql`'s) borrows one of the rest for one statement or transaction.
 PG_POOL_MIN, PG_POOL_MAX = 10, 20
+# How long a request waits for a connection (from the pool, or a new one) by default.
+DB_WAIT_SECONDS = 5.0
+# No statement may run longer than this (asyncpg's command_timeout): a half-open TCP connection
+# would otherwise hold a request, a pool slot and the worker for as long as the kernel keeps it.
+PG_COMMAND_TIMEOUT = 60.0
 _STOP = object()
 
 
@@ -176,12 +183,69 @@ class PooledSQLiteEngine(SQLiteEngine):
             readers.close()
 
 
+# SQLite's own words for "the file cannot take this now" (locked beyond the busy timeout, the
+# disk full, the file unreadable or gone): everything else is a bug to log, not an outage.
+_SQLITE_UNAVAILABLE = ("locked", "busy", "disk", "full", "unable to open", "readonly", "read-only",
+                       "i/o error")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached or cannot take the
+    statement now, so a retry later may succeed: a lost or refused connection, a server shutting
+    down or starting, too many connections, a timed-out wait or statement, a locked or full
+    SQLite file. A constraint violation or a bad query is not one of them."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _unavailable_itself(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unavailable_itself(exc: BaseException) -> bool:
+    if isinstance(exc, asyncpg.InterfaceError):
+        # a connection closed, or detached by the pool when it was lost; not a bad parameter
+        # (asyncpg's client-side DataError is an InterfaceError and a ValueError): that is a bug
+        return not isinstance(exc, ValueError)
+    if isinstance(exc, (asyncpg.PostgresConnectionError,  # 08xxx: lost, refused, does not exist
+                        asyncpg.exceptions.OperatorInterventionError,  # 57xxx: shutdown, starting, cancelled
+                        asyncpg.exceptions.InsufficientResourcesError,  # 53xxx: too many connections, disk full
+                        # "cannot switch to state …": a statement sent on a connection the server
+                        # was tearing down (seen during a restart)
+                        asyncpg.exceptions.InternalClientError)):
+        return True
+    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)) or type(exc) is OSError:
+        return True  # refused, reset, unreachable (a bare OSError); a bounded wait ran out
+    if isinstance(exc, sqlite3.OperationalError):
+        message = str(exc).lower()
+        return any(word in message for word in _SQLITE_UNAVAILABLE)
+    return False
+
+
+class BoundedPool:
+    """asyncpg's pool, except that every `acquire` gives up after `wait` seconds (asyncpg and
+    Piccolo wait forever by default): a request then answers 503 instead of hanging when every
+    connection is busy or the server does not answer. Everything else is the pool's own."""
+
+    def __init__(self, pool: Any, wait: float) -> None:
+        self._pool = pool
+        self.wait = wait
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return self._pool.acquire(timeout=self.wait if timeout is None else timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
 def sqlite_path_from_url(url: str) -> str:
     # sqlite:///relative/path  or  sqlite:////absolute/path
     return url[len("sqlite:///"):]
 
 
-def engine_for_url(url: str) -> Engine:
+def engine_for_url(url: str, wait: float = DB_WAIT_SECONDS) -> Engine:
     if url.startswith("sqlite:///"):
         path = sqlite_path_from_url(url)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -194,6 +258,9 @@ def engine_for_url(url: str) -> Engine:
             "user": unquote(parts.username or "postgres"),
             "password": unquote(parts.password or ""),
             "database": (parts.path or "/alveole").lstrip("/"),
+            # asyncpg's defaults wait 60 s to connect and forever for a statement
+            "timeout": wait,
+            "command_timeout": PG_COMMAND_TIMEOUT,
         }
         return PostgresEngine(config=config, log_queries=False)
     raise ValueError(f"unsupported database URL: {url}")
@@ -231,15 +298,17 @@ class DatabaseUnreachable(Exception):
     """The configured database cannot be opened or reached (the message says why, in one line)."""
 
 
-async def connect(url: str) -> Database:
+async def connect(url: str, wait: float = DB_WAIT_SECONDS) -> Database:
+    """Open the database of `url`; on PostgreSQL, start the pool (waits bounded by `wait`)."""
     try:
-        engine = engine_for_url(url)
+        engine = engine_for_url(url, wait)
         if isinstance(engine, SQLiteEngine):
             prepare_sqlite_file(engine.connection_kwargs["database"])
         bind(engine)
         if isinstance(engine, PostgresEngine):
             await asyncio.wait_for(engine.start_connection_pool(min_size=PG_POOL_MIN, max_size=PG_POOL_MAX),
                                    timeout=30)
+            engine.pool = BoundedPool(engine.pool, wait)
     except (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError,
             asyncio.TimeoutError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__

@@ -1,5 +1,6 @@
 """The one converter from errors to RFC 9457 problem details: domain errors, Litestar's HTTP
-and validation errors, and anything unexpected (logged, answered 500 `internal-error`)."""
+and validation errors, a database that cannot be reached (503 `database-unavailable` with
+`Retry-After`), and anything unexpected (logged, answered 500 `internal-error`)."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +15,7 @@ from litestar.exceptions import (
 from litestar.params import ParameterKwarg
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from kernel.db import is_database_unavailable
 from kernel.errors import DomainError, problem_body
 
 log = logging.getLogger("alveole")
@@ -174,7 +176,17 @@ def _malformed(reason: str) -> ValidationException:
                                extra=[{"key": "body", "message": reason, "source": "body"}])
 
 
+# the same answer as the booking store's StoreUnavailable, for a read or any other statement
+DATABASE_RETRY_AFTER = "2"
+
+
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    if is_database_unavailable(exc):  # an outage, not a bug: the client may retry
+        log.warning("database unavailable on %s %s: %s: %s", request.method, request.url.path,
+                    type(exc).__name__, exc)
+        return problem_response(request, 503, "database-unavailable", "The database is busy or unavailable",
+                                "The database did not answer in time; please try again in a moment.",
+                                {"Retry-After": DATABASE_RETRY_AFTER})
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
                     "Something went wrong on our side; it has been logged.")

@@ -28,6 +28,8 @@ class Runtime:
     personal_data: tuple[PersonalData, ...] = ()
     # this process's name when it claims outbox rows (random: two processes never share one)
     worker_id: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(8)}")
+    # set when the process is asked to stop: long jobs finish what they hold and take no more
+    stopping: bool = False
 
     @property
     def db(self) -> Database:

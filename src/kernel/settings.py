@@ -50,6 +50,8 @@ class Settings:
     # how long a client may take to send a whole request (headers and body) once it started, or
     # its first one once connected: a slow or stalled sender is cut off (alveole.http_server)
     request_timeout: float = 30.0
+    # how long a request waits for the database (a connection, the write lock) before a 503
+    db_wait_seconds: float = 5.0
     rate_limits: bool = True
     # False when ALVEOLE_BASE_URL is unset: `alveole serve` then uses the address it serves on
     base_url_explicit: bool = False
@@ -107,6 +109,7 @@ class Settings:
             poll = float(get("WORKER_POLL_SECONDS") or 5)
             stripe_timeout = float(get("STRIPE_TIMEOUT_SECONDS") or 5)
             request_timeout = float(get("REQUEST_TIMEOUT_SECONDS") or 30)
+            db_wait = float(get("DB_WAIT_SECONDS") or 5)
         except ValueError as exc:
             raise SettingsError(f"bad number in settings: {exc}") from None
         if poll <= 0:
@@ -118,6 +121,8 @@ class Settings:
             raise SettingsError("ALVEOLE_STRIPE_TIMEOUT_SECONDS must be more than 0 and at most 60")
         if not 0 < request_timeout <= 600:
             raise SettingsError("ALVEOLE_REQUEST_TIMEOUT_SECONDS must be more than 0 and at most 600")
+        if not 0 < db_wait <= 60:
+            raise SettingsError("ALVEOLE_DB_WAIT_SECONDS must be more than 0 and at most 60")
         rate_limits = (get("RATE_LIMITS") or "on").lower()
         if rate_limits not in ("on", "off"):
             raise SettingsError("ALVEOLE_RATE_LIMITS must be 'on' or 'off'")
@@ -139,6 +144,7 @@ class Settings:
             feedback_delay=parse_duration(get("FEEDBACK_DELAY") or "1h"),
             worker_poll_seconds=poll,
             request_timeout=request_timeout,
+            db_wait_seconds=db_wait,
             rate_limits=rate_limits == "on",
         )
 

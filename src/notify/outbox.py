@@ -9,8 +9,12 @@ Life of a row: `pending` → (claimed) `sending` → `sent` | `failed` | `skippe
   (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM due`, so several workers split the
   due rows between them. A row left `sending` past its lease (its worker crashed) is due
   again: nothing is lost.
-- A batch is rendered in three short database steps (reads; SEQUENCE bumps; storing the
-  results), then sent over one SMTP connection; the rows sent are marked in one statement.
+- A batch (BATCH_SIZE rows, 10) is rendered in three short database steps (reads; SEQUENCE
+  bumps; storing the results), then sent over one SMTP connection. Each row is marked sent in
+  its own statement as soon as the relay accepted it, so a worker killed mid-batch can leave at
+  most the one message it was sending accepted but unmarked (sent again after the lease).
+- The lease is short (LEASE, 30 s) and renewed before any send it could not cover (a
+  heartbeat over the batch's rows still held), so a dead worker's rows wait at most 30 s.
 - Only the claiming worker settles a row (`WHERE claimed_by = me`), and it does not send once
   its lease has run out, so in normal operation one dedupe key is never sent twice.
 - The subject, bodies and attachments are rendered once and stored in the row: a retry sends
@@ -29,6 +33,7 @@ The statements themselves are `notify.repository`'s; this module decides when to
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -54,12 +59,15 @@ from notify.schemas import OutboxStatus
 
 log = logging.getLogger("alveole.notify")
 
-LEASE = dt.timedelta(minutes=5)
-BATCH_SIZE = 50
-# A send may take up to the SMTP timeout: never start one the lease cannot cover.
-SEND_MARGIN = dt.timedelta(seconds=45)
-# Sent rows are marked in small groups: a crash can repeat at most this many messages.
-MARK_EVERY = 5
+# A claim lasts LEASE and is renewed (a heartbeat) before a send it could not cover: rows of a
+# worker that died are due again at most LEASE later.
+LEASE = dt.timedelta(seconds=30)
+# Small batches: a dead worker's claimed rows are few, and wait for no more than LEASE.
+BATCH_SIZE = 10
+# One message may take this long to hand to the relay (connect, MAIL, RCPT, DATA); beyond it
+# the attempt fails and the row is retried. The lease left when a send starts covers it.
+SEND_TIMEOUT = 20.0
+SEND_MARGIN = dt.timedelta(seconds=SEND_TIMEOUT + 5)
 MAX_BATCHES_PER_RUN = 20
 PERMANENT_FAILURE_ATTEMPTS = 3
 FIRST_RETRY_SECONDS = 15
@@ -238,13 +246,35 @@ async def _failed(record: dict[str, Any], owner: str, now: dt.datetime, exc: Bas
                 int(record["attempts"]) + 1, status, type(exc).__name__, exc)
 
 
-async def mark_sent_many(ids: list[int], owner: str, now: dt.datetime) -> int:
-    return await repository.mark_sent_many(ids, owner, now)
+async def renew_claims(records: list[dict[str, Any]], owner: str, now: dt.datetime) -> None:
+    """The heartbeat: extend the claim of the batch's rows still to send; a row another
+    worker took over meanwhile (our lease ran out) is LOST, never sent by us."""
+    waiting = [r for r in records if r["status"] == OutboxStatus.sending]
+    if not waiting:
+        return
+    until = now + LEASE
+    held = set(await repository.renew_claims([r["id"] for r in waiting], owner, until))
+    for record in waiting:
+        if record["id"] in held:
+            record["claimed_until"] = until
+        else:
+            record["status"] = LOST
+
+
+async def release_claims(records: list[dict[str, Any]], owner: str) -> None:
+    """Hand the batch's rows still to send back (pending, due at once): a worker that stops
+    leaves nothing waiting for its lease to run out."""
+    waiting = [r["id"] for r in records if r["status"] == OutboxStatus.sending]
+    if waiting:
+        await repository.release_claims(waiting, owner)
+        for record in records:
+            if record["status"] == OutboxStatus.sending:
+                record["status"] = OutboxStatus.pending
 
 
 async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: str,
                         mailer: Mailer) -> None:
-    """Expand the fan-outs, render what needs it, send, settle."""
+    """Expand the fan-outs, render what needs it, send, settle each row as soon as it is sent."""
     clock = runtime.clock
     for record in records:
         if record["payload"].get("fanout"):
@@ -256,31 +286,31 @@ async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: 
                 await _failed(record, owner, clock.now(), exc)
     await render_batch(runtime, [r for r in records if r["status"] == OutboxStatus.sending and r["subject"] is None],
                        owner)
-    sent: list[int] = []
     relay_down: BaseException | None = None
-    try:
-        for record in records:
-            if record["status"] != OutboxStatus.sending or record["subject"] is None:
-                continue  # expanded, skipped, failed, or taken over meanwhile
-            if clock.now() + SEND_MARGIN >= record["claimed_until"]:
-                continue  # our lease (nearly) ran out: the row will be someone else's
-            if relay_down is not None:
-                # no point waiting for a dead relay once per row: the rest of the batch waits
-                await _failed(record, owner, clock.now(), relay_down)
-                continue
-            try:
-                await mailer.send(email_message(record, runtime.settings))
-            except Exception as exc:  # noqa: BLE001 - any failure is one failed attempt of this row
-                await _failed(record, owner, clock.now(), exc)
-                if is_relay_unreachable(exc):
-                    relay_down = exc
-            else:
-                sent.append(record["id"])
-                if len(sent) >= MARK_EVERY:
-                    await mark_sent_many(sent, owner, clock.now())
-                    sent = []
-    finally:
-        await mark_sent_many(sent, owner, clock.now())
+    for record in records:
+        if record["status"] != OutboxStatus.sending or record["subject"] is None:
+            continue  # expanded, skipped, failed, or taken over meanwhile
+        if runtime.stopping:  # asked to stop: hand the rest back for another worker, now
+            await release_claims(records, owner)
+            break
+        if relay_down is not None:
+            # no point waiting for a dead relay once per row: the rest of the batch waits
+            await _failed(record, owner, clock.now(), relay_down)
+            continue
+        if clock.now() + SEND_MARGIN >= record["claimed_until"]:
+            await renew_claims(records, owner, clock.now())  # the lease must cover this send
+            if record["status"] != OutboxStatus.sending:
+                continue  # our lease ran out and another worker has it
+        try:
+            await asyncio.wait_for(mailer.send(email_message(record, runtime.settings)), timeout=SEND_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - any failure is one failed attempt of this row
+            await _failed(record, owner, clock.now(), exc)
+            if is_relay_unreachable(exc):
+                relay_down = exc
+        else:
+            # at once, in its own short statement: a crash after this point repeats nothing
+            await mark_sent(record, owner, clock.now(), attempted=True)
+            record["status"] = OutboxStatus.sent
 
 
 async def deliver_due(runtime: Runtime, *, batch_size: int = BATCH_SIZE,
@@ -291,6 +321,8 @@ async def deliver_due(runtime: Runtime, *, batch_size: int = BATCH_SIZE,
     handled = 0
     try:
         for _ in range(max_batches):
+            if runtime.stopping:
+                break
             records = await claim(runtime.clock.now(), owner, batch_size)
             if not records:
                 break

@@ -186,26 +186,40 @@ STORE_RENDERING = Sql(
 
 
 @functools.lru_cache(maxsize=64)
-def _mark_sent_many(count: int) -> Sql:
-    # ?1 sent_at, ?2 the claiming worker, ?3 … the ids
+def _renew_claims(count: int) -> Sql:
+    # ?1 the new claimed_until, ?2 the claiming worker, ?3 … the ids
     return Sql(
-        f"UPDATE outbox_message SET status = {SENT}, sent_at = ?1, last_error = NULL, "
-        "attempts = attempts + 1, claimed_until = NULL, claimed_by = NULL "
-        f"WHERE claimed_by = ?2 AND status = {SENDING} AND id IN ({placeholders(3, count)}) "
-        "RETURNING id"
+        f"UPDATE outbox_message SET claimed_until = ?1 WHERE claimed_by = ?2 AND status = {SENDING} "
+        f"AND id IN ({placeholders(3, count)}) RETURNING id"
     )
+
+
+async def renew_claims(ids: Sequence[int], owner: str, claimed_until: dt.datetime) -> list[int]:
+    """Extend `owner`'s claim on these rows (a heartbeat); the ids it still held."""
+    if not ids:
+        return []
+    return [int(row["id"]) for row in await fetch_all(_renew_claims(len(ids)), claimed_until, owner, *ids)]
+
+
+@functools.lru_cache(maxsize=64)
+def _release_claims(count: int) -> Sql:
+    # ?1 the claiming worker, ?2 … the ids
+    return Sql(
+        f"UPDATE outbox_message SET status = {PENDING}, claimed_until = NULL, claimed_by = NULL "
+        f"WHERE claimed_by = ?1 AND status = {SENDING} AND id IN ({placeholders(2, count)})"
+    )
+
+
+async def release_claims(ids: Sequence[int], owner: str) -> int:
+    """Give `owner`'s claim on these rows up (they are due again at once); how many it held."""
+    if not ids:
+        return 0
+    return await execute(_release_claims(len(ids)), owner, *ids)
 
 
 async def mark_sent(message_id: int, owner: str, now: dt.datetime, attempts_added: int) -> bool:
     """Settle a claimed row as sent; False if `owner` no longer holds it."""
     return bool(await execute(MARK_SENT, now, attempts_added, message_id, owner))
-
-
-async def mark_sent_many(ids: Sequence[int], owner: str, now: dt.datetime) -> int:
-    """Settle several claimed rows as sent after one attempt each; how many `owner` still held."""
-    if not ids:
-        return 0
-    return await execute(_mark_sent_many(len(ids)), now, owner, *ids)
 
 
 async def mark_skipped(message_id: int, owner: str, reason: str) -> bool:

@@ -84,3 +84,93 @@ class TestPostgresOutage:
         answers = await asyncio.wait_for(asyncio.gather(*(store.run(lambda tx: None) for _ in range(5))), 5)
         assert answers == ["booked"] * 5
         assert len(store._held) == 2
+
+
+class _Detached(_Connection):
+    """What asyncpg leaves behind when it loses a pool connection: every call raises."""
+
+    def is_closed(self) -> bool:
+        import asyncpg
+
+        raise asyncpg.InterfaceError("cannot call Connection.is_closed(): connection has been released back to the pool")
+
+
+class TestPostgresHealing:
+    async def test_a_connection_detached_by_asyncpg_is_replaced_not_lost(self, monkeypatch):
+        """The issue's hang: check-in called `is_closed()` on a detached connection, which
+        raised, so the slot was neither returned nor replaced and check-out waited forever."""
+        import asyncpg
+
+        engine = _Engine()
+        store = PostgresBookingStore(engine, RecordingNotifier(), connections=2, wait=0.5)
+        await store.start()
+
+        async def lost(conn, op):
+            conn.__class__ = _Detached
+            raise asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
+
+        monkeypatch.setattr(store, "_transaction", lost)
+        for _ in range(5):
+            with pytest.raises(StoreUnavailable):
+                await asyncio.wait_for(store.run(lambda tx: None), timeout=5)
+
+        async def works(conn, op):
+            return "booked"
+
+        monkeypatch.setattr(store, "_transaction", works)
+        assert await asyncio.wait_for(asyncio.gather(*(store.run(lambda tx: None) for _ in range(4))), 5) \
+            == ["booked"] * 4
+        assert len(store._held) == 2 and not any(isinstance(c, _Detached) for c in store._held)
+
+    async def test_an_idle_connection_lost_meanwhile_is_replaced_at_check_out(self, monkeypatch):
+        engine = _Engine()
+        store = PostgresBookingStore(engine, RecordingNotifier(), connections=2, wait=0.5)
+        await store.start()
+        for conn in list(store._held):
+            conn.__class__ = _Detached  # the server restarted while they sat idle
+
+        async def works(conn, op):
+            assert not isinstance(conn, _Detached)
+            return "booked"
+
+        monkeypatch.setattr(store, "_transaction", works)
+        assert await asyncio.wait_for(store.run(lambda tx: None), 5) == "booked"
+
+    async def test_waiting_for_a_connection_is_bounded(self, monkeypatch):
+        engine = _Engine()
+        store = PostgresBookingStore(engine, RecordingNotifier(), connections=1, wait=0.2)
+        await store.start()
+        release = asyncio.Event()
+
+        async def slow(conn, op):
+            await release.wait()
+            return "booked"
+
+        monkeypatch.setattr(store, "_transaction", slow)
+        first = asyncio.create_task(store.run(lambda tx: None))
+        await asyncio.sleep(0)
+        with pytest.raises(StoreUnavailable):  # the only connection stays busy beyond the wait
+            await asyncio.wait_for(store.run(lambda tx: None), timeout=5)
+        release.set()
+        assert await first == "booked"
+
+
+class TestUnavailableErrors:
+    def test_connection_errors_of_both_back_ends_mean_unavailable_and_bugs_do_not(self):
+        import asyncpg
+
+        from kernel.db import is_database_unavailable
+
+        for error in (asyncpg.exceptions.AdminShutdownError(), asyncpg.exceptions.ConnectionDoesNotExistError(),
+                      asyncpg.InterfaceError("connection has been released back to the pool"),
+                      asyncpg.exceptions.CannotConnectNowError(), asyncpg.exceptions.TooManyConnectionsError(),
+                      ConnectionRefusedError(), ConnectionResetError(), OSError("Multiple exceptions"),
+                      asyncio.TimeoutError(), sqlite3.OperationalError("database is locked"),
+                      sqlite3.OperationalError("database or disk is full")):
+            assert is_database_unavailable(error), error
+        wrapped = RuntimeError("while booking")
+        wrapped.__cause__ = asyncpg.exceptions.AdminShutdownError()
+        assert is_database_unavailable(wrapped)
+        for error in (ValueError(), FileNotFoundError(), asyncpg.UniqueViolationError(),
+                      sqlite3.OperationalError("no such table: x"), sqlite3.IntegrityError("UNIQUE")):
+            assert not is_database_unavailable(error), error

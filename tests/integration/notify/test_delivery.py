@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import Counter
 import email
 import email.policy
 
 import aiosmtplib
+import pytest
 
 from kernel.events import (
     BookingCancelled,
@@ -21,7 +23,7 @@ from notify import outbox
 from notify.compose import Composed
 from notify.context import Person
 from notify.mailers import FileMailer
-from notify.outbox import LEASE, claim, deliver_due, fanout_rows, insert_rows
+from notify.outbox import BATCH_SIZE, LEASE, claim, deliver_due, fanout_rows, insert_rows
 from notify.tables import InviteSequence
 from tests.factories import (
     make_booking_row,
@@ -286,8 +288,12 @@ class TestSkips:
         assert message.get_content_type() == "multipart/alternative"
 
 
+class WorkerKilled(BaseException):
+    """A SIGKILL, as far as the code under test can tell: it stops where it is."""
+
+
 class TestCrashBound:
-    async def test_a_crash_mid_batch_can_repeat_at_most_a_few_sent_messages(
+    async def test_a_crash_mid_batch_repeats_at_most_the_message_being_sent(
             self, notify_runtime, mailer, clock, monkeypatch):
         for _ in range(12):
             _, _, booking = await confirmed_booking()
@@ -298,26 +304,70 @@ class TestCrashBound:
             await real_send(message)
             sends.append(message)
             if len(sends) == 8:
-                raise SystemExit("worker killed")  # not an Exception: nothing handles it
+                raise WorkerKilled  # not an Exception: nothing handles it, no later step runs
 
         monkeypatch.setattr(mailer, "send", send_then_die)
-        monkeypatch.setattr(outbox, "mark_sent_many", _marks_only_before_the_crash(outbox.mark_sent_many))
-        try:
+        with pytest.raises(WorkerKilled):
             await deliver_due(notify_runtime)
-        except SystemExit:
-            pass
-        marked = [r for r in await outbox_rows() if r["status"] == "sent"]
-        # 8 went out; all but the last few were already marked, so at most 5 would repeat
-        assert len(sends) == 8 and len(sends) - len(marked) <= 5
+        rows = await outbox_rows()
+        # every message the relay accepted was marked at once, but the one it died sending
+        assert len(sends) == 8 and sum(r["status"] == "sent" for r in rows) == 7
+        # the dead worker's claimed rows are due again one short lease later, not minutes later
+        monkeypatch.setattr(mailer, "send", real_send)
+        clock.advance(seconds=LEASE.total_seconds() - 1)
+        await deliver_due(notify_runtime)
+        clock.advance(seconds=1)
+        await deliver_due(notify_runtime)
+        assert {r["status"] for r in await outbox_rows()} == {"sent"}
+        ids = Counter(m["Message-ID"] for m in mailer.messages)
+        assert len(ids) == 12 and sum(ids.values()) == 13  # one double, with the same Message-ID
+        assert LEASE <= dt.timedelta(seconds=30) and BATCH_SIZE <= 10
+
+    async def test_a_slow_batch_renews_its_claim_before_each_send_it_could_not_cover(
+            self, notify_runtime, mailer, clock, monkeypatch):
+        for _ in range(3):
+            _, _, booking = await confirmed_booking()
+            await emit(notify_runtime, confirmed(clock, booking))
+        real_send = mailer.send
+
+        async def slow_send(message):  # each send takes 20 s of the (injected) clock
+            clock.advance(seconds=20)
+            await real_send(message)
+
+        monkeypatch.setattr(mailer, "send", slow_send)
+        assert await deliver_due(notify_runtime) == 3
+        assert len(mailer.messages) == 3  # 60 s for a 30 s lease: renewed, never abandoned
+        assert {r["status"] for r in await outbox_rows()} == {"sent"}
+
+    async def test_a_row_taken_over_meanwhile_is_not_sent_by_the_late_worker(
+            self, notify_runtime, mailer, clock):
+        for _ in range(2):
+            _, _, booking = await confirmed_booking()
+            await emit(notify_runtime, confirmed(clock, booking))
+        records = await claim(clock.now(), notify_runtime.worker_id)
+        clock.advance(seconds=LEASE.total_seconds())
+        taken = await claim(clock.now(), "another-worker", limit=1)  # our lease ran out
+        await outbox.process_batch(notify_runtime, records, notify_runtime.worker_id, mailer)
+        assert len(mailer.messages) == 1  # only the row still ours
+        assert [r["status"] for r in records if r["id"] == taken[0]["id"]] == ["lost"]
 
 
-def _marks_only_before_the_crash(mark):
-    """A killed process runs no `finally`: drop the marks attempted while dying."""
-    import sys
+class TestStopping:
+    async def test_a_stop_finishes_the_message_being_sent_and_hands_the_rest_back(
+            self, notify_runtime, mailer, clock, monkeypatch):
+        for _ in range(4):
+            _, _, booking = await confirmed_booking()
+            await emit(notify_runtime, confirmed(clock, booking))
+        real_send = mailer.send
 
-    async def guarded(ids, owner, now):
-        if sys.exc_info()[0] is SystemExit:
-            return 0
-        return await mark(ids, owner, now)
+        async def send_then_sigterm(message):
+            await real_send(message)
+            notify_runtime.stopping = True  # SIGTERM arrives while this message is sent
 
-    return guarded
+        monkeypatch.setattr(mailer, "send", send_then_sigterm)
+        await deliver_due(notify_runtime)
+        rows = await outbox_rows()
+        assert len(mailer.messages) == 1
+        assert sorted(r["status"] for r in rows) == ["pending"] * 3 + ["sent"]
+        # handed back, due at once for any other worker: no lease to wait for
+        assert len(await claim(clock.now(), "another-worker")) == 3

@@ -248,3 +248,75 @@ async def test_implicit_tls(notify_runtime, sink, tls, clock):
         assert sink.logins == [(LOGIN.encode(), PASSWORD.encode())]  # one connection for both
     finally:
         await smtp.stop()
+
+
+class KillingSink(Sink):
+    """Kills the worker process (SIGKILL) when the `kill_at`-th message has been received and
+    before the relay's 250 reaches it: the worst moment, a message accepted but not marked."""
+
+    def __init__(self, kill_at: int) -> None:
+        super().__init__()
+        self.kill_at = kill_at
+        self.victim: int | None = None
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        if len(self.messages) == self.kill_at and self.victim is not None:
+            import os
+            import signal
+
+            os.kill(self.victim, signal.SIGKILL)
+        return reply
+
+
+@pytest.mark.slow
+async def test_a_worker_process_killed_mid_send_delivers_each_message_with_at_most_one_double(
+        notify_runtime, database_url, clock, tmp_path):
+    import datetime as dt
+    import os
+    import sys
+
+    from kernel.clock import FrozenClock
+
+    killing = KillingSink(kill_at=4)
+    relay = LocalSmtp(killing)
+    await relay.start()
+    try:
+        starts = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)  # the worker's clock is real
+        session = await make_session(starts_at=starts)
+        emails = []
+        for _ in range(15):
+            booking = await make_booking_row(session, await make_user())
+            emails.append(booking["user"]["email"])
+            await emit(notify_runtime, BookingConfirmed(at=clock.now(), booking_id=booking["id"],
+                                                        session_id=session["id"], user_id=booking["user"]["id"]))
+        env = {**os.environ, "ALVEOLE_DATABASE_URL": database_url, "ALVEOLE_WORKER_POLL_SECONDS": "0.1",
+               "ALVEOLE_SMTP_URL": f"smtp://127.0.0.1:{relay.port}", "ALVEOLE_MAIL_DIR": str(tmp_path / "mail")}
+        env.pop("ALVEOLE_TEST_DATABASE_URL", None)
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "alveole.cli", "worker", env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        killing.victim = worker.pid
+        try:
+            _, err = await asyncio.wait_for(worker.communicate(), timeout=90)
+        finally:
+            if worker.returncode is None:
+                worker.kill()
+                await worker.wait()
+        assert worker.returncode == -9, err.decode()[-2000:]
+        rows = await outbox_rows()
+        assert sum(r["status"] == "sent" for r in rows) == 3  # each marked the moment it was accepted
+
+        # another worker, one lease after the crash (the injected clock, not a wait)
+        notify_runtime.clock = FrozenClock(dt.datetime.now(dt.timezone.utc) + LEASE + dt.timedelta(seconds=1))
+        notify_runtime.mailer = SmtpMailer(f"smtp://127.0.0.1:{relay.port}", timeout=5)
+        await deliver_due(notify_runtime)
+        await deliver_due(notify_runtime)
+    finally:
+        await relay.stop()
+    assert {r["status"] for r in await outbox_rows()} == {"sent"}
+    received = sorted(rcpt for _, rcpts in killing.envelopes for rcpt in rcpts)
+    assert set(received) == set(emails)  # every message delivered
+    assert len(received) <= len(emails) + 1  # at most the one in flight, twice
+    ids = killing.message_ids()
+    assert len(ids) == 15 and max(ids.values()) <= 2  # a double carries the same Message-ID
