@@ -63,7 +63,7 @@ async def started(runtime: Runtime, *, booking_store: bool = True) -> AsyncItera
 
 async def migrate(settings: Settings, *, quiet: bool = True) -> None:
     """Apply every pending migration to the configured database."""
-    database = await dbmod.connect(settings.database_url)
+    database = await dbmod.connect(settings.database_url, statement_timeout=None)
     try:
         await dbmod.migrate(quiet=quiet)
     finally:

@@ -106,7 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, start_worker=not args.no_worker)
     engine = f", SQLite {sqlite3.sqlite_version}" if settings.database_url.startswith("sqlite:") else ""
     print(f"Alvéole on http://{args.host}:{args.port}  (database {safe_url(settings.database_url)}{engine}, "
-          f"mail {'SMTP' if settings.smtp_url else f'files in {settings.mail_dir}/'})")
+          f"mail {'SMTP' if settings.smtp_url else f'files in {settings.mail_dir}/'})", flush=True)
     # the error log names a failed request's path: a feed's or feedback link's token is hidden there too
     logging.getLogger("alveole").addFilter(RedactSecretPaths())
     if args.verbose:
@@ -123,8 +123,8 @@ DRAIN_SECONDS = 30
 
 
 def _stop_at_once(sig: int) -> None:
-    print(f"alveole: second {signal.Signals(sig).name}: stopping at once", file=sys.stderr, flush=True)
-    logging.shutdown()
+    # inside a signal handler: a raw write (print could find stderr busy: "reentrant call")
+    os.write(2, f"alveole: second {signal.Signals(sig).name}: stopping at once\n".encode())
     os._exit(128 + sig)
 
 
@@ -171,7 +171,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, on_signal, sig)
-            print(f"Alvéole worker running (poll every {settings.worker_poll_seconds:g} s); Ctrl-C stops it.")
+            print(f"Alvéole worker running (poll every {settings.worker_poll_seconds:g} s); Ctrl-C stops it.",
+                  flush=True)
             await run_forever(runtime, stop)
 
     asyncio.run(run())

@@ -311,8 +311,12 @@ class PostgresBookingStore:
         except asyncio.TimeoutError as exc:  # every connection busy (or stuck) for that long
             raise _unavailable(exc) from exc
         if conn is not None and not _usable(conn):
-            await self._drop(conn)
-            conn = None
+            stale, conn = conn, None
+            try:
+                await self._drop(stale)
+            except BaseException:  # cancelled while dropping it: the slot stays, empty
+                self._idle.put_nowait(None)
+                raise
         if conn is None:
             try:
                 conn = await asyncio.wait_for(self._new_connection(), timeout=self._wait)
@@ -324,19 +328,29 @@ class PostgresBookingStore:
             self._held.append(conn)
         return conn
 
-    async def _checkin(self, conn: Any) -> None:
-        if _usable(conn):
+    async def _checkin(self, conn: Any, clean: bool) -> None:
+        """Back to the idle slots only after a transaction that ended cleanly (committed, or rolled
+        back after a refusal) on a usable connection. Anything else — BEGIN failed or was cut
+        short, a lost connection, a cancellation — may leave asyncpg's own transaction state
+        behind (a failed BEGIN stays recorded as the connection's transaction, so the next one
+        would be a mere SAVEPOINT whose writes are never committed): such a connection is dropped
+        and its slot refilled later."""
+        if clean and _usable(conn):
             self._idle.put_nowait(conn)
-        else:  # broken, or left mid-transaction by a cancellation: free its slot first
+        else:  # free its slot first: a cancellation while dropping cannot lose it
             self._idle.put_nowait(None)
             await self._drop(conn)
 
     async def run(self, op: Operation[T]) -> T:
         for attempt in range(1, self._attempts + 1):
             conn = await self._checkout()
+            clean = False
             try:
-                return await self._transaction(conn, op)
+                result = await self._transaction(conn, op)
+                clean = True
+                return result
             except DomainError:
+                clean = True  # refused and rolled back (a failed rollback raises something else)
                 raise
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
                 if attempt == self._attempts:
@@ -352,7 +366,7 @@ class PostgresBookingStore:
                     raise _unavailable(exc) from exc
                 raise
             finally:
-                await self._checkin(conn)
+                await self._checkin(conn, clean)
         raise AssertionError("unreachable")
 
     async def _transaction(self, conn: Any, op: Operation[T]) -> T:

@@ -200,22 +200,28 @@ def is_database_unavailable(exc: BaseException) -> bool:
         seen.add(id(current))
         if _unavailable_itself(current):
             return True
-        current = current.__cause__ or current.__context__
+        # what raised it on purpose (`raise … from`), not whatever was being handled meanwhile: a
+        # bug inside an `except` for a timeout is still a bug
+        current = current.__cause__
     return False
 
 
 def _unavailable_itself(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.InterfaceError):
-        # a connection closed, or detached by the pool when it was lost; not a bad parameter
-        # (asyncpg's client-side DataError is an InterfaceError and a ValueError): that is a bug
-        return not isinstance(exc, ValueError)
+        # a connection closed, or released/detached by the pool when it was lost; not a bad
+        # parameter, nor one connection used by two tasks ("another operation is in progress"):
+        # those are bugs, answered 500 and logged with their traceback
+        message = str(exc).lower()
+        return not isinstance(exc, ValueError) and any(
+            words in message for words in ("closed", "released back to the pool", "connection was"))
     if isinstance(exc, (asyncpg.PostgresConnectionError,  # 08xxx: lost, refused, does not exist
                         asyncpg.exceptions.OperatorInterventionError,  # 57xxx: shutdown, starting, cancelled
-                        asyncpg.exceptions.InsufficientResourcesError,  # 53xxx: too many connections, disk full
-                        # "cannot switch to state …": a statement sent on a connection the server
-                        # was tearing down (seen during a restart)
-                        asyncpg.exceptions.InternalClientError)):
+                        asyncpg.exceptions.InsufficientResourcesError)):  # 53xxx: too many connections, disk full
         return True
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        # "cannot switch to state …": a statement sent on a connection the server was tearing
+        # down (seen during a restart); other internal client errors are bugs
+        return "cannot switch to state" in str(exc)
     if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)) or type(exc) is OSError:
         return True  # refused, reset, unreachable (a bare OSError); a bounded wait ran out
     if isinstance(exc, sqlite3.OperationalError):
@@ -245,7 +251,8 @@ def sqlite_path_from_url(url: str) -> str:
     return url[len("sqlite:///"):]
 
 
-def engine_for_url(url: str, wait: float = DB_WAIT_SECONDS) -> Engine:
+def engine_for_url(url: str, wait: float = DB_WAIT_SECONDS,
+                   statement_timeout: float | None = PG_COMMAND_TIMEOUT) -> Engine:
     if url.startswith("sqlite:///"):
         path = sqlite_path_from_url(url)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -260,7 +267,7 @@ def engine_for_url(url: str, wait: float = DB_WAIT_SECONDS) -> Engine:
             "database": (parts.path or "/alveole").lstrip("/"),
             # asyncpg's defaults wait 60 s to connect and forever for a statement
             "timeout": wait,
-            "command_timeout": PG_COMMAND_TIMEOUT,
+            "command_timeout": statement_timeout,
         }
         return PostgresEngine(config=config, log_queries=False)
     raise ValueError(f"unsupported database URL: {url}")
@@ -298,10 +305,13 @@ class DatabaseUnreachable(Exception):
     """The configured database cannot be opened or reached (the message says why, in one line)."""
 
 
-async def connect(url: str, wait: float = DB_WAIT_SECONDS) -> Database:
-    """Open the database of `url`; on PostgreSQL, start the pool (waits bounded by `wait`)."""
+async def connect(url: str, wait: float = DB_WAIT_SECONDS,
+                  statement_timeout: float | None = PG_COMMAND_TIMEOUT) -> Database:
+    """Open the database of `url`; on PostgreSQL, start the pool (waits bounded by `wait`, each
+    statement by `statement_timeout` seconds; None for migrations, which may build an index on a
+    large table)."""
     try:
-        engine = engine_for_url(url, wait)
+        engine = engine_for_url(url, wait, statement_timeout)
         if isinstance(engine, SQLiteEngine):
             prepare_sqlite_file(engine.connection_kwargs["database"])
         bind(engine)

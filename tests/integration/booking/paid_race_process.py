@@ -23,12 +23,13 @@ from tests.conftest import T0
 
 async def main(url: str, stripe_base: str, session_id: int, first_user: int, last_user: int) -> None:
     settings = Settings(database_url=url, stripe_api_key="sk_test_race", stripe_webhook_secret="whsec_race",
-                        stripe_api_base=stripe_base, stripe_timeout=10)
+                        stripe_api_base=stripe_base, stripe_timeout=10, db_wait_seconds=30)
     runtime = bootstrap.build_runtime(settings, clock=FrozenClock(T0))
     sqlite = url.startswith("sqlite")
     await bootstrap.start(runtime, booking_store=not sqlite)
     if sqlite:  # small batches: the two processes' transactions interleave
-        store = SqliteBookingStore(runtime.db.sqlite_path, runtime.notifier, max_batch=2)
+        # a generous lock wait: two processes on two busy cores, a 503 would fail the race for nothing
+        store = SqliteBookingStore(runtime.db.sqlite_path, runtime.notifier, max_batch=2, lock_wait=30)
         store.start()
         runtime.booking_store = store
     try:

@@ -21,13 +21,14 @@ from tests.integration.booking.support import OutboxCountingNotifier, book_in_st
 
 
 async def main(url: str, session_id: int, first_user: int, last_user: int) -> None:
-    runtime = bootstrap.build_runtime(Settings(database_url=url), clock=FrozenClock(T0),
+    runtime = bootstrap.build_runtime(Settings(database_url=url, db_wait_seconds=30), clock=FrozenClock(T0),
                                       notifier=OutboxCountingNotifier())
     sqlite = url.startswith("sqlite")
     await bootstrap.start(runtime, booking_store=not sqlite)
     if sqlite:
         # small batches: the two processes' transactions interleave instead of one taking all
-        store = SqliteBookingStore(runtime.db.sqlite_path, runtime.notifier, max_batch=2)
+        # a generous lock wait: two processes on two busy cores, a 503 would fail the race for nothing
+        store = SqliteBookingStore(runtime.db.sqlite_path, runtime.notifier, max_batch=2, lock_wait=30)
         store.start()
         runtime.booking_store = store
     try:

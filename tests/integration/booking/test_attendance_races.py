@@ -34,9 +34,11 @@ def mark(runtime, actor, booking_id, value):
                                      actor_id=actor["id"], actor_is_admin=False, now=runtime.clock.now()))
 
 
-def check_in(runtime, actor, session_id, code):
-    return runtime.store.run(partial(attendance.check_in, session_id=session_id, code=code, actor_id=actor["id"],
-                                     actor_is_admin=False, now=runtime.clock.now()))
+async def check_in(runtime, actor, session_id, code):
+    booking, _already = await runtime.store.run(partial(
+        attendance.check_in, session_id=session_id, code=code, actor_id=actor["id"], actor_is_admin=False,
+        now=runtime.clock.now()))
+    return booking
 
 
 async def test_mixed_concurrent_marks_leave_a_consistent_chain(runtime, scene):
