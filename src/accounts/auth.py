@@ -67,10 +67,13 @@ def forget_user(user_id: int) -> None:
 
 
 def token_from(connection: ASGIConnection) -> str | None:
+    """A bearer token, else the session cookie. Another Authorization scheme (HTTP Basic or
+    Negotiate that a browser adds by itself behind a proxy) is not ours: the cookie counts."""
     header = connection.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
-        return value.strip() or None if scheme.lower() == "bearer" else None
+        if scheme.lower() == "bearer":
+            return value.strip() or None
     # kernel.asgi.Cookies, the parser the CSRF middleware uses: a duplicated session cookie
     # authenticates no one
     return Cookies.of_headers(connection.headers).get(SESSION_COOKIE) or None

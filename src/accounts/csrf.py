@@ -1,10 +1,17 @@
 """The session and CSRF cookies, and the ASGI middleware that guards cookie-authenticated writes.
 
-A POST/PUT/PATCH/DELETE that carries the `alveole_session` cookie and no Authorization header
-must echo the `alveole_csrf` cookie in an `X-CSRF-Token` header (or, for urlencoded forms, a
-`csrf_token` field); the cookie is an HMAC of the session token under the secret key, so a
-cookie planted by a sibling site cannot be paired with someone else's session. Bearer-token
-requests, anonymous requests and the exempt paths (login, register, the Stripe webhook) pass.
+A POST/PUT/PATCH/DELETE that carries the `alveole_session` cookie must echo the `alveole_csrf`
+cookie in an `X-CSRF-Token` header (or, for urlencoded forms, a `csrf_token` field); the cookie
+is an HMAC of the session token under the secret key, so a cookie planted by a sibling site
+cannot be paired with someone else's session. Outside `/api/` (the pages' forms) a request
+whose `Origin` — or, without one, `Referer` — names another site is refused as well.
+
+Only an `/api/` request authenticated by `Authorization: Bearer …` skips the check: a browser
+never adds a bearer token by itself (a cross-site page cannot without a CORS preflight we never
+grant), whereas it does add `Authorization: Basic`/`Negotiate` behind HTTP Basic or intranet
+SSO — such a header changes nothing here. Anonymous requests and the exempt paths (API login,
+register, the Stripe webhook) pass; the pages check their anonymous forms' own token
+(`web.kit.form_token_ok`).
 """
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from litestar.datastructures import Cookie
 
@@ -58,6 +65,25 @@ def cleared_cookies(settings: Settings) -> list[Cookie]:
             Cookie(key=CSRF_COOKIE, value="", httponly=False, **common)]
 
 
+def is_bearer(authorization: bytes | str) -> bool:
+    """Whether an Authorization header value is a bearer token (the scheme is case-insensitive)."""
+    value = authorization.decode("latin-1") if isinstance(authorization, bytes) else authorization
+    scheme, _, token = value.strip().partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def origin_is_ours(sent: str, host: str, base_url: str | None) -> bool:
+    """Whether an `Origin` or `Referer` value names this site: the request's Host, or the
+    configured base URL's host (behind a proxy that rewrites Host). `null` is never ours."""
+    netloc = urlsplit(sent.strip()).netloc.lower()
+    if not netloc:
+        return False
+    ours = {host.strip().lower()}
+    if base_url:
+        ours.add(urlsplit(base_url).netloc.lower())
+    return netloc in ours - {""}
+
+
 class CSRFMiddleware:
     """ASGI middleware; wire it with `DefineMiddleware(CSRFMiddleware)`: the secret key is the
     serving runtime's (`scope["app"].state.runtime.settings`), read per request, unless given."""
@@ -83,8 +109,12 @@ class CSRFMiddleware:
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name.lower(), value)
-        # With an Authorization header the cookie is not what authenticates the request.
-        if b"authorization" in headers or b"cookie" not in headers:
+        page = not scope["path"].startswith("/api/")
+        if page and not self._same_site(scope, headers):
+            await self._refuse(scope, send)
+            return
+        # An API request with a bearer token is authenticated by it, not by the cookie.
+        if (not page and is_bearer(headers.get(b"authorization", b""))) or b"cookie" not in headers:
             await self.app(scope, receive, send)
             return
         # the same parser as authentication (accounts.auth.token_from): what is checked here
@@ -106,6 +136,20 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         await self._refuse(scope, send)
+
+    def _same_site(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
+        """A page's form comes from this site: its `Origin` (else its `Referer`), when the
+        browser sends one, names this host or the configured base URL's."""
+        sent = headers.get(b"origin") or headers.get(b"referer")
+        if sent is None:
+            return True  # no browser we know of omits both on a cross-site POST with a body
+        return origin_is_ours(sent.decode("latin-1"), headers.get(b"host", b"").decode("latin-1"),
+                              self._base_url(scope))
+
+    def _base_url(self, scope: Scope) -> str | None:
+        app = scope.get("app")
+        runtime = getattr(getattr(app, "state", None), "runtime", None)
+        return runtime.settings.base_url if runtime is not None else None
 
     async def _form_field(self, receive: Receive) -> tuple[str, Receive]:
         """Read the form body to find `csrf_token`, then hand the app a replay of it."""

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib.resources import files
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nh3
@@ -53,7 +53,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from accounts.auth import SESSION_COOKIE, CurrentUser, optional_user
-from accounts.csrf import CSRF_COOKIE, CSRF_FORM_FIELD, csrf_token_for
+from accounts.csrf import CSRF_COOKIE, CSRF_FORM_FIELD, csrf_token_for, origin_is_ours
 from kernel.asgi import Cookies
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.i18n import LANGUAGES, environment, language_of, page_language
@@ -349,7 +349,7 @@ def page_viewer(request: Request, user: CurrentUser | None) -> Viewer:
     settings = settings_of(request)
     cookies: list[Cookie] = []
     session = Cookies.of_headers(request.headers).get(SESSION_COOKIE)
-    if session and "authorization" not in request.headers:
+    if session:  # whatever Authorization says: the middleware checks the session's token
         token = csrf_token_for(session, settings.secret_key)
     else:
         token, cookies = _anonymous_token(request)
@@ -414,8 +414,9 @@ def form_token_ok(request: Request, form: Any) -> bool:
     jar = Cookies.of_headers(request.headers)
     if jar.present(SESSION_COOKIE):
         return True
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if sent is not None and not origin_is_ours(sent, request.headers.get("host", ""),
+                                               settings_of(request).base_url):
         return False  # a form posted from another origin (a sibling subdomain that planted the cookie)
     cookie, sent = jar.get(CSRF_COOKIE) or "", str(form.get(CSRF_FORM_FIELD) or "")
     return bool(cookie and sent) and hmac.compare_digest(cookie.encode(), sent.encode())
