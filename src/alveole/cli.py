@@ -103,8 +103,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("alveole").addFilter(RedactSecretPaths())
     if args.verbose:
         logging.getLogger("uvicorn.access").addFilter(RedactSecretPaths())
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 on its
+    # own; ALVEOLE_TRUSTED_PROXIES alone decides (accounts.controllers.client_ip)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
-                access_log=args.verbose)
+                access_log=args.verbose, proxy_headers=False)
     return 0
 
 
