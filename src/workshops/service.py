@@ -111,7 +111,6 @@ class WorkshopRecord:
     created_at: dt.datetime
     updated_at: dt.datetime
     published_at: dt.datetime | None
-    host_email: str = ""  # for iCalendar ORGANIZER only; never shown in the API
     host_erased: bool = False
 
     @property
@@ -199,7 +198,7 @@ def _workshop_record(row: dict[str, Any]) -> WorkshopRecord:
         cancellation_deadline_hours=row["cancellation_deadline_hours"], status=row["status"],
         rejection_reason=row["rejection_reason"], created_at=row["created_at"],
         updated_at=row["updated_at"], published_at=row["published_at"],
-        host_email=row["host_email"] or "", host_erased=row["host_deleted_at"] is not None,
+        host_erased=row["host_deleted_at"] is not None,
     )
 
 
