@@ -415,6 +415,9 @@ class _FeedbackForm:
         if view is None:
             self.refusal = self.invalid()
             return self
+        if view["p_deleted_at"] is not None:  # the link dies with its participant's account
+            self.refusal = self.gone()
+            return self
         if view["f_id"] is not None:
             return self  # used: the GET says thank you, a POST that it was already received
         now = self.runtime.clock.now()
@@ -441,6 +444,10 @@ class _FeedbackForm:
     def invalid(self) -> Response:
         return self._page(NotFound("no such feedback link"), 404, N_("Link not valid"),
                           N_("This link is not valid. Please open it exactly as it appears in the email."))
+
+    def gone(self) -> Response:
+        return self._page(NotFound("this feedback link is no longer valid"), 404, N_("Link not valid"),
+                          N_("This link is no longer valid: the account it was sent to has been deleted."))
 
     def expired(self) -> Response:
         return self._page(InvalidState("this feedback link has expired"), 410, N_("Link expired"),
@@ -516,7 +523,7 @@ def _link_viewer(request: Request, user: CurrentUser | None, language: str, secr
     """The emailed link's page is in the participant's language; its forms carry the CSRF token
     only for a browser with a session cookie (the middleware asks it of those posts)."""
     session = Cookies.of_headers(request.headers).get(SESSION_COOKIE)
-    token = csrf_token_for(session, secret_key) if session and "authorization" not in request.headers else ""
+    token = csrf_token_for(session, secret_key) if session else ""
     return Viewer(language=language, csrf_token=token, user=user if token else None, path=request.url.path)
 
 
