@@ -24,11 +24,12 @@ from urllib.parse import parse_qs, urlsplit
 from litestar.datastructures import Cookie
 
 from accounts.auth import SESSION_COOKIE, TOKEN_LIFETIME
+from kernel import cookies
 from kernel.asgi import Cookies, Receive, Scope, Send, send_problem
 from kernel.settings import secure_cookies
 from kernel.settings import Settings
 
-CSRF_COOKIE = "alveole_csrf"
+CSRF_COOKIE = cookies.CSRF  # names as sent: `kernel.cookies.cookie_name` (`__Host-` over https)
 CSRF_HEADER = "x-csrf-token"
 CSRF_FORM_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -51,9 +52,9 @@ def session_cookies(session_token: str, settings: Settings) -> list[Cookie]:
     common: dict[str, Any] = dict(path="/", samesite="lax", secure=secure_cookies(settings),
                                   max_age=int(TOKEN_LIFETIME.total_seconds()))
     return [
-        Cookie(key=SESSION_COOKIE, value=session_token, httponly=True, **common),
-        Cookie(key=CSRF_COOKIE, value=csrf_token_for(session_token, settings.secret_key),
-               httponly=False, **common),
+        Cookie(key=cookies.cookie_name(SESSION_COOKIE, settings), value=session_token, httponly=True, **common),
+        Cookie(key=cookies.cookie_name(CSRF_COOKIE, settings),
+               value=csrf_token_for(session_token, settings.secret_key), httponly=False, **common),
     ]
 
 
@@ -61,8 +62,8 @@ def cleared_cookies(settings: Settings) -> list[Cookie]:
     """Set at logout and account deletion: both cookies expired."""
     common: dict[str, Any] = dict(path="/", samesite="lax", secure=secure_cookies(settings), max_age=0,
                                   expires=0)
-    return [Cookie(key=SESSION_COOKIE, value="", httponly=True, **common),
-            Cookie(key=CSRF_COOKIE, value="", httponly=False, **common)]
+    return [Cookie(key=cookies.cookie_name(SESSION_COOKIE, settings), value="", httponly=True, **common),
+            Cookie(key=cookies.cookie_name(CSRF_COOKIE, settings), value="", httponly=False, **common)]
 
 
 def is_bearer(authorization: bytes | str) -> bool:
@@ -120,16 +121,18 @@ class CSRFMiddleware:
         # the same parser as authentication (accounts.auth.token_from): what is checked here
         # is what authenticates; a session cookie sent twice is refused, never guessed at
         jar = Cookies.of_headers(scope["headers"])
-        if not jar.present(SESSION_COOKIE):
+        settings = self._settings(scope)
+        session_name = cookies.cookie_name(SESSION_COOKIE, settings)
+        if not jar.present(session_name):
             await self.app(scope, receive, send)
             return
-        session = jar.get(SESSION_COOKIE)
+        session = jar.get(session_name)
         submitted = headers.get(CSRF_HEADER.encode(), b"")
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if not submitted and content_type == _FORM_TYPE:
             field, receive = await self._form_field(receive)
             submitted = field.encode("utf-8", "replace")
-        cookie = (jar.get(CSRF_COOKIE) or "").encode("latin-1", "replace")
+        cookie = (jar.get(cookies.cookie_name(CSRF_COOKIE, settings)) or "").encode("latin-1", "replace")
         # bytes on both sides: any header or field value compares (and fails) without error
         if (session and submitted and hmac.compare_digest(submitted, cookie)
                 and hmac.compare_digest(cookie, csrf_token_for(session, self._secret_key(scope)).encode())):
@@ -147,9 +150,14 @@ class CSRFMiddleware:
                               self._base_url(scope))
 
     def _base_url(self, scope: Scope) -> str | None:
-        app = scope.get("app")
-        runtime = getattr(getattr(app, "state", None), "runtime", None)
-        return runtime.settings.base_url if runtime is not None else None
+        settings = self._settings(scope)
+        return settings.base_url if settings is not None else None
+
+    @staticmethod
+    def _settings(scope: Scope) -> Settings | None:
+        """The serving runtime's settings (None on a bare ASGI app, as in its unit test)."""
+        runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+        return runtime.settings if runtime is not None else None
 
     async def _form_field(self, receive: Receive) -> tuple[str, Receive]:
         """Read the form body to find `csrf_token`, then hand the app a replay of it."""

@@ -17,6 +17,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema, SecurityScheme
 
+from kernel.cookies import cookie_name
 from accounts.auth import SESSION_COOKIE, admin_user, optional_user, required_user
 from accounts.controllers import ROUTES as accounts_routes
 from accounts.csrf import CSRFMiddleware
@@ -25,7 +26,7 @@ from booking.report_controllers import ROUTES as report_routes
 from notify.controllers import ROUTES as notify_routes
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
-from kernel.asgi import RequestGuardsMiddleware
+from kernel.asgi import RequestGuardsMiddleware, add_strict_transport_security
 from kernel.clock import Clock
 from kernel.events import Notifier
 from kernel.http import PROBLEM_JSON
@@ -106,12 +107,13 @@ def create_app(
                         "problem details whose `type` ends in a stable slug.",
             path="/schema",
         ),
+        before_send=[add_strict_transport_security],
         request_class=JsonRequest,
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
-    _document_what_litestar_does_not(app)
     app.state.runtime = runtime
+    _document_what_litestar_does_not(app)
     return app
 
 
@@ -139,7 +141,8 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
     components.security_schemes = {
         "bearer": SecurityScheme(type="http", scheme="bearer",
                                  description="The token from POST /api/v1/auth/login"),
-        "session": SecurityScheme(type="apiKey", security_scheme_in="cookie", name=SESSION_COOKIE,
+        "session": SecurityScheme(type="apiKey", security_scheme_in="cookie",
+                                  name=cookie_name(SESSION_COOKIE, app.state.runtime.settings),
                                   description="The session cookie set at login; writes also need "
                                               "the X-CSRF-Token header"),
     }

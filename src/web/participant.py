@@ -46,12 +46,14 @@ from booking.errors import (
 from booking.schemas import COMMENT_MAX, Attendance, Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from booking.service import ensure_id
 from kernel.asgi import Cookies
+from kernel.cookies import cookie_name
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
 from kernel.i18n import language_of
 from kernel.runtime import Runtime
 from kernel.sql import as_datetime
 from web.kit import (
+    settings_of,
     N_,
     MaybeUserDep,
     UserDep,
@@ -522,7 +524,7 @@ class _FeedbackForm:
 def _link_viewer(request: Request, user: CurrentUser | None, language: str, secret_key: str) -> Viewer:
     """The emailed link's page is in the participant's language; its forms carry the CSRF token
     only for a browser with a session cookie (the middleware asks it of those posts)."""
-    session = Cookies.of_headers(request.headers).get(SESSION_COOKIE)
+    session = Cookies.of_headers(request.headers).get(cookie_name(SESSION_COOKIE, settings_of(request)))
     token = csrf_token_for(session, secret_key) if session else ""
     return Viewer(language=language, csrf_token=token, user=user if token else None, path=request.url.path)
 
