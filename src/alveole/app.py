@@ -36,6 +36,7 @@ from kernel.runtime import Runtime
 from kernel.settings import Settings
 from web import EXCEPTION_HANDLERS as page_exception_handlers, ROUTES as web_routes
 from web.kit import error_page_asgi, html_error_handlers
+from web.schema import SelfHostedSwaggerUI, openapi_router as schema_router
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -106,6 +107,9 @@ def create_app(
             description="Skill-sharing workshops for a neighbourhood. Errors are RFC 9457 "
                         "problem details whose `type` ends in a stable slug.",
             path="/schema",
+            # the viewer is served by the app itself (web.schema): nothing from another origin
+            render_plugins=[SelfHostedSwaggerUI()],
+            openapi_router=schema_router(),
         ),
         before_send=[add_strict_transport_security],
         request_class=JsonRequest,
