@@ -113,6 +113,23 @@ class TestBookingQuota:
         assert wait == int((start + dt.timedelta(days=1) - clock.now()).total_seconds())
 
 
+    async def test_the_booking_page_says_so_and_books_nothing(self, client, settings):
+        from tests.api.web.test_participant_pages import as_user
+        from tests.api.workshops.test_pages import BROWSER, html_page
+
+        user = await make_user()
+        sessions = await sessions_of_one_workshop(BOOKINGS_PER_HOUR + 1)
+        for session in sessions[:BOOKINGS_PER_HOUR]:
+            assert (await book(client, user, session["id"])).status_code == 201
+        csrf = as_user(client, user, settings)
+        response = await client.post(f"/sessions/{sessions[-1]['id']}/book", data={"seats": "1", "csrf_token": csrf},
+                                     headers=BROWSER)
+        assert response.status_code == 303
+        page = html_page(await client.get(response.headers["location"], headers=BROWSER))
+        assert "many sessions in a short time" in page.visible
+        assert len(await rows("SELECT id FROM booking")) == BOOKINGS_PER_HOUR
+
+
 class TestHostQuotas:
     @pytest.fixture
     async def community(self):
