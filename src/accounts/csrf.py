@@ -142,8 +142,14 @@ class CSRFMiddleware:
 
     def _same_site(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
         """A page's form comes from this site: its `Origin` (else its `Referer`), when the
-        browser sends one, names this host or the configured base URL's."""
-        sent = headers.get(b"origin") or headers.get(b"referer")
+        browser sends one, names this host or the configured base URL's. `Origin: null` says
+        nothing here — a browser sends it for a same-origin POST from a page with
+        `Referrer-Policy: no-referrer` (the emailed links' pages) — and the session-bound token
+        checked next still decides (anonymous forms stay strict: `web.kit.form_token_ok`)."""
+        origin = headers.get(b"origin")
+        if origin is not None and origin.strip().lower() == b"null":
+            origin = None
+        sent = origin or headers.get(b"referer")
         if sent is None:
             return True  # no browser we know of omits both on a cross-site POST with a body
         return origin_is_ours(sent.decode("latin-1"), headers.get(b"host", b"").decode("latin-1"),

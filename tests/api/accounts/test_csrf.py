@@ -191,3 +191,11 @@ class TestOtherAuthorizationSchemes:
         assert response.status_code == 200 and response.json()["bio"] == "ok"
         refused = await client.patch(ME, json={"bio": "no"}, headers=self.BASIC)
         assert refused.status_code == 403
+
+    async def test_origin_null_defers_to_the_session_token(self, client, cookie_session):
+        # a same-origin POST from a no-referrer page (the emailed links') says Origin: null
+        _, csrf = cookie_session
+        refused = await client.post("/logout", headers={"Origin": "null"}, data={"x": "1"})
+        assert refused.status_code == 403  # no token: refused all the same
+        ok = await client.post("/logout", headers={"Origin": "null"}, data={"csrf_token": csrf})
+        assert ok.status_code == 303
