@@ -4,6 +4,7 @@
     .venv/bin/python bench/booking.py --database-url postgresql://alveole:alveole@127.0.0.1:5432/alveole_bench
         (the PostgreSQL database is WIPED: its public schema is dropped and migrated again)
     options: --duration 10 --concurrency 32 --sessions 200 --users 2000 --hot-capacity 20
+             --quotas (per-user quotas on: with --sessions 20 --users 2000 no user meets them)
 
 It migrates the database, creates users, tokens and published sessions directly in it, starts
 `alveole serve --no-worker` (one uvicorn process, ALVEOLE_RATE_LIMITS=off; the worker would
@@ -280,6 +281,11 @@ def main() -> int:
                              "server's auth cache, so the booking path is what is measured)")
     parser.add_argument("--hot-capacity", type=int, default=10, help="seats of the one hot session")
     parser.add_argument("--python-load", action="store_true", help="use the Python load process even if wrk exists")
+    parser.add_argument("--quotas", action="store_true",
+                        help="serve with ALVEOLE_RATE_LIMITS=on, so each booking also checks and counts the "
+                             "user's quota; pair with few --sessions and many --users (each user books the "
+                             "sessions in turn: keep --sessions under the hourly quota), e.g. "
+                             "--quotas --sessions 20 --users 2000")
     args = parser.parse_args()
 
     args.users = args.users or args.concurrency
@@ -292,7 +298,7 @@ def main() -> int:
         sessions_file.write_text("\n".join(map(str, sessions)) + "\n")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "ALVEOLE_DATABASE_URL": url, "ALVEOLE_RATE_LIMITS": "off",
+        env = {**os.environ, "ALVEOLE_DATABASE_URL": url, "ALVEOLE_RATE_LIMITS": "on" if args.quotas else "off",
                "ALVEOLE_MAIL_DIR": str(workdir / "mail"), "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
         server = subprocess.Popen([sys.executable, "-m", "alveole.cli", "serve", "--port", str(port), "--no-worker"],
                                   env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from litestar.connection import ASGIConnection
 
 from accounts import repository
+from kernel import cookies
 from kernel.asgi import Cookies
 from kernel.errors import Forbidden, NotAuthenticated
 
-SESSION_COOKIE = "alveole_session"
+SESSION_COOKIE = cookies.SESSION  # its name as sent: `kernel.cookies.cookie_name` (`__Host-` over https)
 TOKEN_LIFETIME = dt.timedelta(days=30)
 # A token lookup (one indexed read of auth_token by its unique hash, joined to its user) would
 # cost a round trip on every request: each process keeps the answer for CACHE_TTL by the
@@ -67,13 +68,17 @@ def forget_user(user_id: int) -> None:
 
 
 def token_from(connection: ASGIConnection) -> str | None:
+    """A bearer token, else the session cookie. Another Authorization scheme (HTTP Basic or
+    Negotiate that a browser adds by itself behind a proxy) is not ours: the cookie counts."""
     header = connection.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
-        return value.strip() or None if scheme.lower() == "bearer" else None
+        if scheme.lower() == "bearer":
+            return value.strip() or None
     # kernel.asgi.Cookies, the parser the CSRF middleware uses: a duplicated session cookie
     # authenticates no one
-    return Cookies.of_headers(connection.headers).get(SESSION_COOKIE) or None
+    name = cookies.cookie_name(SESSION_COOKIE, connection.app.state.runtime.settings)
+    return Cookies.of_headers(connection.headers).get(name) or None
 
 
 async def user_for_token(token: str, now: dt.datetime) -> CurrentUser | None:

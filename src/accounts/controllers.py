@@ -17,7 +17,7 @@ from accounts.schemas import (
     OrganizerCreate, User, UserCreate, UserUpdate,
 )
 from accounts.csrf import cleared_cookies, session_cookies
-from kernel.http import MAX_ID, ProblemResponses, RuntimeDep
+from kernel.http import MAX_ID, ProblemResponses, RuntimeDep, client_address
 
 UserDep = NamedDependency[CurrentUser]
 
@@ -35,7 +35,10 @@ problems = ProblemResponses(_PROBLEMS)
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address for the login and registration limits: the peer's, or what the
+    trusted proxies (`ALVEOLE_TRUSTED_PROXIES`) say it is."""
+    return client_address(request.client.host if request.client else None, request.headers,
+                          request.app.state.runtime.settings.trusted_proxies)
 
 
 class AuthController(Controller):

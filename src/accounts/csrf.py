@@ -1,10 +1,17 @@
 """The session and CSRF cookies, and the ASGI middleware that guards cookie-authenticated writes.
 
-A POST/PUT/PATCH/DELETE that carries the `alveole_session` cookie and no Authorization header
-must echo the `alveole_csrf` cookie in an `X-CSRF-Token` header (or, for urlencoded forms, a
-`csrf_token` field); the cookie is an HMAC of the session token under the secret key, so a
-cookie planted by a sibling site cannot be paired with someone else's session. Bearer-token
-requests, anonymous requests and the exempt paths (login, register, the Stripe webhook) pass.
+A POST/PUT/PATCH/DELETE that carries the `alveole_session` cookie must echo the `alveole_csrf`
+cookie in an `X-CSRF-Token` header (or, for urlencoded forms, a `csrf_token` field); the cookie
+is an HMAC of the session token under the secret key, so a cookie planted by a sibling site
+cannot be paired with someone else's session. Outside `/api/` (the pages' forms) a request
+whose `Origin` — or, without one, `Referer` — names another site is refused as well.
+
+Only an `/api/` request authenticated by `Authorization: Bearer …` skips the check: a browser
+never adds a bearer token by itself (a cross-site page cannot without a CORS preflight we never
+grant), whereas it does add `Authorization: Basic`/`Negotiate` behind HTTP Basic or intranet
+SSO — such a header changes nothing here. Anonymous requests and the exempt paths (API login,
+register, the Stripe webhook) pass; the pages check their anonymous forms' own token
+(`web.kit.form_token_ok`).
 """
 from __future__ import annotations
 
@@ -12,16 +19,17 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from litestar.datastructures import Cookie
 
 from accounts.auth import SESSION_COOKIE, TOKEN_LIFETIME
+from kernel import cookies
 from kernel.asgi import Cookies, Receive, Scope, Send, send_problem
 from kernel.settings import secure_cookies
 from kernel.settings import Settings
 
-CSRF_COOKIE = "alveole_csrf"
+CSRF_COOKIE = cookies.CSRF  # names as sent: `kernel.cookies.cookie_name` (`__Host-` over https)
 CSRF_HEADER = "x-csrf-token"
 CSRF_FORM_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -44,9 +52,9 @@ def session_cookies(session_token: str, settings: Settings) -> list[Cookie]:
     common: dict[str, Any] = dict(path="/", samesite="lax", secure=secure_cookies(settings),
                                   max_age=int(TOKEN_LIFETIME.total_seconds()))
     return [
-        Cookie(key=SESSION_COOKIE, value=session_token, httponly=True, **common),
-        Cookie(key=CSRF_COOKIE, value=csrf_token_for(session_token, settings.secret_key),
-               httponly=False, **common),
+        Cookie(key=cookies.cookie_name(SESSION_COOKIE, settings), value=session_token, httponly=True, **common),
+        Cookie(key=cookies.cookie_name(CSRF_COOKIE, settings),
+               value=csrf_token_for(session_token, settings.secret_key), httponly=False, **common),
     ]
 
 
@@ -54,8 +62,27 @@ def cleared_cookies(settings: Settings) -> list[Cookie]:
     """Set at logout and account deletion: both cookies expired."""
     common: dict[str, Any] = dict(path="/", samesite="lax", secure=secure_cookies(settings), max_age=0,
                                   expires=0)
-    return [Cookie(key=SESSION_COOKIE, value="", httponly=True, **common),
-            Cookie(key=CSRF_COOKIE, value="", httponly=False, **common)]
+    return [Cookie(key=cookies.cookie_name(SESSION_COOKIE, settings), value="", httponly=True, **common),
+            Cookie(key=cookies.cookie_name(CSRF_COOKIE, settings), value="", httponly=False, **common)]
+
+
+def is_bearer(authorization: bytes | str) -> bool:
+    """Whether an Authorization header value is a bearer token (the scheme is case-insensitive)."""
+    value = authorization.decode("latin-1") if isinstance(authorization, bytes) else authorization
+    scheme, _, token = value.strip().partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def origin_is_ours(sent: str, host: str, base_url: str | None) -> bool:
+    """Whether an `Origin` or `Referer` value names this site: the request's Host, or the
+    configured base URL's host (behind a proxy that rewrites Host). `null` is never ours."""
+    netloc = urlsplit(sent.strip()).netloc.lower()
+    if not netloc:
+        return False
+    ours = {host.strip().lower()}
+    if base_url:
+        ours.add(urlsplit(base_url).netloc.lower())
+    return netloc in ours - {""}
 
 
 class CSRFMiddleware:
@@ -83,29 +110,60 @@ class CSRFMiddleware:
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name.lower(), value)
-        # With an Authorization header the cookie is not what authenticates the request.
-        if b"authorization" in headers or b"cookie" not in headers:
+        page = not scope["path"].startswith("/api/")
+        if page and not self._same_site(scope, headers):
+            await self._refuse(scope, send)
+            return
+        # An API request with a bearer token is authenticated by it, not by the cookie.
+        if (not page and is_bearer(headers.get(b"authorization", b""))) or b"cookie" not in headers:
             await self.app(scope, receive, send)
             return
         # the same parser as authentication (accounts.auth.token_from): what is checked here
         # is what authenticates; a session cookie sent twice is refused, never guessed at
         jar = Cookies.of_headers(scope["headers"])
-        if not jar.present(SESSION_COOKIE):
+        settings = self._settings(scope)
+        session_name = cookies.cookie_name(SESSION_COOKIE, settings)
+        if not jar.present(session_name):
             await self.app(scope, receive, send)
             return
-        session = jar.get(SESSION_COOKIE)
+        session = jar.get(session_name)
         submitted = headers.get(CSRF_HEADER.encode(), b"")
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if not submitted and content_type == _FORM_TYPE:
             field, receive = await self._form_field(receive)
             submitted = field.encode("utf-8", "replace")
-        cookie = (jar.get(CSRF_COOKIE) or "").encode("latin-1", "replace")
+        cookie = (jar.get(cookies.cookie_name(CSRF_COOKIE, settings)) or "").encode("latin-1", "replace")
         # bytes on both sides: any header or field value compares (and fails) without error
         if (session and submitted and hmac.compare_digest(submitted, cookie)
                 and hmac.compare_digest(cookie, csrf_token_for(session, self._secret_key(scope)).encode())):
             await self.app(scope, receive, send)
             return
         await self._refuse(scope, send)
+
+    def _same_site(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
+        """A page's form comes from this site: its `Origin` (else its `Referer`), when the
+        browser sends one, names this host or the configured base URL's. `Origin: null` says
+        nothing here — a browser sends it for a same-origin POST from a page with
+        `Referrer-Policy: no-referrer` (the emailed links' pages) — and the session-bound token
+        checked next still decides (anonymous forms stay strict: `web.kit.form_token_ok`)."""
+        origin = headers.get(b"origin")
+        if origin is not None and origin.strip().lower() == b"null":
+            origin = None
+        sent = origin or headers.get(b"referer")
+        if sent is None:
+            return True  # no browser we know of omits both on a cross-site POST with a body
+        return origin_is_ours(sent.decode("latin-1"), headers.get(b"host", b"").decode("latin-1"),
+                              self._base_url(scope))
+
+    def _base_url(self, scope: Scope) -> str | None:
+        settings = self._settings(scope)
+        return settings.base_url if settings is not None else None
+
+    @staticmethod
+    def _settings(scope: Scope) -> Settings | None:
+        """The serving runtime's settings (None on a bare ASGI app, as in its unit test)."""
+        runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+        return runtime.settings if runtime is not None else None
 
     async def _form_field(self, receive: Receive) -> tuple[str, Receive]:
         """Read the form body to find `csrf_token`, then hand the app a replay of it."""

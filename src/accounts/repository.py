@@ -1,11 +1,12 @@
 """Every query on accounts' tables (`app_user`, `auth_token`, `community`,
-`community_organizer`): Piccolo queries as functions, raw statements as `Sql`.
+`community_organizer`, `quota_event`): Piccolo queries as functions, raw statements as `Sql`.
 
 Other packages never name these tables in their own SQL; where one of their queries must join
 a user or a community for speed, it takes the fragments below (e.g. `PERSON_COLUMNS`):
 - `PERSON_BY_ID`, `COMMUNITY_ORGANIZERS` and `person_columns` for notify's read model and the
   booking views (a participant, a host, the organizers to tell);
-- `IS_ORGANIZER`, asked by the booking engine inside its serialised transaction.
+- `IS_ORGANIZER`, asked by the booking engine inside its serialised transaction;
+- `QUOTA_*`, the per-user quota statements `accounts.quotas` runs in the caller's transaction.
 """
 from __future__ import annotations
 
@@ -27,6 +28,16 @@ COMMUNITY_ORGANIZERS = Sql(
 )
 # ?1 community id, ?2 user id (the booking engine asks inside its serialised transaction)
 IS_ORGANIZER = Sql('SELECT 1 FROM community_organizer WHERE community = ?1 AND "user" = ?2')
+
+
+# ---- quotas (accounts.quotas): a user's recent actions, sought by (user_id, action, at)
+# ?1 user, ?2 action, ?3 window start, ?4 offset: the (?4 + 1)-th most recent event in the window
+QUOTA_NTH_RECENT = Sql("SELECT at FROM quota_event WHERE user_id = ?1 AND action = ?2 AND at > ?3 "
+                       "ORDER BY at DESC LIMIT 1 OFFSET ?4")
+QUOTA_RECORD = Sql("INSERT INTO quota_event (user_id, action, at) VALUES (?1, ?2, ?3)")
+QUOTA_PURGE = Sql("DELETE FROM quota_event WHERE at <= ?1")
+# PostgreSQL: one user's actions queue for each other until their transaction ends
+QUOTA_LOCK = Sql("SELECT 1 FROM (SELECT pg_advisory_xact_lock(1364545364, ?1)) AS locked")
 
 
 def person_columns(alias: str, prefix: str) -> str:

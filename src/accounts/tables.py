@@ -1,6 +1,6 @@
 """Accounts and communities tables."""
 from piccolo.columns import (
-    JSON, Boolean, Float, ForeignKey, OnDelete, Text, Timestamptz, Varchar,
+    JSON, Boolean, Float, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -48,4 +48,12 @@ class Organizer(Table, tablename="community_organizer"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class QuotaEvent(Table, tablename="quota_event"):
+    """One action of a user that makes the service write to other people (a booking, a session
+    change…), kept for the longest quota window: `accounts.quotas` counts a user's recent ones.
+    No foreign key and no single-column index: a booking pays for one composite index only
+    (`quota_event_user_action_at`, raw in the migration)."""
 
+    user_id = Integer()
+    action = Varchar(length=24)
+    at = Timestamptz()

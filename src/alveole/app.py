@@ -17,6 +17,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference, Schema, SecurityScheme
 
+from kernel.cookies import cookie_name
 from accounts.auth import SESSION_COOKIE, admin_user, optional_user, required_user
 from accounts.controllers import ROUTES as accounts_routes
 from accounts.csrf import CSRFMiddleware
@@ -27,7 +28,7 @@ from notify.controllers import ROUTES as notify_routes
 from notify.outbox import SEND_TIMEOUT
 from workshops.controllers import ROUTES as workshops_routes
 from alveole import bootstrap, worker
-from kernel.asgi import RequestGuardsMiddleware
+from kernel.asgi import RequestGuardsMiddleware, add_strict_transport_security
 from kernel.clock import Clock
 from kernel.events import Notifier
 from kernel.http import PROBLEM_JSON, ProblemResponses
@@ -37,6 +38,7 @@ from kernel.runtime import Runtime
 from kernel.settings import Settings
 from web import EXCEPTION_HANDLERS as page_exception_handlers, ROUTES as web_routes
 from web.kit import error_page_asgi, html_error_handlers
+from web.schema import SelfHostedSwaggerUI, openapi_router as schema_router
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -117,13 +119,17 @@ def create_app(
             description="Skill-sharing workshops for a neighbourhood. Errors are RFC 9457 "
                         "problem details whose `type` ends in a stable slug.",
             path="/schema",
+            # the viewer is served by the app itself (web.schema): nothing from another origin
+            render_plugins=[SelfHostedSwaggerUI()],
+            openapi_router=schema_router(),
         ),
+        before_send=[add_strict_transport_security],
         request_class=JsonRequest,
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
-    _document_what_litestar_does_not(app)
     app.state.runtime = runtime
+    _document_what_litestar_does_not(app)
     return app
 
 
@@ -151,7 +157,8 @@ def _document_what_litestar_does_not(app: Litestar) -> None:
     components.security_schemes = {
         "bearer": SecurityScheme(type="http", scheme="bearer",
                                  description="The token from POST /api/v1/auth/login"),
-        "session": SecurityScheme(type="apiKey", security_scheme_in="cookie", name=SESSION_COOKIE,
+        "session": SecurityScheme(type="apiKey", security_scheme_in="cookie",
+                                  name=cookie_name(SESSION_COOKIE, app.state.runtime.settings),
                                   description="The session cookie set at login; writes also need "
                                               "the X-CSRF-Token header"),
     }

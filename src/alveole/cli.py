@@ -111,8 +111,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("alveole").addFilter(RedactSecretPaths())
     if args.verbose:
         logging.getLogger("uvicorn.access").addFilter(RedactSecretPaths())
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 on its
+    # own; ALVEOLE_TRUSTED_PROXIES alone decides (accounts.controllers.client_ip)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning",
-                            access_log=args.verbose, timeout_graceful_shutdown=DRAIN_SECONDS,
+                            access_log=args.verbose, timeout_graceful_shutdown=DRAIN_SECONDS, proxy_headers=False,
                             **uvicorn_options(settings.request_timeout))
     DrainingServer(config).run()
     return 0

@@ -10,5 +10,6 @@ JOBS: list[Job] = [
     Job("booking.expire_holds", service.expire_holds),
     Job("booking.expire_offers", service.expire_offers),
     Job("booking.purge_idempotency_keys", service.purge_idempotency_keys),
+    Job("booking.purge_quota_events", service.purge_quota_events),
     Job("booking.carry_out_refunds", checkout.carry_out_refunds),
 ]

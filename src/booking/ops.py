@@ -30,6 +30,7 @@ from booking import rules
 from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
 from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
 from booking.schemas import Attendance, Booking, BookingStatus, RefundStatus, WaitlistStatus
+from accounts import quotas
 from accounts.repository import IS_ORGANIZER
 from booking.repository import (
     CANCEL_BOOKING, CANCEL_SESSION_BOOKINGS, CLAIM_KEY, CLOSE_ENTRY, CONFIRM_HOLD,
@@ -258,9 +259,9 @@ class IdempotencyClaim:
 
 async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: dt.datetime,
                      policy: BookingPolicy, claim: IdempotencyClaim | None = None,
-                     viewer_is_admin: bool = False) -> tuple[Booking, bool]:
+                     viewer_is_admin: bool = False, quotas_on: bool = False) -> tuple[Booking, bool]:
     """Book `seats` for a participant; with a claim, a replay answers the first booking.
-    Returns (booking, created)."""
+    Returns (booking, created). With `quotas_on`, a new booking counts in the user's quota."""
     unit = Unit(tx, now, policy)
     locked = await unit.lock(session_id, user_id)
     await unit.ensure_visible(locked.facts, user_id, viewer_is_admin)
@@ -292,6 +293,7 @@ async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: 
     rules.ensure_not_booked(locked.has_booking, locked.has_entry)
     rules.new_booking(facts, seats, now, policy)  # refuses what cannot be paid before "full"
     rules.ensure_room(facts.capacity, locked.occupancy.taken, seats)
+    await quotas.spend(tx, user_id=user_id, action=quotas.BOOKING, now=now, enabled=quotas_on)
     booking = await unit.insert_booking(facts, user_id, seats)
     if key_id is not None:
         await tx.execute(KEY_BOOKED, key_id, booking.id)
@@ -344,8 +346,10 @@ async def confirm_hold(tx: Tx, *, booking_id: int, now: dt.datetime, policy: Boo
 
 
 async def join_waitlist(tx: Tx, *, session_id: int, user_id: int, seats: int, now: dt.datetime,
-                        policy: BookingPolicy, viewer_is_admin: bool = False) -> tuple[int, int]:
-    """Queue a participant for `seats`; returns (entry id, position)."""
+                        policy: BookingPolicy, viewer_is_admin: bool = False,
+                        quotas_on: bool = False) -> tuple[int, int]:
+    """Queue a participant for `seats`; returns (entry id, position). With `quotas_on`, the
+    join counts in the user's booking quota."""
     unit = Unit(tx, now, policy)
     locked = await unit.lock(session_id, user_id)
     await unit.ensure_visible(locked.facts, user_id, viewer_is_admin)
@@ -354,6 +358,7 @@ async def join_waitlist(tx: Tx, *, session_id: int, user_id: int, seats: int, no
     rules.ensure_open(facts, now)
     rules.ensure_may_join_waitlist(facts, locked.occupancy, seats)
     rules.ensure_not_booked(locked.has_booking, locked.has_entry)
+    await quotas.spend(tx, user_id=user_id, action=quotas.BOOKING, now=now, enabled=quotas_on)
     try:
         row = await tx.one(INSERT_ENTRY, session_id, user_id, seats, slot(session_id, user_id), now)
     except UniqueViolation:
@@ -426,9 +431,10 @@ async def settle_session(tx: Tx, *, session_id: int, now: dt.datetime, policy: B
 async def change_session(tx: Tx, *, session_id: int, actor_id: int, now: dt.datetime,
                          policy: BookingPolicy, starts_at: dt.datetime | None = None,
                          ends_at: dt.datetime | None = None, timezone: str | None = None,
-                         capacity: int | None = None) -> SessionState:
+                         capacity: int | None = None, quotas_on: bool = False) -> SessionState:
     """The host changes a session's times, zone or capacity (None = unchanged). New times bump
-    `sequence` and tell the confirmed participants; a larger capacity promotes the waitlist."""
+    `sequence` and tell the confirmed participants (with `quotas_on`, counted in the host's
+    quota of session changes); a larger capacity promotes the waitlist."""
     unit = Unit(tx, now, policy)
     locked = await unit.lock(session_id)
     old = locked.facts
@@ -441,6 +447,7 @@ async def change_session(tx: Tx, *, session_id: int, actor_id: int, now: dt.date
                   capacity=old.capacity if capacity is None else capacity)
     moved = (new.starts_at, new.ends_at) != (old.starts_at, old.ends_at)
     if moved:
+        await quotas.spend(tx, user_id=actor_id, action=quotas.SESSION_CHANGED, now=now, enabled=quotas_on)
         new = replace(new, sequence=old.sequence + 1)
     await tx.execute(CHANGE_SESSION, session_id, new.starts_at, new.ends_at, new.timezone, new.capacity,
                      new.sequence, now)
@@ -502,3 +509,8 @@ async def release_user_in_session(tx: Tx, *, session_id: int, user_id: int, now:
 
 async def purge_idempotency_keys(tx: Tx, *, before: dt.datetime) -> int:
     return await tx.execute(PURGE_KEYS, before)
+
+
+async def purge_quota_events(tx: Tx, *, now: dt.datetime) -> int:
+    """Forget the quota events no window counts any more."""
+    return await quotas.purge(tx, now=now)

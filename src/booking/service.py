@@ -60,7 +60,7 @@ async def book(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
     booking, created = await run(runtime, partial(
         ops.book_seats, session_id=session_id, user_id=user.id, seats=seats, now=runtime.clock.now(),
         policy=policy_of(runtime), claim=_claim(user.id, idempotency_key, session_id, seats),
-        viewer_is_admin=user.is_admin))
+        viewer_is_admin=user.is_admin, quotas_on=runtime.settings.rate_limits))
     return await checkout.open_checkout(runtime, booking), created
 
 
@@ -100,7 +100,8 @@ async def join_waitlist(runtime: Runtime, user: CurrentUser, session_id: int, se
     ensure_id(session_id, "session")
     entry_id, position = await run(runtime, partial(
         ops.join_waitlist, session_id=session_id, user_id=user.id, seats=seats,
-        now=runtime.clock.now(), policy=policy_of(runtime), viewer_is_admin=user.is_admin))
+        now=runtime.clock.now(), policy=policy_of(runtime), viewer_is_admin=user.is_admin,
+        quotas_on=runtime.settings.rate_limits))
     return WaitlistEntry(id=entry_id, session_id=session_id, seats=seats, status=WaitlistStatus.waiting,
                          position=position)
 
@@ -154,7 +155,8 @@ async def change_session(runtime: Runtime, user: CurrentUser, session_id: int, c
     state = await run(runtime, partial(
         ops.change_session, session_id=session_id, actor_id=user.id, now=runtime.clock.now(),
         policy=policy_of(runtime), starts_at=_given(change.starts_at), ends_at=_given(change.ends_at),
-        timezone=_given(change.timezone), capacity=_given(change.capacity)))
+        timezone=_given(change.timezone), capacity=_given(change.capacity),
+        quotas_on=runtime.settings.rate_limits))
     return session_view(state)
 
 
@@ -198,6 +200,10 @@ async def expire_offers(runtime: Runtime, policy: BookingPolicy | None = None) -
 async def purge_idempotency_keys(runtime: Runtime) -> int:
     before = runtime.clock.now() - rules.IDEMPOTENCY_KEY_TTL
     return await run(runtime, partial(ops.purge_idempotency_keys, before=before))
+
+
+async def purge_quota_events(runtime: Runtime) -> int:
+    return await run(runtime, partial(ops.purge_quota_events, now=runtime.clock.now()))
 
 
 async def release_user(runtime: Runtime, user_id: int) -> int:

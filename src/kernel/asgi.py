@@ -165,3 +165,26 @@ def _nul_refusal(scope: Scope) -> tuple[Any, ...] | None:
             return (400, "validation-error", "Invalid request", f"{field}: a NUL character is not allowed",
                     {"errors": [{"field": field, "message": "a NUL character is not allowed", "source": "header"}]})
     return None
+
+
+STRICT_TRANSPORT = (b"strict-transport-security", b"max-age=31536000")
+
+
+def strict_transport(settings: Any) -> bool:
+    """HSTS on every response in production when the site is served over https."""
+    return settings.is_prod and settings.base_url.lower().startswith("https://")
+
+
+async def add_strict_transport_security(message: dict[str, Any], scope: Scope) -> None:
+    """Litestar `before_send` hook: every response (pages, API, errors, refusals by the
+    middlewares, 404s of unknown paths) gets `Strict-Transport-Security: max-age=31536000`
+    when `strict_transport` holds for the serving runtime's settings."""
+    if message["type"] != "http.response.start":
+        return
+    runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+    if runtime is None or not strict_transport(runtime.settings):
+        return
+    headers = list(message.get("headers") or [])
+    if not any(name.lower() == STRICT_TRANSPORT[0] for name, _ in headers):
+        headers.append(STRICT_TRANSPORT)
+    message["headers"] = headers

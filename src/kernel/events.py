@@ -41,6 +41,9 @@ class OutboxRow:
     recipient_id: int | None
     payload: dict[str, Any] = field(default_factory=dict)
     recipient_email: str = ""
+    # set: a pending, unrendered row with the same key takes this one's dedupe key and payload
+    # instead of a new row being added (the latest state wins; `notify.repository`)
+    coalesce_key: str | None = None
 
 
 class Notifier(Protocol):

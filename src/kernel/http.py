@@ -1,9 +1,11 @@
 """HTTP helpers every package's handlers share: the problem-details schema and its OpenAPI
-responses, id and paging parameters, and the runtime dependency."""
+responses, id and paging parameters, the runtime dependency, and the client's address (behind
+the trusted proxies only)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated
+import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
 
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
@@ -13,7 +15,7 @@ from msgspec import Struct
 from kernel.ids import MAX_ID, is_id
 from kernel.runtime import Runtime
 
-__all__ = ["MAX_ID", "is_id", "Limit", "Offset", "Problem", "ProblemResponses", "RuntimeDep"]
+__all__ = ["MAX_ID", "is_id", "Limit", "Offset", "Problem", "ProblemResponses", "RuntimeDep", "client_address"]
 
 PROBLEM_JSON = "application/problem+json"
 # Every calendar answer's media type, named here once. Litestar appends "; charset=utf-8" to
@@ -63,3 +65,68 @@ class ProblemResponses:
         return {status: ResponseSpec(data_container=Problem, description=descriptions[status],
                                      media_type=PROBLEM_JSON, generate_examples=False)
                 for status in statuses}
+
+
+# ------------------------------------------------------------------ the client's address
+
+def _forwarded_for(headers: Mapping[str, str] | Any) -> list[str]:
+    """The addresses a chain of proxies recorded, nearest last: RFC 7239 `Forwarded: for=…`
+    if sent, else `X-Forwarded-For` (every header line, in order)."""
+    getall = getattr(headers, "getall", None)
+
+    def lines(name: str) -> list[str]:
+        if getall is not None:
+            return list(getall(name, []))
+        value = headers.get(name)
+        return [value] if value else []
+
+    forwarded = lines("forwarded")
+    if forwarded:
+        found = []
+        for element in ",".join(forwarded).split(","):
+            for pair in element.split(";"):
+                key, _, value = pair.strip().partition("=")
+                if key.strip().lower() == "for":
+                    found.append(_bare_address(value.strip().strip('"')))
+        return found
+    return [part.strip() for part in ",".join(lines("x-forwarded-for")).split(",") if part.strip()]
+
+
+def _bare_address(value: str) -> str:
+    """`[2001:db8::1]:4711` → `2001:db8::1`; `192.0.2.1:80` → `192.0.2.1`."""
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    if value.count(":") == 1:
+        return value.partition(":")[0]
+    return value
+
+
+def _parsed(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address)
+    except ValueError:
+        return None
+
+
+def client_address(peer: str | None, headers: Mapping[str, str] | Any,
+                   trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
+    """The address a request came from, for rate limits and logs: the TCP peer, unless the
+    peer is a trusted proxy (`ALVEOLE_TRUSTED_PROXIES`); then the forwarding headers are read
+    from the right, skipping trusted proxies, and the first address not trusted is the client's
+    (whatever is left of it was written by the client itself, and is ignored). From any other
+    peer those headers are ignored: anyone can send them."""
+    if peer is None:
+        return "unknown"
+
+    def is_trusted(address: str) -> bool:
+        parsed = _parsed(address)
+        return parsed is not None and any(parsed in network for network in trusted)
+
+    if not trusted or not is_trusted(peer):
+        return peer
+    chain = _forwarded_for(headers)
+    for address in reversed(chain):
+        if not is_trusted(address):
+            parsed = _parsed(address)
+            return str(parsed) if parsed is not None else address[:64] or "unknown"
+    return chain[0] if chain else peer

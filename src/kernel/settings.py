@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 DEV_SECRET_KEY = "alveole-dev-secret-key-do-not-use-in-production"
 
@@ -23,6 +25,22 @@ def parse_duration(text: str) -> dt.timedelta:
     if not match:
         raise SettingsError(f"not a duration: {text!r} (use e.g. 24h, 90m, 2d, 30s)")
     return dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """`ALVEOLE_TRUSTED_PROXIES`: comma-separated addresses or CIDRs (`10.0.0.1, 192.168.0.0/16, ::1`)."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"ALVEOLE_TRUSTED_PROXIES: not an address or CIDR: {part!r}") from None
+    return tuple(networks)
 
 
 def parse_durations(text: str) -> tuple[dt.timedelta, ...]:
@@ -53,6 +71,9 @@ class Settings:
     # how long a request waits for the database (a connection, the write lock) before a 503
     db_wait_seconds: float = 5.0
     rate_limits: bool = True
+    # peers whose X-Forwarded-For / Forwarded is believed (kernel.http.client_address); none by default
+    # (typed loosely: Litestar's signature models cannot describe a union of two address classes)
+    trusted_proxies: tuple[Any, ...] = ()
     # False when ALVEOLE_BASE_URL is unset: `alveole serve` then uses the address it serves on
     base_url_explicit: bool = False
 
@@ -146,6 +167,7 @@ class Settings:
             request_timeout=request_timeout,
             db_wait_seconds=db_wait,
             rate_limits=rate_limits == "on",
+            trusted_proxies=parse_networks(get("TRUSTED_PROXIES") or ""),
         )
 
 

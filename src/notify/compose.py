@@ -234,7 +234,8 @@ def render(prepared: Prepared, settings: Settings, now: dt.datetime,
                            cancelled=prepared.calendar_method == "CANCEL")
         attachments.append({"filename": "invite.ics", "content_type": "text/calendar",
                             "method": prepared.calendar_method,
-                            "content": invite_ics(item, stamp=now, base_url=settings.base_url)})
+                            "content": invite_ics(item, stamp=now, base_url=settings.base_url,
+                                                       mail_from=settings.mail_from)})
     values["has_invite"] = bool(attachments)
     if kind in CHECKIN_KINDS and prepared.booking is not None and prepared.booking.checkin_code:
         # a PNG attachment: mail clients show it (most block inline SVG and remote images)

@@ -5,8 +5,10 @@ personal feed; SEQUENCE strictly increasing across the messages a participant re
 (the counter lives in `invite_sequence`, see `notify.invites`); DTSTAMP on every event;
 DTSTART/DTEND carry the session's TZID and the calendar a matching VTIMEZONE built for a
 bounded range around the events; invites are METHOD:REQUEST, cancellations METHOD:CANCEL
-with STATUS:CANCELLED, both with ORGANIZER (the host) and ATTENDEE (the participant); the
-personal feed is METHOD:PUBLISH with the ORGANIZER and no ATTENDEE (RFC 5546).
+with STATUS:CANCELLED, both with ORGANIZER and ATTENDEE (the participant); the personal feed
+is METHOD:PUBLISH with the ORGANIZER and no ATTENDEE (RFC 5546). ORGANIZER is always the
+host's name with the instance's sender address (`workshops.calendar.organizer`): a host's own
+address never reaches a participant.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from notify.context import Person, SessionView
-from workshops.calendar import PRODID, workshop_url
+from workshops.calendar import PRODID, organizer, workshop_url
 
 UTC = dt.timezone.utc
 # VTIMEZONE rules cover the calendar years from one before the first event to two after the
@@ -65,7 +67,7 @@ def _address(person: Person, **params: str) -> vCalAddress:
     return address
 
 
-def build_event(item: InviteEvent, *, stamp: dt.datetime, base_url: str,
+def build_event(item: InviteEvent, *, stamp: dt.datetime, base_url: str, mail_from: str,
                 attendee: bool = True) -> Event:
     """One VEVENT; `attendee=False` for METHOD:PUBLISH, which names no attendees (RFC 5546
     §3.2.1: ORGANIZER yes, ATTENDEE no)."""
@@ -86,7 +88,7 @@ def build_event(item: InviteEvent, *, stamp: dt.datetime, base_url: str,
     if workshop.lat is not None and workshop.lon is not None:
         event.add("geo", (workshop.lat, workshop.lon))
     event.add("url", url)
-    event.add("organizer", _address(workshop.host))
+    event.add("organizer", organizer(workshop.host.display_name, mail_from))
     if attendee:
         event.add("attendee", _address(item.participant, PARTSTAT="ACCEPTED",
                                        ROLE="REQ-PARTICIPANT", RSVP="FALSE"))
@@ -96,7 +98,7 @@ def build_event(item: InviteEvent, *, stamp: dt.datetime, base_url: str,
 
 
 def build_calendar(items: Sequence[InviteEvent], *, method: str, stamp: dt.datetime,
-                   base_url: str, name: str | None = None) -> Calendar:
+                   base_url: str, mail_from: str, name: str | None = None) -> Calendar:
     """A calendar with one VEVENT per item and the VTIMEZONEs they use (narrow range)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -113,7 +115,7 @@ def build_calendar(items: Sequence[InviteEvent], *, method: str, stamp: dt.datet
             if timezone is not None:
                 calendar.add_component(timezone)
     for item in items:
-        calendar.add_component(build_event(item, stamp=stamp, base_url=base_url,
+        calendar.add_component(build_event(item, stamp=stamp, base_url=base_url, mail_from=mail_from,
                                            attendee=method != "PUBLISH"))
     return calendar
 
@@ -127,11 +129,13 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone | None:
                               last_date=dt.date(last_year, 12, 31))
 
 
-def invite_ics(item: InviteEvent, *, stamp: dt.datetime, base_url: str) -> str:
+def invite_ics(item: InviteEvent, *, stamp: dt.datetime, base_url: str, mail_from: str) -> str:
     method = "CANCEL" if item.cancelled else "REQUEST"
-    return build_calendar([item], method=method, stamp=stamp, base_url=base_url).to_ical().decode()
+    return build_calendar([item], method=method, stamp=stamp, base_url=base_url,
+                          mail_from=mail_from).to_ical().decode()
 
 
-def feed_ics(items: Sequence[InviteEvent], *, stamp: dt.datetime, base_url: str, name: str) -> str:
-    return build_calendar(items, method="PUBLISH", stamp=stamp, base_url=base_url,
+def feed_ics(items: Sequence[InviteEvent], *, stamp: dt.datetime, base_url: str, mail_from: str,
+             name: str) -> str:
+    return build_calendar(items, method="PUBLISH", stamp=stamp, base_url=base_url, mail_from=mail_from,
                           name=name).to_ical().decode()

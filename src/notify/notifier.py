@@ -30,6 +30,12 @@ and rejected again after edits, and each round is a real message of its own.
 
 A BookingCancelled whose booking is named by a SessionCancelled of the same batch gives no
 row of its own: the participant gets the session_cancelled message (with its CANCEL) only.
+
+session_updated rows carry a coalescing key, `session_updated:{session_id}:{booking_id}` (the
+fan-out row: `…:participants`): while a row of that key is pending and not yet rendered, a newer
+one takes over its dedupe key and payload instead of adding a row, so a burst of changes to
+one session gives each participant ONE message, rendered from the session as it then is (its
+SEQUENCE still comes from the per-(session, participant) counter, so it only goes up).
 """
 from __future__ import annotations
 
@@ -55,7 +61,7 @@ from kernel.events import (
     WorkshopSubmitted,
 )
 from kernel.sql import Sql
-from notify.repository import OUTBOX_INSERT, outbox_params
+from notify.repository import outbox_statements
 
 KINDS = (
     "booking_confirmed", "booking_cancelled", "session_updated", "session_cancelled",
@@ -84,6 +90,12 @@ def session_updated_key(session_id: int, sequence: int, booking_id: int) -> str:
     return f"session_updated:{session_id}:{sequence}:{booking_id}"
 
 
+def session_updated_coalesce_key(session_id: int, booking_id: int | None) -> str:
+    """One pending session_updated per (session, booking) — or per session for the fan-out row:
+    a burst of changes gives each participant one message with the latest state."""
+    return f"session_updated:{session_id}:{'participants' if booking_id is None else booking_id}"
+
+
 def workshop_submitted_key(fanout_key: str, organizer_id: int) -> str:
     return f"{fanout_key}:{organizer_id}"
 
@@ -104,7 +116,7 @@ class OutboxNotifier:
     """Maps events to outbox rows. Pure and deterministic: the same events give the same rows."""
 
     def outbox_writes(self, events: Sequence[DomainEvent], now: dt.datetime) -> list[tuple[Sql, tuple[Any, ...]]]:
-        return [(OUTBOX_INSERT, outbox_params(row, now)) for row in self.outbox_rows(events)]
+        return [statement for row in self.outbox_rows(events) for statement in outbox_statements(row, now)]
 
     def outbox_rows(self, events: Sequence[DomainEvent]) -> list[OutboxRow]:
         covered = {
@@ -145,12 +157,13 @@ class OutboxNotifier:
                 payload.pop("booking_ids", None)
                 payload["fanout"] = FANOUT_SESSION_PARTICIPANTS
                 return [OutboxRow("session_updated", f"session_updated:{session_id}:{sequence}",
-                                  None, payload)]
+                                  None, payload, coalesce_key=session_updated_coalesce_key(session_id, None))]
             case SessionUpdated(session_id=session_id, sequence=sequence, booking_ids=ids):
                 payload.pop("booking_ids", None)
                 return [
                     OutboxRow("session_updated", session_updated_key(session_id, sequence, b),
-                              None, {**payload, "booking_id": b})
+                              None, {**payload, "booking_id": b},
+                              coalesce_key=session_updated_coalesce_key(session_id, b))
                     for b in dict.fromkeys(ids)
                 ]
             case SessionCancelled(session_id=session_id, booking_ids=ids, waitlist_entry_ids=entries):

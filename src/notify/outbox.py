@@ -52,6 +52,7 @@ from notify.mailers import Mailer, PermanentDeliveryError, build_mailer
 from notify.notifier import (
     FANOUT_COMMUNITY_ORGANIZERS,
     FANOUT_SESSION_PARTICIPANTS,
+    session_updated_coalesce_key,
     session_updated_key,
     workshop_submitted_key,
 )
@@ -173,7 +174,8 @@ async def fanout_rows(record: dict[str, Any]) -> list[OutboxRow]:
         bookings = await ctx.confirmed_bookings_of_session(session_id, ctx.utc(payload.get("at")))
         return [
             OutboxRow(record["kind"], session_updated_key(session_id, sequence, booking_id),
-                      user_id, {**payload, "booking_id": booking_id})
+                      user_id, {**payload, "booking_id": booking_id},
+                      coalesce_key=session_updated_coalesce_key(session_id, booking_id))
             for booking_id, user_id in bookings
         ]
     if fanout == FANOUT_COMMUNITY_ORGANIZERS:

@@ -45,14 +45,46 @@ OUTBOX_INSERT = Sql(
 )
 
 
+# A row with a coalescing key: first the pending, unrendered row of that key (if any) takes the
+# new dedupe key and payload — so the INSERT after it meets its own key and adds nothing; else
+# the INSERT adds the row with its key. ?1 coalesce key, ?2 new dedupe key, ?3 payload.
+OUTBOX_COALESCE = Sql(
+    "UPDATE outbox_message SET dedupe_key = ?2, payload = ?3 WHERE id = ("
+    f"SELECT id FROM outbox_message WHERE coalesce_key = ?1 AND status = {PENDING} "
+    "AND rendered_at IS NULL ORDER BY id DESC LIMIT 1)"
+)
+OUTBOX_INSERT_COALESCING = Sql(
+    f"INSERT INTO outbox_message ({OUTBOX_COLUMNS}, \"coalesce_key\") "
+    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, {PENDING}, 0, '[]', ?7) ON CONFLICT (dedupe_key) DO NOTHING"
+)
+
+
+def outbox_statements(row: OutboxRow, now: dt.datetime) -> list[tuple[Sql, tuple[Any, ...]]]:
+    """The statements that write one row (two when it coalesces), in the caller's transaction."""
+    params = outbox_params(row, now)
+    if row.coalesce_key is None:
+        return [(OUTBOX_INSERT, params)]
+    return [(OUTBOX_COALESCE, (row.coalesce_key, row.dedupe_key, params[4])),
+            (OUTBOX_INSERT_COALESCING, (*params, row.coalesce_key))]
+
+
 def _values(first: int) -> str:
     n = first
     return f"(?{n}, ?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5}, ?{n + 5}, {PENDING}, 0, '[]')"
 
 
 async def insert_outbox_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk: int = 200) -> int:
-    """Insert outbox rows, skipping dedupe keys already present. Returns how many were new."""
+    """Insert outbox rows, skipping dedupe keys already present (a row with a coalescing key
+    may replace a pending one instead). Returns how many were new."""
     inserted = 0
+    for row in rows:
+        if row.coalesce_key is not None:
+            coalesce, insert = outbox_statements(row, now)
+            await execute(Sql.of(coalesce[0].sqlite + " RETURNING id", coalesce[0].postgres + " RETURNING id"),
+                          *coalesce[1])
+            inserted += await execute(Sql.of(insert[0].sqlite + " RETURNING id",
+                                             insert[0].postgres + " RETURNING id"), *insert[1])
+    rows = [row for row in rows if row.coalesce_key is None]
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
         values = ", ".join(_values(1 + 6 * i) for i in range(len(part)))

@@ -59,7 +59,8 @@ async def booking_invite(booking_id: int, user_id: int, settings: Settings,
     sequence = await invites.shown_sequence(session.id, user_id, session.sequence, method)
     item = InviteEvent(session=session, participant=shown.participant, sequence=sequence,
                        booking_id=shown.id, cancelled=cancelled)
-    return CalendarFile(method=method, text=invite_ics(item, stamp=now, base_url=settings.base_url))
+    return CalendarFile(method=method, text=invite_ics(item, stamp=now, base_url=settings.base_url,
+                                                        mail_from=settings.mail_from))
 
 
 async def personal_feed_version(token: str, settings: Settings, now: dt.datetime) -> tuple[int, FeedVersion]:
@@ -99,7 +100,7 @@ async def personal_feed(token: str, settings: Settings, now: dt.datetime, user_i
     ]
     person = await ctx.load_person(user_id)
     name = f"Alvéole – {person.display_name}" if person else "Alvéole"
-    return feed_ics(items, stamp=now, base_url=settings.base_url, name=name)
+    return feed_ics(items, stamp=now, base_url=settings.base_url, mail_from=settings.mail_from, name=name)
 
 
 async def rotate_calendar_url(user_id: int, settings: Settings) -> str:

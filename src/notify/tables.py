@@ -32,6 +32,9 @@ class OutboxMessage(Table, tablename="outbox_message"):
     # the Message-ID, chosen at random when the row is rendered and kept for its retries:
     # unique across rows and databases (a row id repeats in every fresh database)
     message_id = Varchar(length=200, null=True, default=None)
+    # rows with the same key while pending and unrendered are one message: a newer one replaces
+    # the older's payload instead of adding a row (a burst of session changes → one email each)
+    coalesce_key = Varchar(length=200, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib.resources import files
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time
@@ -50,8 +50,10 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect
 
 from accounts.auth import SESSION_COOKIE, CurrentUser, optional_user
-from accounts.csrf import CSRF_COOKIE, CSRF_FORM_FIELD, csrf_token_for
+from accounts.csrf import CSRF_COOKIE, CSRF_FORM_FIELD, csrf_token_for, origin_is_ours
+from kernel import cookies
 from kernel.asgi import Cookies
+from kernel.cookies import cookie_name
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.i18n import LANGUAGES, environment, language_of, page_language
 from kernel.ids import is_id
@@ -59,8 +61,8 @@ from kernel.settings import Settings, secure_cookies
 
 # Litestar appends "; charset=utf-8" to text/* media types itself: never name one here
 HTML = "text/html"
-LANGUAGE_COOKIE = "alveole_lang"
-FLASH_COOKIE = "alveole_flash"
+LANGUAGE_COOKIE = cookies.LANGUAGE  # names as sent: cookie_name (`__Host-` over https)
+FLASH_COOKIE = cookies.FLASH
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 STATIC_DIR = files("web") / "static"
 _STATIC_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,60}\.(css|svg|png)")
@@ -103,7 +105,7 @@ class Viewer:
 
 def chosen_language(request: Request, user_locale: str | None = None) -> str:
     """The `alveole_lang` cookie, else the user's locale, else Accept-Language."""
-    chosen = Cookies.of_headers(request.headers).get(LANGUAGE_COOKIE)
+    chosen = Cookies.of_headers(request.headers).get(cookie_name(LANGUAGE_COOKIE, settings_of(request)))
     if chosen in LANGUAGES:
         return chosen
     if user_locale:
@@ -112,24 +114,24 @@ def chosen_language(request: Request, user_locale: str | None = None) -> str:
 
 
 def language_cookie(language: str, settings: Settings) -> Cookie:
-    return Cookie(key=LANGUAGE_COOKIE, value=language, path="/", max_age=YEAR, httponly=True,
+    return Cookie(key=cookie_name(LANGUAGE_COOKIE, settings), value=language, path="/", max_age=YEAR, httponly=True,
                   samesite="lax", secure=secure_cookies(settings))
 
 
 # ---------------------------------------------------------------------------------- community
 
-COMMUNITY_COOKIE = "alveole_community"
+COMMUNITY_COOKIE = cookies.COMMUNITY
 
 
 def remembered_community(request: Request) -> str | None:
     """The slug of the community this browser chose last (the `alveole_community` cookie)."""
-    slug = Cookies.of_headers(request.headers).get(COMMUNITY_COOKIE) or ""
+    slug = Cookies.of_headers(request.headers).get(cookie_name(COMMUNITY_COOKIE, settings_of(request))) or ""
     return slug if re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", slug) else None
 
 
 def community_cookie(slug: str, settings: Settings) -> Cookie:
-    return Cookie(key=COMMUNITY_COOKIE, value=slug, path="/", max_age=YEAR, httponly=True,
-                  samesite="lax", secure=secure_cookies(settings))
+    return Cookie(key=cookie_name(COMMUNITY_COOKIE, settings), value=slug, path="/", max_age=YEAR,
+                  httponly=True, samesite="lax", secure=secure_cookies(settings))
 
 
 # --------------------------------------------------------------------------------------- flash
@@ -140,13 +142,13 @@ def _sign(value: str, secret_key: str) -> str:
 
 def flash_cookie(msgid: str, settings: Settings) -> Cookie:
     encoded = base64.urlsafe_b64encode(msgid.encode()).decode().rstrip("=")
-    return Cookie(key=FLASH_COOKIE, value=f"{encoded}.{_sign(encoded, settings.secret_key)}", path="/",
+    return Cookie(key=cookie_name(FLASH_COOKIE, settings), value=f"{encoded}.{_sign(encoded, settings.secret_key)}", path="/",
                   max_age=300, httponly=True, samesite="lax", secure=secure_cookies(settings))
 
 
 def read_flash(request: Request, settings: Settings) -> str | None:
     """The flash message the last redirect left, if its signature holds."""
-    raw = Cookies.of_headers(request.headers).get(FLASH_COOKIE) or ""
+    raw = Cookies.of_headers(request.headers).get(cookie_name(FLASH_COOKIE, settings)) or ""
     encoded, _, signature = raw.partition(".")
     if not encoded or not hmac.compare_digest(signature.encode("utf-8", "replace"),
                                               _sign(encoded, settings.secret_key).encode()):
@@ -158,7 +160,7 @@ def read_flash(request: Request, settings: Settings) -> str | None:
 
 
 def cleared_flash(settings: Settings) -> Cookie:
-    return Cookie(key=FLASH_COOKIE, value="", path="/", max_age=0, expires=0, httponly=True,
+    return Cookie(key=cookie_name(FLASH_COOKIE, settings), value="", path="/", max_age=0, expires=0, httponly=True,
                   samesite="lax", secure=secure_cookies(settings))
 
 
@@ -330,7 +332,8 @@ def error_page_asgi(scope: dict[str, Any], status: int,
     if scope["path"].startswith(api_prefix) or "text/html" not in headers.get("accept", "").lower():
         return None
     jar = Cookies.of_headers(scope["headers"])
-    chosen = jar.get(LANGUAGE_COOKIE)
+    runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+    chosen = jar.get(cookie_name(LANGUAGE_COOKIE, runtime.settings if runtime is not None else None))
     language = chosen if chosen in LANGUAGES else page_language(headers.get("accept-language"))
     html = environment("web", language, True).get_template("errors/error.html").render(
         viewer=Viewer(language=language, csrf_token=""), static_url=static_url, **_error_values(status))
@@ -349,25 +352,26 @@ def settings_of(request: Request) -> Settings:
 
 def _anonymous_token(request: Request) -> tuple[str, list[Cookie]]:
     """The double-submit token of a visitor without a session: their cookie, or a new one."""
-    current = Cookies.of_headers(request.headers).get(CSRF_COOKIE)
+    settings = settings_of(request)
+    current = Cookies.of_headers(request.headers).get(cookie_name(CSRF_COOKIE, settings))
     if current and len(current) >= 32 and current.isalnum():
         return current, []
     token = secrets.token_hex(32)
-    return token, [Cookie(key=CSRF_COOKIE, value=token, path="/", samesite="lax", httponly=False,
-                          secure=secure_cookies(settings_of(request)))]
+    return token, [Cookie(key=cookie_name(CSRF_COOKIE, settings), value=token, path="/", samesite="lax",
+                          httponly=False, secure=secure_cookies(settings))]
 
 
 def page_viewer(request: Request, user: CurrentUser | None) -> Viewer:
     """Language, user, CSRF token and flash message of the page being answered."""
     settings = settings_of(request)
     cookies: list[Cookie] = []
-    session = Cookies.of_headers(request.headers).get(SESSION_COOKIE)
-    if session and "authorization" not in request.headers:
+    session = Cookies.of_headers(request.headers).get(cookie_name(SESSION_COOKIE, settings))
+    if session:  # whatever Authorization says: the middleware checks the session's token
         token = csrf_token_for(session, settings.secret_key)
     else:
         token, cookies = _anonymous_token(request)
     flash = read_flash(request, settings)
-    if Cookies.of_headers(request.headers).present(FLASH_COOKIE):
+    if Cookies.of_headers(request.headers).present(cookie_name(FLASH_COOKIE, settings)):
         cookies.append(cleared_flash(settings))
     return Viewer(language=chosen_language(request, user.locale if user else None), csrf_token=token,
                   user=user, flash=flash, path=here(request), cookies=cookies)
@@ -425,12 +429,14 @@ def form_token_ok(request: Request, form: Any) -> bool:
     """Whether an anonymous form's `csrf_token` matches the visitor's cookie (with a session
     cookie the middleware has already checked it)."""
     jar = Cookies.of_headers(request.headers)
-    if jar.present(SESSION_COOKIE):
+    settings = settings_of(request)
+    if jar.present(cookie_name(SESSION_COOKIE, settings)):
         return True
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if sent is not None and not origin_is_ours(sent, request.headers.get("host", ""),
+                                               settings_of(request).base_url):
         return False  # a form posted from another origin (a sibling subdomain that planted the cookie)
-    cookie, sent = jar.get(CSRF_COOKIE) or "", str(form.get(CSRF_FORM_FIELD) or "")
+    cookie, sent = jar.get(cookie_name(CSRF_COOKIE, settings)) or "", str(form.get(CSRF_FORM_FIELD) or "")
     return bool(cookie and sent) and hmac.compare_digest(cookie.encode(), sent.encode())
 
 

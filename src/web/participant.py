@@ -46,12 +46,14 @@ from booking.errors import (
 from booking.schemas import COMMENT_MAX, Attendance, Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from booking.service import ensure_id
 from kernel.asgi import Cookies
+from kernel.cookies import cookie_name
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
 from kernel.i18n import language_of
 from kernel.runtime import Runtime
 from kernel.sql import as_datetime
 from web.kit import (
+    settings_of,
     N_,
     MaybeUserDep,
     UserDep,
@@ -86,6 +88,7 @@ REFUSALS = {
     "payment-provider-unavailable": N_("The payment service is not answering: nothing was booked. Please try again in a moment."),
     "database-unavailable": N_("The service is busy; nothing was changed. Please try again in a moment."),
     "invalid-state": N_("This can no longer be done: things changed since the page was shown. Here is how they stand now."),
+    "rate-limited": N_("You have booked or joined many sessions in a short time: nothing was booked. Please try again later."),
 }
 BOOK_INSTEAD = N_("Seats are free for this session: book them instead.")
 NOT_DONE = N_("This could not be done. Please try again.")
@@ -425,6 +428,9 @@ class _FeedbackForm:
         if view is None:
             self.refusal = self.invalid()
             return self
+        if view["p_deleted_at"] is not None:  # the link dies with its participant's account
+            self.refusal = self.gone()
+            return self
         if view["f_id"] is not None:
             return self  # used: the GET says thank you, a POST that it was already received
         now = self.runtime.clock.now()
@@ -451,6 +457,10 @@ class _FeedbackForm:
     def invalid(self) -> Response:
         return self._page(NotFound("no such feedback link"), 404, N_("Link not valid"),
                           N_("This link is not valid. Please open it exactly as it appears in the email."))
+
+    def gone(self) -> Response:
+        return self._page(NotFound("this feedback link is no longer valid"), 404, N_("Link not valid"),
+                          N_("This link is no longer valid: the account it was sent to has been deleted."))
 
     def expired(self) -> Response:
         return self._page(InvalidState("this feedback link has expired"), 410, N_("Link expired"),
@@ -525,8 +535,8 @@ class _FeedbackForm:
 def _link_viewer(request: Request, user: CurrentUser | None, language: str, secret_key: str) -> Viewer:
     """The emailed link's page is in the participant's language; its forms carry the CSRF token
     only for a browser with a session cookie (the middleware asks it of those posts)."""
-    session = Cookies.of_headers(request.headers).get(SESSION_COOKIE)
-    token = csrf_token_for(session, secret_key) if session and "authorization" not in request.headers else ""
+    session = Cookies.of_headers(request.headers).get(cookie_name(SESSION_COOKIE, settings_of(request)))
+    token = csrf_token_for(session, secret_key) if session else ""
     return Viewer(language=language, csrf_token=token, user=user if token else None, path=request.url.path)
 
 

@@ -32,13 +32,14 @@ def workshop_url(base_url: str, workshop_id: int) -> str:
     return f"{base_url.rstrip('/')}{workshop_path(workshop_id)}"
 
 
-def organizer(workshop: WorkshopRecord, mail_from: str) -> vCalAddress:
-    """ORGANIZER of a public event: the host's display name (CN) with the instance's sender
-    address — a public feed must not publish every host's email address (invites, which go
-    to one participant, carry the host's own)."""
+def organizer(host_name: str, mail_from: str) -> vCalAddress:
+    """ORGANIZER of every event Alvéole writes — community feed, invites, cancellations and
+    personal feeds alike: the host's display name (CN) with the instance's sender address
+    (`ALVEOLE_MAIL_FROM`'s address). A host's own address never reaches anyone through a
+    calendar."""
     email = parseaddr(mail_from)[1] or "noreply@localhost"
     address = vCalAddress(f"mailto:{email}")
-    address.params["CN"] = vText(workshop.host_display_name)
+    address.params["CN"] = vText(host_name)
     return address
 
 
@@ -63,7 +64,7 @@ def community_feed(
         event.add("dtstart", session.local_starts_at.replace(microsecond=0))
         event.add("dtend", session.local_ends_at.replace(microsecond=0))
         event.add("summary", workshop.title)
-        event.add("organizer", organizer(workshop, mail_from))
+        event.add("organizer", organizer(workshop.host_display_name, mail_from))
         event.add("description", workshop.summary)
         if workshop.location:
             event.add("location", workshop.location)

@@ -88,13 +88,13 @@ SESSION_VIEW_BY_ID = Sql(
 # ------------------------------------------------------------------------------- workshops
 
 # Reads are raw statements (one round trip, no query building): every workshop column, with the
-# community's slug and the host's name, email (for iCalendar ORGANIZER) and erasure
-# (`community_slug`, `host_display_name`, `host_email`, `host_deleted_at`), joined as in the
+# community's slug and the host's name and erasure (`community_slug`, `host_display_name`,
+# `host_deleted_at`; never the host's email: calendars name the instance's sender), joined as in the
 # notification views (WORKSHOP_VIEW_JOINS).
 _WORKSHOP_ROW_COLUMNS = ", ".join(
     # Column._meta (private): Piccolo has no public accessor for a column's name in the database
     [f'w."{column._meta.db_column_name}"' for column in Workshop.all_columns()]
-    + ["c.slug AS community_slug", "h.display_name AS host_display_name", "h.email AS host_email",
+    + ["c.slug AS community_slug", "h.display_name AS host_display_name",
        "h.deleted_at AS host_deleted_at"])
 SESSION_ROW_COLUMNS = ('s.id, s."workshop", s.starts_at, s.ends_at, s.timezone, s.capacity, s.status, '
                        "s.sequence, s.cancel_reason")

@@ -21,6 +21,7 @@ from kernel.ids import MAX_ID
 from kernel.caching import etag_of_version
 from kernel.sql import PiccoloTx, as_datetime, write_transaction
 
+from accounts import quotas
 from accounts.auth import CurrentUser, is_organizer_of, organizer_community_ids
 from accounts.service import find_community_by_id, find_community_by_slug, get_public_profile
 from kernel.errors import Forbidden, InvalidState, NotFound
@@ -110,7 +111,6 @@ class WorkshopRecord:
     created_at: dt.datetime
     updated_at: dt.datetime
     published_at: dt.datetime | None
-    host_email: str = ""  # for iCalendar ORGANIZER only; never shown in the API
     host_erased: bool = False
 
     @property
@@ -198,7 +198,7 @@ def _workshop_record(row: dict[str, Any]) -> WorkshopRecord:
         cancellation_deadline_hours=row["cancellation_deadline_hours"], status=row["status"],
         rejection_reason=row["rejection_reason"], created_at=row["created_at"],
         updated_at=row["updated_at"], published_at=row["published_at"],
-        host_email=row["host_email"] or "", host_erased=row["host_deleted_at"] is not None,
+        host_erased=row["host_deleted_at"] is not None,
     )
 
 
@@ -442,11 +442,14 @@ async def create_workshop(runtime: Runtime, user: CurrentUser, data: schemas.Wor
     rules.raise_problems(problems)
     _check_payments(runtime, fields.payment)
     now = runtime.clock.now()
-    workshop_id = await repository.insert_workshop({
-        **_columns_of(fields), "description_html": await text.rendered_description(fields.description),
-        "community": community.id, "host": user.id,
-        "status": WorkshopStatus.draft, "created_at": now, "updated_at": now,
-    })
+    description_html = await text.rendered_description(fields.description)  # before the write lock
+    async with write_transaction():
+        await quotas.spend(PiccoloTx(), user_id=user.id, action=quotas.WORKSHOP_CREATED, now=now,
+                           enabled=runtime.settings.rate_limits)
+        workshop_id = await repository.insert_workshop({
+            **_columns_of(fields), "description_html": description_html, "community": community.id,
+            "host": user.id, "status": WorkshopStatus.draft, "created_at": now, "updated_at": now,
+        })
     return await _detail(runtime, await get_workshop(workshop_id))
 
 
@@ -514,9 +517,14 @@ async def update_workshop(
         events: list[DomainEvent] = []
         if rules.place_changed((before.venue, before.online_url), (after.venue, after.online_url)):
             bumped = await repository.bump_upcoming_sessions(workshop_id, now)
+            if bumped:  # their participants are told: one change, however many sessions it moves
+                await quotas.spend(PiccoloTx(), user_id=user.id, action=quotas.SESSION_CHANGED, now=now,
+                                   enabled=runtime.settings.rate_limits)
             events = [SessionUpdated(at=now, session_id=r["id"], sequence=r["sequence"])
                       for r in sorted(bumped, key=lambda r: r["id"])]
         if status != workshop.status:
+            await quotas.spend(PiccoloTx(), user_id=user.id, action=quotas.WORKSHOP_SUBMITTED, now=now,
+                               enabled=runtime.settings.rate_limits)
             events.append(WorkshopSubmitted(at=now, workshop_id=workshop_id,
                                             community_id=workshop.community_id, host_id=workshop.host_id))
         await _write_outbox(runtime, events, now)
@@ -544,6 +552,8 @@ async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int)
             values["published_at"] = now
         await _transition(workshop_id, workshop.status, values)
         if target == WorkshopStatus.submitted:
+            await quotas.spend(PiccoloTx(), user_id=user.id, action=quotas.WORKSHOP_SUBMITTED, now=now,
+                               enabled=runtime.settings.rate_limits)
             await _write_outbox(runtime, [WorkshopSubmitted(
                 at=now, workshop_id=workshop_id, community_id=workshop.community_id, host_id=workshop.host_id,
             )], now)
@@ -605,6 +615,8 @@ async def add_sessions(
     async with write_transaction():
         # re-read inside the transaction: a workshop cancelled meanwhile takes no new sessions
         rules.check_open_for_changes((await _locked_workshop(workshop_id)).status)
+        await quotas.spend(PiccoloTx(), user_id=user.id, action=quotas.SESSION_CREATED, now=now,
+                           enabled=runtime.settings.rate_limits, count=len(occurrences))
         session_ids = await repository.insert_sessions(
             workshop_id, occurrences, timezone=data.timezone, capacity=capacity, now=now)
     created = _session_records(await repository.session_rows(session_ids))

@@ -362,3 +362,32 @@ def test_the_worker_stops_on_sigterm_with_exit_0(tmp_path):
             worker.kill()
     assert worker.returncode == 0, err
     assert "Traceback" not in err
+def test_the_served_app_believes_no_forwarding_header_from_an_untrusted_peer(tmp_path):
+    """uvicorn would believe X-Forwarded-For from 127.0.0.1 on its own: `alveole serve` leaves
+    that to ALVEOLE_TRUSTED_PROXIES (empty here), so a local client cannot spread its login
+    attempts over made-up addresses."""
+    import json
+    import signal
+    import urllib.error
+    import urllib.request
+
+    port = _free_port()
+    server = _serve(tmp_path, port)
+    try:
+        _wait_until_up(server, port)
+        statuses = []
+        for n in range(55):  # 50 attempts per client address per 15 min
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/auth/login", method="POST",
+                data=json.dumps({"email": "nobody@example.org", "password": "wrong-password"}).encode(),
+                headers={"Content-Type": "application/json", "X-Forwarded-For": f"203.0.113.{n}",
+                         "Forwarded": f"for=192.0.2.{n}"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    statuses.append(answer.status)
+            except urllib.error.HTTPError as refused:
+                statuses.append(refused.code)
+        assert 429 in statuses, statuses
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)

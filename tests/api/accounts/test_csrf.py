@@ -146,7 +146,56 @@ async def test_middleware_alone_on_a_bare_asgi_app():
         assert (await http.put("/x", data={"csrf_token": "nope"})).status_code == 403
         assert (await http.get("/x")).status_code == 200
         assert (await http.post("/api/v1/payments/stripe/webhook", content=b"{}")).status_code == 200
-        assert (await http.post("/x", json={}, headers={"Authorization": "Bearer t"})).status_code == 200
+        # a bearer token spares the check on the API only; a page is checked whatever it carries
+        assert (await http.post("/api/x", json={}, headers={"Authorization": "Bearer t"})).status_code == 200
+        assert (await http.post("/x", json={}, headers={"Authorization": "Bearer t"})).status_code == 403
+        assert (await http.post("/api/x", json={}, headers={"Authorization": "Basic dTpw"})).status_code == 403
         http.cookies.delete("alveole_session")
         assert (await http.post("/x", json={})).status_code == 200
     assert f"csrf_token={token}&a=1".encode() in seen
+
+
+class TestOtherAuthorizationSchemes:
+    """Behind HTTP Basic or intranet SSO the browser adds `Authorization` to every request,
+    cross-site form posts included: that header must not switch the checks off."""
+
+    BASIC = {"Authorization": "Basic dXNlcjpwYXNz"}
+
+    async def test_login_csrf_with_basic_authorization_is_refused(self, client, cookie_session):
+        victim, _ = cookie_session
+        attacker = await make_user()
+        for headers in ({"Origin": "https://evil.example"}, {"Referer": "https://evil.example/page"}, {}):
+            response = await client.post("/login", headers={**self.BASIC, **headers}, data={
+                "email": attacker["email"], "password": attacker["password"]})
+            assert response.status_code == 403, (headers, response.status_code)
+            assert "set-cookie" not in response.headers
+        me = await client.get(ME, headers=self.BASIC)  # the cookie still is the victim's session
+        assert me.status_code == 200 and me.json()["id"] == victim["id"]
+
+    async def test_an_anonymous_login_form_from_another_origin_is_refused(self, client):
+        attacker = await make_user()
+        page = await client.get("/login")
+        token = page.cookies.get("alveole_csrf") or client.cookies.get("alveole_csrf")
+        response = await client.post("/login", headers={**self.BASIC, "Referer": "https://evil.example/"},
+                                     data={"email": attacker["email"], "password": attacker["password"],
+                                           "csrf_token": token})
+        assert response.status_code == 403
+        ok = await client.post("/login", headers={**self.BASIC, "Referer": "http://alveole.test/login"},
+                               data={"email": attacker["email"], "password": attacker["password"],
+                                     "csrf_token": token})
+        assert ok.status_code == 303
+
+    async def test_a_session_with_basic_authorization_still_works_with_its_token(self, client, cookie_session):
+        _, csrf = cookie_session
+        response = await client.patch(ME, json={"bio": "ok"}, headers={**self.BASIC, "X-CSRF-Token": csrf})
+        assert response.status_code == 200 and response.json()["bio"] == "ok"
+        refused = await client.patch(ME, json={"bio": "no"}, headers=self.BASIC)
+        assert refused.status_code == 403
+
+    async def test_origin_null_defers_to_the_session_token(self, client, cookie_session):
+        # a same-origin POST from a no-referrer page (the emailed links') says Origin: null
+        _, csrf = cookie_session
+        refused = await client.post("/logout", headers={"Origin": "null"}, data={"x": "1"})
+        assert refused.status_code == 403  # no token: refused all the same
+        ok = await client.post("/logout", headers={"Origin": "null"}, data={"csrf_token": csrf})
+        assert ok.status_code == 303

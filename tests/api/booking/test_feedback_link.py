@@ -115,6 +115,20 @@ class TestTheForm:
         assert await rows("SELECT id FROM feedback") == []
 
 
+    async def test_it_dies_with_the_participants_account(self, client, cast, clock, token):
+        clock.set(after_end(cast, hours=1))
+        assert (await client.get(f"/feedback/{token}")).status_code == 200  # the emailed link works…
+        erased = await client.delete("/api/v1/me", headers=auth(cast["participant"]))
+        assert erased.status_code == 204
+        page = await client.get(f"/feedback/{token}")  # …until the account is erased
+        assert page.status_code == 404 and "plus valide" in page.text and 'name="rating"' not in page.text
+        refused = await submit(client, token)
+        assert refused.status_code == 404 and "plus valide" in refused.text
+        assert await rows("SELECT id FROM feedback") == []  # nothing written
+        problem = await client.get(f"/feedback/{token}", headers={"Accept": "application/json"})
+        assert problem.status_code == 404 and problem.json()["type"].endswith("/not-found")
+
+
 class TestBadLinks:
     @pytest.mark.parametrize("moment", [dict(days=30, seconds=1), dict(days=90)])
     async def test_expired(self, client, cast, clock, token, moment):

@@ -13,6 +13,7 @@ UTC = dt.timezone.utc
 STAMP = dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 HOST = Person(1, "host@example.org", "Hôte; Un", "fr", "Europe/Paris")
 ALICE = Person(2, "alice@example.org", "Alice, A.", "en", "America/New_York")
+MAIL_FROM = "Alvéole <noreply@alveole.example>"
 
 
 def session(sid=4, *, starts=dt.datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tz="Europe/Paris",
@@ -33,7 +34,7 @@ def parse(text):
 
 
 def test_invite_has_every_required_property():
-    text = invite_ics(InviteEvent(session(), ALICE, 3, booking_id=9), stamp=STAMP, base_url="http://x")
+    text = invite_ics(InviteEvent(session(), ALICE, 3, booking_id=9), stamp=STAMP, base_url="http://x", mail_from=MAIL_FROM)
     cal, card = parse(text)
     assert cal["METHOD"] == "REQUEST"
     (event,) = cal.walk("VEVENT")
@@ -44,7 +45,7 @@ def test_invite_has_every_required_property():
     assert event["DTEND"].params["TZID"] == "Europe/Paris"
     assert event["DTSTART"].dt == dt.datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
     assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/Paris"]
-    assert str(event["ORGANIZER"]) == "mailto:host@example.org"
+    assert str(event["ORGANIZER"]) == "mailto:noreply@alveole.example"  # never the host's own
     assert event["ORGANIZER"].params["CN"] == "Hôte; Un"
     assert str(event["ATTENDEE"]) == "mailto:alice@example.org"
     assert event["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
@@ -61,7 +62,7 @@ def test_invite_has_every_required_property():
 
 
 def test_cancellation_is_method_cancel_and_status_cancelled():
-    text = invite_ics(InviteEvent(session(), ALICE, 4, cancelled=True), stamp=STAMP, base_url="http://x")
+    text = invite_ics(InviteEvent(session(), ALICE, 4, cancelled=True), stamp=STAMP, base_url="http://x", mail_from=MAIL_FROM)
     cal, card = parse(text)
     assert cal["METHOD"] == "CANCEL"
     assert card.vevent.status.value == "CANCELLED"
@@ -70,7 +71,7 @@ def test_cancellation_is_method_cancel_and_status_cancelled():
 
 def test_no_geo_when_unknown_and_online_url_as_location():
     text = invite_ics(InviteEvent(session(lat=None, venue=None, online="https://meet.example/x"), ALICE, 0),
-                      stamp=STAMP, base_url="http://x")
+                      stamp=STAMP, base_url="http://x", mail_from=MAIL_FROM)
     cal, _ = parse(text)
     (event,) = cal.walk("VEVENT")
     assert "GEO" not in event
@@ -79,7 +80,7 @@ def test_no_geo_when_unknown_and_online_url_as_location():
 
 def test_summer_time_session_gets_the_summer_offset_in_its_vtimezone():
     summer = session(starts=dt.datetime(2027, 7, 1, 16, 0, tzinfo=UTC), tz="America/New_York")
-    cal, card = parse(invite_ics(InviteEvent(summer, ALICE, 0), stamp=STAMP, base_url="http://x"))
+    cal, card = parse(invite_ics(InviteEvent(summer, ALICE, 0), stamp=STAMP, base_url="http://x", mail_from=MAIL_FROM))
     (tz,) = cal.walk("VTIMEZONE")
     assert tz["TZID"] == "America/New_York"
     assert card.vevent.dtstart.value.utcoffset() == dt.timedelta(hours=-4)
@@ -90,7 +91,7 @@ def test_feed_holds_every_event_and_each_timezone_once():
     items = [InviteEvent(session(4), ALICE, 2),
              InviteEvent(session(5, starts=dt.datetime(2027, 7, 1, 8, 0, tzinfo=UTC)), ALICE, 0),
              InviteEvent(session(6, tz="America/New_York"), ALICE, 1)]
-    cal, card = parse(feed_ics(items, stamp=STAMP, base_url="http://x", name="Alvéole – Alice"))
+    cal, card = parse(feed_ics(items, stamp=STAMP, base_url="http://x", mail_from=MAIL_FROM, name="Alvéole – Alice"))
     assert cal["METHOD"] == "PUBLISH"
     assert sorted(str(e["UID"]) for e in cal.walk("VEVENT")) == [
         "session-4-user-2@alveole", "session-5-user-2@alveole", "session-6-user-2@alveole"]
@@ -99,7 +100,7 @@ def test_feed_holds_every_event_and_each_timezone_once():
 
 
 def test_a_utc_session_is_written_in_utc_without_vtimezone():
-    cal, card = parse(invite_ics(InviteEvent(session(tz="UTC"), ALICE, 0), stamp=STAMP, base_url="http://x"))
+    cal, card = parse(invite_ics(InviteEvent(session(tz="UTC"), ALICE, 0), stamp=STAMP, base_url="http://x", mail_from=MAIL_FROM))
     (event,) = cal.walk("VEVENT")
     assert cal.walk("VTIMEZONE") == []
     assert event["DTSTART"].to_ical() == b"20261208T090000Z"
@@ -107,7 +108,7 @@ def test_a_utc_session_is_written_in_utc_without_vtimezone():
 
 
 def test_vtimezone_covers_whole_years_around_the_events():
-    cal, _ = parse(invite_ics(InviteEvent(session(), ALICE, 0), stamp=STAMP, base_url="http://x"))
+    cal, _ = parse(invite_ics(InviteEvent(session(), ALICE, 0), stamp=STAMP, base_url="http://x", mail_from=MAIL_FROM))
     (tz,) = cal.walk("VTIMEZONE")
     starts = sorted(c.DTSTART for c in tz.walk() if c.name in ("STANDARD", "DAYLIGHT"))
     assert starts[0].year == 2025 and "2028" in tz.to_ical().decode()
@@ -115,16 +116,16 @@ def test_vtimezone_covers_whole_years_around_the_events():
 
 def test_feed_events_name_the_organizer_but_no_attendee():
     text = feed_ics([InviteEvent(session(4), ALICE, 2, booking_id=9)], stamp=STAMP, base_url="http://x",
-                    name="Alvéole – Alice")
+                    mail_from=MAIL_FROM, name="Alvéole – Alice")
     cal, card = parse(text)
     assert cal["METHOD"] == "PUBLISH"
     (event,) = cal.walk("VEVENT")
-    assert str(event["ORGANIZER"]) == "mailto:host@example.org"
+    assert str(event["ORGANIZER"]) == "mailto:noreply@alveole.example"  # never the host's own
     assert event["ORGANIZER"].params["CN"] == "Hôte; Un"
     assert "ATTENDEE" not in event
     assert "organizer" in card.vevent.contents and "attendee" not in card.vevent.contents
     assert "/bookings/" not in text
     # the invite of the same booking still names its attendee
     (invited,) = parse(invite_ics(InviteEvent(session(4), ALICE, 2), stamp=STAMP,
-                                  base_url="http://x"))[0].walk("VEVENT")
+                                  base_url="http://x", mail_from=MAIL_FROM))[0].walk("VEVENT")
     assert str(invited["ATTENDEE"]) == "mailto:alice@example.org"
