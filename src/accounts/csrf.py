@@ -73,16 +73,20 @@ def is_bearer(authorization: bytes | str) -> bool:
     return scheme.lower() == "bearer" and bool(token.strip())
 
 
-def origin_is_ours(sent: str, host: str, base_url: str | None) -> bool:
-    """Whether an `Origin` or `Referer` value names this site: the request's Host, or the
-    configured base URL's host (behind a proxy that rewrites Host). `null` is never ours."""
-    netloc = urlsplit(sent.strip()).netloc.lower()
-    if not netloc:
+def origin_is_ours(sent: str, host: str, scheme: str, settings: Settings | None) -> bool:
+    """Whether an `Origin` or `Referer` value names this site, scheme included: the configured
+    public origin (`ALVEOLE_BASE_URL`, which a proxy's rewritten Host cannot hide), and when no
+    base URL was set, the request's own (its scheme and Host). `null` is never ours."""
+    parts = urlsplit(sent.strip())
+    if not parts.netloc:
         return False
-    ours = {host.strip().lower()}
-    if base_url:
-        ours.add(urlsplit(base_url).netloc.lower())
-    return netloc in ours - {""}
+    ours: set[tuple[str, str]] = set()
+    if settings is not None:
+        base = urlsplit(settings.base_url)
+        ours.add((base.scheme.lower(), base.netloc.lower()))
+    if settings is None or not settings.base_url_explicit:
+        ours.add((scheme.lower(), host.strip().lower()))
+    return (parts.scheme.lower(), parts.netloc.lower()) in ours
 
 
 class CSRFMiddleware:
@@ -153,11 +157,7 @@ class CSRFMiddleware:
         if sent is None:
             return True  # no browser we know of omits both on a cross-site POST with a body
         return origin_is_ours(sent.decode("latin-1"), headers.get(b"host", b"").decode("latin-1"),
-                              self._base_url(scope))
-
-    def _base_url(self, scope: Scope) -> str | None:
-        settings = self._settings(scope)
-        return settings.base_url if settings is not None else None
+                              str(scope.get("scheme") or "http"), self._settings(scope))
 
     @staticmethod
     def _settings(scope: Scope) -> Settings | None:

@@ -433,8 +433,8 @@ def form_token_ok(request: Request, form: Any) -> bool:
     if jar.present(cookie_name(SESSION_COOKIE, settings)):
         return True
     sent = request.headers.get("origin") or request.headers.get("referer")
-    if sent is not None and not origin_is_ours(sent, request.headers.get("host", ""),
-                                               settings_of(request).base_url):
+    if sent is not None and not origin_is_ours(sent, request.headers.get("host", ""), request.url.scheme,
+                                               settings):
         return False  # a form posted from another origin (a sibling subdomain that planted the cookie)
     cookie, sent = jar.get(cookie_name(CSRF_COOKIE, settings)) or "", str(form.get(CSRF_FORM_FIELD) or "")
     return bool(cookie and sent) and hmac.compare_digest(cookie.encode(), sent.encode())

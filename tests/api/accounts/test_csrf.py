@@ -199,3 +199,39 @@ class TestOtherAuthorizationSchemes:
         assert refused.status_code == 403  # no token: refused all the same
         ok = await client.post("/logout", headers={"Origin": "null"}, data={"csrf_token": csrf})
         assert ok.status_code == 303
+
+
+class TestPublicOrigin:
+    """Forms are compared with the configured public origin (ALVEOLE_BASE_URL), scheme included:
+    behind a proxy that rewrites Host, logged-out forms still work; another scheme is another site."""
+
+    async def login(self, client, user, token, **headers):
+        # the browser is on https (the proxy's side): its __Host- cookie, sent by hand here
+        return await client.post("/login", headers={"Host": "127.0.0.1:8000", **headers,
+                                                    "Cookie": f"__Host-alveole_csrf={token}"},
+                                 data={"email": user["email"], "password": user["password"], "csrf_token": token})
+
+    async def test_behind_a_proxy_that_rewrites_host(self, client, runtime):
+        from dataclasses import replace
+
+        runtime.settings = replace(runtime.settings, base_url="https://alveole.example", base_url_explicit=True)
+        user = await make_user()
+        page = await client.get("/login", headers={"Host": "127.0.0.1:8000"})
+        token = page.cookies.get("__Host-alveole_csrf")
+        assert token
+        ok = await self.login(client, user, token, Origin="https://alveole.example")
+        assert ok.status_code == 303, ok.text
+        for other in ("http://alveole.example", "http://127.0.0.1:8000", "https://evil.example"):
+            refused = await self.login(client, user, token, Origin=other)
+            assert refused.status_code == 403, other
+
+    async def test_without_a_base_url_the_request_s_own_origin_scheme_included(self, client):
+        user = await make_user()
+        page = await client.get("/login")
+        token = page.cookies.get("alveole_csrf") or client.cookies.get("alveole_csrf")
+        ok = await client.post("/login", headers={"Origin": "http://alveole.test"},
+                               data={"email": user["email"], "password": user["password"], "csrf_token": token})
+        assert ok.status_code == 303
+        refused = await client.post("/login", headers={"Origin": "https://alveole.test"},
+                                    data={"email": user["email"], "password": user["password"], "csrf_token": token})
+        assert refused.status_code == 403
