@@ -29,12 +29,14 @@ def _password_hash() -> str:
     return _PASSWORD_HASH
 
 
-async def make_user(**overrides: Any) -> dict[str, Any]:
+async def make_user(*, verified: bool = True, **overrides: Any) -> dict[str, Any]:
+    """A user with a bearer token; their address counts as verified unless `verified=False`."""
     n = next(_seq)
     values: dict[str, Any] = dict(
         email=f"user{n}@example.org", display_name=f"User {n}", password_hash=_password_hash(),
         locale="en", timezone="Europe/Paris", is_admin=False,
         calendar_token=secrets.token_urlsafe(24), created_at=NOW,
+        email_verified_at=overrides.get("created_at", NOW) if verified else None,
     )
     values.update(overrides)
     user = User(**values)
