@@ -48,7 +48,7 @@ __all__ = [
     "find_community_by_slug", "find_community_by_id", "name_organizer", "user_id_for_email",
     "rename_community", "community_organizers", "remove_organizer", "verify_email",
     "resend_verification", "forgot_password", "reset_password", "change_password",
-    "logout_everywhere", "require_verified",
+    "logout_everywhere", "require_verified", "link_is_usable",
 ]
 
 LOGIN_ATTEMPTS_PER_IP = 50
@@ -290,6 +290,16 @@ def _token_digest(token: str) -> str:
     if not token or len(token) > tokens.TOKEN_MAX or rules.has_nul(token):
         raise InvalidToken()
     return tokens.token_hash(token)
+
+
+async def link_is_usable(runtime: Runtime, purpose: str, token: str) -> bool:
+    """Whether a `verify_email` or `password_reset` link would work now (nothing is used up:
+    the pages ask before showing their form)."""
+    try:
+        digest = _token_digest(token)
+    except InvalidToken:
+        return False
+    return await repository.usable_one_time_token(digest, purpose, runtime.clock.now()) is not None
 
 
 async def verify_email(runtime: Runtime, token: str) -> tuple[schemas.User, str]:
