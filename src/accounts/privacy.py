@@ -51,6 +51,7 @@ async def delete_account(runtime: Runtime, user_id: int) -> None:
         await repository.erase_user(user_id, email=erased_email(user_id),
                                     display_name=ERASED_DISPLAY_NAME, now=runtime.clock.now())
         await repository.delete_tokens_of(user_id)
+        await repository.delete_one_time_tokens_of(user_id)
         await repository.delete_organizer_rows_of(user_id)
         for provider in runtime.personal_data:
             await provider.erase(user_id)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from accounts.tables import AuthToken, Community, Organizer, User
+from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, User
 from kernel.sql import Sql, as_datetime, execute, fetch_all, fetch_one, fetch_value, unique_violations
 
 PERSON_COLUMNS = "id, email, display_name, locale, timezone, deleted_at"
@@ -200,6 +200,11 @@ _MARK_VERIFIED = Sql("UPDATE app_user SET email_verified_at = ?2"
                      " WHERE id = ?1 AND email_verified_at IS NULL RETURNING id")
 _SET_PASSWORD = Sql("UPDATE app_user SET password_hash = ?2 WHERE id = ?1 AND deleted_at IS NULL RETURNING id")
 _PASSWORD_OF = Sql("SELECT password_hash FROM app_user WHERE id = ?1 AND deleted_at IS NULL")
+
+
+async def delete_one_time_tokens_of(user_id: int) -> None:
+    """Erasure: the account's verification and reset links (their hashes) go too."""
+    await OneTimeToken.delete().where(OneTimeToken.user == user_id)
 
 
 async def lock_user(user_id: int) -> None:

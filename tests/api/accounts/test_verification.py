@@ -169,3 +169,12 @@ class TestWhoCountsAsVerified:
         await create_or_promote_admin("later@example.org", "a long secret")
         rows = await User.select(User.email, User.email_verified_at).order_by(User.id)
         assert all(r["email_verified_at"] is not None for r in rows)
+
+
+class TestErasure:
+    async def test_an_erased_account_keeps_no_link(self, client, settings):
+        ada = await register(client)
+        token = token_of(await emailed_link(settings, "verify_email", ada["id"]))
+        assert (await client.delete("/api/v1/me", headers=auth(ada))).status_code == 204
+        assert await OneTimeToken.count().where(OneTimeToken.user == ada["id"]) == 0
+        assert (await client.post(VERIFY, json={"token": token})).status_code == 400
