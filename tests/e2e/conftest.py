@@ -7,8 +7,6 @@ The server is one per test run (session-scoped, with the demo data); each test m
 needs (its own accounts, its own workshop), so tests do not depend on each other's order."""
 from __future__ import annotations
 
-import email
-import email.policy
 import itertools
 import os
 import re
@@ -24,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from alveole import demo
+from tests import mail_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
@@ -97,34 +96,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 
 def emailed_link(server: DemoServer, to: str, kind: str) -> str:
     """The path of the link (`/verify/…`, `/reset/…`) in the `kind` email to `to`, read from
-    the server's mail files as a neighbour would read it. The server runs without its worker:
-    `alveole worker` runs on its database until that email is written, then stops."""
-    mail_dir = server.database.parent / "mail"
-
-    def found() -> str | None:
-        for path in sorted(mail_dir.glob("*.eml")) if mail_dir.exists() else ():
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            if message["X-Alveole-Kind"] == kind and to in str(message["To"]):
-                text = message.get_body(preferencelist=("plain",)).get_content()
-                link = re.search(re.escape(server.url) + r"(/(?:verify|reset)/[A-Za-z0-9_-]+)", text)
-                assert link, text
-                return link.group(1)
-        return None
-
-    env = {**os.environ, "ALVEOLE_DATABASE_URL": f"sqlite:///{server.database}", "ALVEOLE_MAIL_DIR": str(mail_dir),
-           "ALVEOLE_BASE_URL": server.url, "ALVEOLE_WORKER_POLL_SECONDS": "0.2", "ALVEOLE_RATE_LIMITS": "off"}
-    worker = subprocess.Popen([sys.executable, "-m", "alveole.cli", "worker"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    try:
-        while (link := found()) is None:
-            assert worker.poll() is None, "the worker stopped"
-            assert time.monotonic() < deadline, f"no {kind} email to {to}"
-            time.sleep(0.2)  # polling for the worker's file, not waiting for a deadline
-    finally:
-        worker.terminate()
-        worker.communicate(timeout=30)
-    return link
+    the server's mail files (`tests.mail_files`: the server runs without its worker)."""
+    env = {**os.environ, "ALVEOLE_DATABASE_URL": f"sqlite:///{server.database}", "ALVEOLE_RATE_LIMITS": "off"}
+    return mail_files.emailed_link(env, server.database.parent / "mail", server.url, to, kind)
 
 
 @pytest.fixture(scope="session")
