@@ -331,9 +331,10 @@ async def resend_verification(runtime: Runtime, user: CurrentUser, next_path: st
 
 async def forgot_password(runtime: Runtime, email: str) -> None:
     """Send a `password_reset` link to the active account with this address, if any and if it
-    has had fewer than 3 in the last hour. Says nothing either way: the caller answers the same."""
-    normalised = normalise_email(email)
-    user = None if normalised is None else await repository.active_user_by_email(normalised)
+    has had fewer than 3 in the last hour. Says nothing either way: the caller answers the same
+    (only an address that is not one is refused, 400)."""
+    # a malformed address is a 400 naming `email` (it tells nothing about any account)
+    user = await repository.active_user_by_email(valid_email(email))
     if user is not None:
         await _send_link(runtime, user["id"], tokens.PASSWORD_RESET, runtime.clock.now(),
                          bound=(RESET_LINKS_PER_HOUR, RESET_LINKS_WINDOW))

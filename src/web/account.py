@@ -306,12 +306,19 @@ async def change_password(request: Request, runtime: RuntimeDep, user: UserDep) 
     status = 400
     if accounts_rules.password_errors(new):
         errors["new_password"] = NEW_PASSWORD
+        if not wants_html(request):
+            raise ValidationFailed("new_password: 8 to 256 characters", errors=[
+                {"field": "new_password", "message": "8 to 256 characters", "source": "body"}])
     else:
         try:
             await accounts_service.change_password(runtime, user, token_from(request) or "", current, new)
         except InvalidCredentials:
+            if not wants_html(request):
+                raise
             errors["current_password"], status = WRONG_CURRENT, 401
         except RateLimited:
+            if not wants_html(request):
+                raise
             summary.append(TOO_MANY)
             status = 429
         else:
@@ -330,6 +337,8 @@ async def logout_everywhere(request: Request, runtime: RuntimeDep, user: UserDep
 # ------------------------------------------------------------------------- the emailed links
 
 def _link_invalid(request: Request, user: CurrentUser | None, purpose: str) -> Response:
+    if not wants_html(request):  # an API client gets the problem the API answers
+        raise InvalidToken()
     return render(page_viewer(request, user), "account/link_invalid.html", status=400, purpose=purpose)
 
 
@@ -346,6 +355,8 @@ async def verify_form(token: FromPath[str], request: Request, runtime: RuntimeDe
 async def verify(token: FromPath[str], request: Request, runtime: RuntimeDep,
                  maybe_user: MaybeUserDep) -> Response:
     """Verified: on to the page the neighbour signed up from (logged in or not)."""
+    if not await accounts_service.link_is_usable(runtime, accounts_tokens.VERIFY_EMAIL, token):
+        return _link_invalid(request, maybe_user, accounts_tokens.VERIFY_EMAIL)
     form = await request.form()
     refuse_without_token(request, form)
     try:
@@ -402,10 +413,15 @@ async def reset_form(token: FromPath[str], request: Request, runtime: RuntimeDep
 async def reset(token: FromPath[str], request: Request, runtime: RuntimeDep,
                 maybe_user: MaybeUserDep) -> Response:
     """A new password; every session of the account ends (this browser's too): on to log in."""
+    if not await accounts_service.link_is_usable(runtime, accounts_tokens.PASSWORD_RESET, token):
+        return _link_invalid(request, maybe_user, accounts_tokens.PASSWORD_RESET)
     form = await request.form()
     refuse_without_token(request, form)
     password = text_of(form, "password", 1000)
     if accounts_rules.password_errors(password):
+        if not wants_html(request):
+            raise ValidationFailed("password: 8 to 256 characters", errors=[
+                {"field": "password", "message": "8 to 256 characters", "source": "body"}])
         return render(page_viewer(request, maybe_user), "account/reset.html", status=400, token=token,
                       errors={"password": NEW_PASSWORD})
     try:
