@@ -396,7 +396,13 @@ async def forgot(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep
     if not email:
         return render(page_viewer(request, maybe_user), "account/forgot.html", status=400, values={"email": ""},
                       errors={"email": LOGIN_MISSING["email"]}, sent=False)
-    await accounts_service.forgot_password(runtime, email)
+    try:
+        await accounts_service.forgot_password(runtime, email)
+    except ValidationFailed:
+        if not wants_html(request):
+            raise
+        return render(page_viewer(request, maybe_user), "account/forgot.html", status=400, values={"email": email},
+                      errors={"email": FIELD_MESSAGES["email"]}, sent=False)
     return render(page_viewer(request, maybe_user), "account/forgot.html", values={"email": email}, errors={},
                   sent=True)
 

@@ -126,6 +126,13 @@ class TestForgotAndReset:
         again = await client.get(link, headers=BROWSER)
         assert 'href="/forgot"' in again.text and "This link does not work any more" in html_page(again, 400).visible
 
+    async def test_a_malformed_address_is_told_next_to_the_field(self, client):
+        form = await client.get("/forgot", headers=BROWSER)
+        refused = await client.post("/forgot", data={"email": "not an address", "csrf_token": token_of(form.text)},
+                                    headers=BROWSER)
+        html_page(refused, 400)
+        assert 'id="email-error"' in refused.text and await OutboxMessage.count() == 0
+
     async def test_forgot_without_the_csrf_token_sends_nothing(self, client):
         zoe = await make_user()
         assert (await client.post("/forgot", data={"email": zoe["email"]}, headers=BROWSER)).status_code == 403
