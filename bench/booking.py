@@ -135,8 +135,8 @@ async def seed(url: str, users: int, sessions: int, hot_capacity: int) -> tuple[
         now = dt.datetime.now(UTC)
         tokens = [secrets.token_urlsafe(32) for _ in range(users + 1)]
         await insert_many("app_user", ["email", "display_name", "password_hash", "locale", "timezone", "bio",
-                                        "skills", "is_admin", "created_at"],
-                          [(f"bench{n}@example.org", f"Bench {n}", "", "en", "UTC", "", "[]", False, now)
+                                        "skills", "is_admin", "created_at", "email_verified_at"],
+                          [(f"bench{n}@example.org", f"Bench {n}", "", "en", "UTC", "", "[]", False, now, now)
                            for n in range(users + 1)])
         ids = [r["id"] for r in await Booking.raw("SELECT id FROM app_user ORDER BY id")]
         await insert_many("auth_token", ["user", "token_hash", "created_at", "expires_at"],

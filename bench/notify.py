@@ -70,9 +70,9 @@ async def seed(bookings: int, per_session: int, days: int) -> tuple[int, int]:
     users = max(per_session * 4, 20_000)
     sessions = bookings // per_session
     await insert_many("app_user", ["email", "display_name", "password_hash", "locale", "timezone", "bio",
-                                   "skills", "is_admin", "calendar_token", "created_at"],
+                                   "skills", "is_admin", "calendar_token", "created_at", "email_verified_at"],
                       [(f"u{i}@bench.invalid", f"User {i}", "", "fr" if i % 3 else "en", "Europe/Paris", "",
-                        "[]", False, secrets.token_urlsafe(18), T0) for i in range(users)])
+                        "[]", False, secrets.token_urlsafe(18), T0, T0) for i in range(users)])
     await insert_many("community", ["slug", "name", "timezone", "locale", "lat", "lon", "moderation",
                                     "created_at"],
                       [("bench", "Bench", "Europe/Paris", "fr", 48.85, 2.35, True, T0)])

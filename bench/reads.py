@@ -161,9 +161,9 @@ async def build(url: str, fraction: float, now: dt.datetime) -> dict:
                         [(f"city-{n}", f"Quarter {n}", "Europe/Paris", "fr", False, now) for n in range(n_communities)])
         communities = await db.ids("community")
         await db.insert("app_user", ["email", "display_name", "password_hash", "locale", "timezone", "bio", "skills",
-                                     "is_admin", "calendar_token", "created_at"],
+                                     "is_admin", "calendar_token", "created_at", "email_verified_at"],
                         [(f"user{n}@example.org", f"User {n}", "", "fr", "Europe/Paris", "", "[]", False,
-                          f"feed-{n}-{secrets.token_hex(8)}", now) for n in range(n_users)])
+                          f"feed-{n}-{secrets.token_hex(8)}", now, now) for n in range(n_users)])
         users = await db.ids("app_user")
         await db.insert("auth_token", ["user", "token_hash", "created_at", "expires_at"],
                         [(users[n], hashlib.sha256(t.encode()).hexdigest(), now, now + dt.timedelta(days=30))

@@ -46,9 +46,9 @@ async def seed(sessions: int, bookings: int, rng: random.Random) -> dict[str, in
     participants = max(per_session * 4, bookings // 3)  # most people book about three times
     users = 1 + HOSTS + participants
     await insert_many("app_user", ["email", "display_name", "password_hash", "locale", "timezone", "bio",
-                                   "skills", "is_admin", "calendar_token", "created_at"],
+                                   "skills", "is_admin", "calendar_token", "created_at", "email_verified_at"],
                       [(f"u{i}@bench.invalid", f"User {i}", "", "fr", "Europe/Paris", "", "[]", False,
-                        secrets.token_urlsafe(18), T0) for i in range(users)])
+                        secrets.token_urlsafe(18), T0, T0) for i in range(users)])
     organizer = 1
     await insert_many("community", ["slug", "name", "timezone", "locale", "lat", "lon", "moderation", "created_at"],
                       [("bench", "Bench", "Europe/Paris", "fr", 48.85, 2.35, True, T0)])

@@ -30,12 +30,14 @@ def _password_hash() -> str:
     return _PASSWORD_HASH
 
 
-async def make_user(**overrides: Any) -> dict[str, Any]:
+async def make_user(*, verified: bool = True, **overrides: Any) -> dict[str, Any]:
+    """A user with a bearer token; their address counts as verified unless `verified=False`."""
     n = next(_seq)
     values: dict[str, Any] = dict(
         email=f"user{n}@example.org", display_name=f"User {n}", password_hash=_password_hash(),
         locale="en", timezone="Europe/Paris", is_admin=False,
         calendar_token=secrets.token_urlsafe(24), created_at=NOW,
+        email_verified_at=overrides.get("created_at", NOW) if verified else None,
     )
     values.update(overrides)
     user = User(**values)
@@ -137,3 +139,26 @@ async def make_waitlist_row(session: dict[str, Any] | None = None, user: dict[st
     entry = WaitlistEntry(**values)
     await WaitlistEntry.insert(entry)
     return {**values, "id": entry.id, "session": session, "user": user}
+
+
+# --- accounts: the one-time link of the latest verify_email / password_reset email ---------
+
+async def emailed_link(settings: Any, kind: str, recipient_id: int | None = None) -> str:
+    """The path (`/verify/…`, `/reset/…`) of the link in the newest `kind` email (to
+    `recipient_id` if given), read from the rendered message as the recipient would."""
+    import re
+
+    from notify.compose import compose
+    from notify.repository import outbox_record
+    from notify.tables import OutboxMessage
+
+    query = OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.kind == kind)
+    if recipient_id is not None:
+        query = query.where(OutboxMessage.recipient == recipient_id)
+    row = await query.order_by(OutboxMessage.id, ascending=False).first()
+    assert row is not None, f"no {kind} email"
+    composed = await compose(await outbox_record(row["id"]), settings, NOW, preview=True)
+    found = re.search(re.escape(settings.base_url) + r"(/(?:verify|reset)/[A-Za-z0-9_-]+)", composed.body_text)
+    assert found, composed.body_text
+    assert found.group(0) in composed.body_html
+    return found.group(1)

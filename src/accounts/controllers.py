@@ -13,8 +13,9 @@ from accounts import privacy
 from accounts import service
 from accounts.auth import CurrentUser, token_from
 from accounts.schemas import (
-    Community, CommunityCreate, CommunityPage, CommunityUpdate, Credentials, Export, Login, Organizer,
-    OrganizerCreate, User, UserCreate, UserUpdate,
+    Accepted, ChangePassword, Community, CommunityCreate, CommunityPage, CommunityUpdate, Credentials, Export,
+    ForgotPassword, Login, Organizer, OrganizerCreate, ResetPassword, User, UserCreate, UserUpdate,
+    VerifyEmail,
 )
 from accounts.csrf import cleared_cookies, session_cookies
 from kernel.http import MAX_ID, ProblemResponses, RuntimeDep, client_address
@@ -22,8 +23,9 @@ from kernel.http import MAX_ID, ProblemResponses, RuntimeDep, client_address
 UserDep = NamedDependency[CurrentUser]
 
 _PROBLEMS = {
-    400: "validation-error: malformed JSON, a wrong type, a missing or out-of-range field",
-    401: "not-authenticated (or invalid-credentials at login)",
+    400: "validation-error: malformed JSON, a wrong type, a missing or out-of-range field; "
+         "invalid-token: a verification or reset link unknown, used or expired",
+    401: "not-authenticated (or invalid-credentials at login and for a wrong current password)",
     403: "forbidden: not allowed for this user, or a cookie request without its CSRF token",
     404: "not-found",
     409: "a conflict (email-taken, invalid-state)",
@@ -46,7 +48,10 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/register", status_code=201, summary="Create an account",
-          description="Sends no email. `locale` is `en` or `fr`; `timezone` an IANA name.",
+          description="Sends `verify_email` and nothing else: until its link is followed "
+                      "(`POST /api/v1/auth/verify`), booking, joining a waitlist and creating a "
+                      "workshop answer 403 `email-not-verified`. `locale` is `en` or `fr`; "
+                      "`timezone` an IANA name.",
           responses=problems(400, 409, 429))
     async def register(self, data: JSONBody[UserCreate], request: Request,
                        runtime: RuntimeDep) -> User:
@@ -70,6 +75,51 @@ class AuthController(Controller):
         return Response(None, status_code=204, cookies=cleared_cookies(runtime.settings))
 
 
+    @post("/logout-everywhere", status_code=204,
+          summary="Log out everywhere: every token and session of the user ends, this one too",
+          responses=problems(401, 403))
+    async def logout_everywhere(self, user: UserDep, runtime: RuntimeDep) -> Response[None]:
+        await service.logout_everywhere(user.id)
+        return Response(None, status_code=204, cookies=cleared_cookies(runtime.settings))
+
+    @post("/verify", status_code=200, summary="Verify the email address with a `verify_email` link's token",
+          description="The token is the last part of the link `{base}/verify/{token}` (valid 48 h, "
+                      "single use). Needs no login.",
+          responses=problems(400))
+    async def verify(self, data: JSONBody[VerifyEmail], runtime: RuntimeDep) -> User:
+        user, _next = await service.verify_email(runtime, data.token)
+        return user
+
+    @post("/verify/resend", status_code=202, summary="Send the `verify_email` link again",
+          description="At most 3 resends per account per 24 h (counted in the database), then "
+                      "429 `rate-limited` with `Retry-After`. An address already verified gets "
+                      "nothing.",
+          responses=problems(401, 403, 429))
+    async def resend(self, user: UserDep, runtime: RuntimeDep) -> Accepted:
+        sent = await service.resend_verification(runtime, user)
+        return Accepted(detail="A new link is on its way." if sent else "This address is already verified.")
+
+    @post("/password/forgot", status_code=202, summary="Ask for a `password_reset` link",
+          description="Answers the same whether or not an account uses the address. At most 3 "
+                      "links per address per hour; past that nothing is sent (and the answer "
+                      "stays the same). The link `{base}/reset/{token}` is valid 1 h, single use.",
+          responses=problems(400))
+    async def forgot(self, data: JSONBody[ForgotPassword], runtime: RuntimeDep) -> Accepted:
+        await service.forgot_password(runtime, data.email)
+        return Accepted(detail=FORGOT_ACCEPTED)
+
+    @post("/password/reset", status_code=204, summary="Choose a new password with a `password_reset` link's token",
+          description="Every token and session of the account ends and its address counts as "
+                      "verified. A refused reset changes nothing.",
+          responses=problems(400))
+    async def reset(self, data: JSONBody[ResetPassword], runtime: RuntimeDep) -> Response[None]:
+        await service.reset_password(runtime, data.token, data.password)
+        return Response(None, status_code=204)
+
+
+FORGOT_ACCEPTED = "If an account uses this address, a link to choose a new password is on its way."
+
+
 class MeController(Controller):
     path = "/api/v1/me"
     tags = ["me"]
@@ -83,6 +133,16 @@ class MeController(Controller):
     async def update_me(self, data: JSONBody[UserUpdate], user: UserDep,
                         runtime: RuntimeDep) -> User:
         return await service.update_me(runtime, user.id, data)
+
+    @post("/password", status_code=204, summary="Change the password (the current one is needed)",
+          description="Wrong current password → 401 `invalid-credentials`. Every other token "
+                      "and session of the user ends; the one used stays.",
+          responses=problems(400, 401, 403, 429))
+    async def change_password(self, data: JSONBody[ChangePassword], request: Request, user: UserDep,
+                              runtime: RuntimeDep) -> Response[None]:
+        await service.change_password(runtime, user, token_from(request) or "", data.current_password,
+                                      data.new_password)
+        return Response(None, status_code=204)
 
     @get("/export", summary="Export everything held about the current user",
          responses=problems(401))

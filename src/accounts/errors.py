@@ -10,3 +10,13 @@ class EmailTaken(DomainError):
 
 class CommunityExists(InvalidState):
     """A community slug is taken: API.md has no slug of its own for it, so `invalid-state`."""
+
+
+class InvalidToken(DomainError):
+    """A verification or reset link that is unknown, used, expired or tampered with."""
+
+    status, slug, title = 400, "invalid-token", "This link is not valid (any more)"
+
+
+class EmailNotVerified(DomainError):
+    status, slug, title = 403, "email-not-verified", "Confirm your email address first"

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from accounts import repository, schemas
-from accounts.auth import forget_user
 from accounts.rules import erased_email
 from accounts.service import calendar_url, organizer_slugs
 from kernel.errors import NotFound
@@ -46,14 +45,13 @@ async def delete_account(runtime: Runtime, user_id: int) -> None:
     keeps its rating and loses its comment; every login session ends at once."""
     # Sessions end first, so no booking can be made between the release and the erasure.
     await repository.delete_tokens_of(user_id)
-    forget_user(user_id)
     for provider in runtime.personal_data:
         await provider.release(runtime, user_id)
     async with write_transaction():
         await repository.erase_user(user_id, email=erased_email(user_id),
                                     display_name=ERASED_DISPLAY_NAME, now=runtime.clock.now())
         await repository.delete_tokens_of(user_id)
+        await repository.delete_one_time_tokens_of(user_id)
         await repository.delete_organizer_rows_of(user_id)
         for provider in runtime.personal_data:
             await provider.erase(user_id)
-    forget_user(user_id)

@@ -1,4 +1,4 @@
-"""Every query on accounts' tables (`app_user`, `auth_token`, `community`,
+"""Every query on accounts' tables (`app_user`, `auth_token`, `one_time_token`, `community`,
 `community_organizer`, `quota_event`): Piccolo queries as functions, raw statements as `Sql`.
 
 Other packages never name these tables in their own SQL; where one of their queries must join
@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from accounts.tables import AuthToken, Community, Organizer, User
-from kernel.sql import Sql, fetch_all, fetch_one, fetch_value, unique_violations
+from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, User
+from kernel.sql import Sql, as_datetime, execute, fetch_all, fetch_one, fetch_value, unique_violations
 
 PERSON_COLUMNS = "id, email, display_name, locale, timezone, deleted_at"
 PERSON_BY_ID = Sql(f"SELECT {PERSON_COLUMNS} FROM app_user WHERE id = ?1")
@@ -57,10 +57,11 @@ async def email_exists(email: str) -> bool:
 
 async def insert_user(*, email: str, display_name: str, password_hash: str, locale: str,
                       timezone: str, is_admin: bool, calendar_token: str, created_at: dt.datetime,
-                      bio: str = "", skills: Sequence[str] = ()) -> int:
+                      bio: str = "", skills: Sequence[str] = (),
+                      email_verified_at: dt.datetime | None = None) -> int:
     user = User(email=email, display_name=display_name, password_hash=password_hash,
                 locale=locale, timezone=timezone, bio=bio, skills=list(skills), is_admin=is_admin,
-                calendar_token=calendar_token, created_at=created_at)
+                calendar_token=calendar_token, created_at=created_at, email_verified_at=email_verified_at)
     with unique_violations():  # the email (or calendar token) is taken
         await User.insert(user)
     return user.id
@@ -78,7 +79,8 @@ async def login_row(email: str) -> dict[str, Any] | None:
 
 
 # the hot reads are raw statements: one round trip and no query building per request
-_ME = Sql("SELECT id, email, display_name, locale, timezone, is_admin, calendar_token, bio, skills"
+_ME = Sql("SELECT id, email, display_name, locale, timezone, is_admin, calendar_token, bio, skills,"
+          " email_verified_at"
           " FROM app_user WHERE id = ?1 AND deleted_at IS NULL")
 
 
@@ -126,8 +128,10 @@ async def set_calendar_token(user_id: int, token: str) -> None:
 
 
 async def promote_to_admin(email: str) -> bool:
-    """Make the active account with this email an admin; False when there is none."""
-    rows = await (User.update({User.is_admin: True})
+    """Make the active account with this email an admin (its address counts as verified);
+    False when there is none."""
+    rows = await (User.update({User.is_admin: True,
+                               User.email_verified_at: User.created_at})
                   .where((User.email == email) & _ACTIVE).returning(User.id))
     return bool(rows)
 
@@ -160,7 +164,8 @@ async def delete_tokens_of(user_id: int) -> None:
 _TOKEN_WITH_USER = Sql(
     'SELECT t.expires_at, u.id AS "user.id", u.email AS "user.email", u.display_name AS "user.display_name",'
     ' u.locale AS "user.locale", u.timezone AS "user.timezone", u.is_admin AS "user.is_admin",'
-    ' u.deleted_at AS "user.deleted_at" FROM auth_token t JOIN app_user u ON u.id = t."user"'
+    ' u.deleted_at AS "user.deleted_at", u.email_verified_at AS "user.email_verified_at"'
+    ' FROM auth_token t JOIN app_user u ON u.id = t."user"'
     " WHERE t.token_hash = ?1"
 )
 
@@ -175,6 +180,82 @@ async def login_sessions(user_id: int) -> list[dict[str, Any]]:
     """`created_at` and `expires_at` of the user's tokens, oldest first."""
     return await (AuthToken.select(AuthToken.created_at, AuthToken.expires_at)
                   .where(AuthToken.user == user_id).order_by(AuthToken.created_at))
+
+
+async def delete_tokens_of_user_except(user_id: int, token_hash: str) -> None:
+    """Every login of the user but the one with this hash (a password change)."""
+    await AuthToken.delete().where((AuthToken.user == user_id) & (AuthToken.token_hash != token_hash))
+
+
+# ------------------------------------------------- verification and password: one-time tokens
+
+_LOCK_USER = Sql("SELECT id FROM app_user WHERE id = ?1", pg_suffix=" FOR UPDATE")
+_INSERT_ONE_TIME = Sql(
+    'INSERT INTO one_time_token ("user", purpose, token_hash, created_at, expires_at, next_path)'
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+# ?1 user, ?2 purpose, ?3 since: how many links were made, and the oldest of them
+_RECENT_ONE_TIME = Sql(
+    'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM one_time_token'
+    ' WHERE "user" = ?1 AND purpose = ?2 AND created_at > ?3')
+# ?1 hash, ?2 purpose, ?3 now: an unused, unexpired link of an active account
+_USABLE_ONE_TIME = Sql(
+    'SELECT t.id, t."user" AS user_id, t.next_path FROM one_time_token t JOIN app_user u ON u.id = t."user"'
+    " WHERE t.token_hash = ?1 AND t.purpose = ?2 AND t.used_at IS NULL AND t.expires_at > ?3"
+    " AND u.deleted_at IS NULL")
+# ?1 user, ?2 purpose, ?3 now: every open link of that purpose is used up (single use; the
+# RETURNING says whether this call, and not a concurrent one, used them)
+_USE_ONE_TIME = Sql(
+    'UPDATE one_time_token SET used_at = ?3 WHERE "user" = ?1 AND purpose = ?2 AND used_at IS NULL'
+    " RETURNING id")
+_MARK_VERIFIED = Sql("UPDATE app_user SET email_verified_at = ?2"
+                     " WHERE id = ?1 AND email_verified_at IS NULL RETURNING id")
+_SET_PASSWORD = Sql("UPDATE app_user SET password_hash = ?2 WHERE id = ?1 AND deleted_at IS NULL RETURNING id")
+_PASSWORD_OF = Sql("SELECT password_hash FROM app_user WHERE id = ?1 AND deleted_at IS NULL")
+
+
+async def delete_one_time_tokens_of(user_id: int) -> None:
+    """Erasure: the account's verification and reset links (their hashes) go too."""
+    await OneTimeToken.delete().where(OneTimeToken.user == user_id)
+
+
+async def lock_user(user_id: int) -> None:
+    """Serialise writers about one user (PostgreSQL: a row lock; SQLite's BEGIN IMMEDIATE
+    already serialises every writer)."""
+    await fetch_one(_LOCK_USER, user_id)
+
+
+async def insert_one_time_token(user_id: int, purpose: str, token_hash: str, created_at: dt.datetime,
+                                expires_at: dt.datetime, next_path: str = "") -> None:
+    await execute(_INSERT_ONE_TIME, user_id, purpose, token_hash, created_at, expires_at, next_path)
+
+
+async def recent_one_time_tokens(user_id: int, purpose: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """How many links of this purpose the user was sent after `since`, and when the oldest was."""
+    row = await fetch_one(_RECENT_ONE_TIME, user_id, purpose, since)
+    return int(row["n"] or 0), as_datetime(row["oldest"])
+
+
+async def usable_one_time_token(token_hash: str, purpose: str, now: dt.datetime) -> dict[str, Any] | None:
+    """`id`, `user_id` and `next_path` of an unused, unexpired link of an active account."""
+    row = await fetch_one(_USABLE_ONE_TIME, token_hash, purpose, now)
+    return dict(row) if row else None
+
+
+async def use_one_time_tokens(user_id: int, purpose: str, now: dt.datetime) -> int:
+    """Mark every open link of this purpose used; how many were open."""
+    return await execute(_USE_ONE_TIME, user_id, purpose, now)
+
+
+async def mark_email_verified(user_id: int, now: dt.datetime) -> None:
+    await execute(_MARK_VERIFIED, user_id, now)
+
+
+async def set_password_hash(user_id: int, password_hash: str) -> bool:
+    return bool(await execute(_SET_PASSWORD, user_id, password_hash))
+
+
+async def password_hash_of(user_id: int) -> str | None:
+    return await fetch_value(_PASSWORD_OF, user_id)
 
 
 # ----------------------------------------------------------------- communities and organizers

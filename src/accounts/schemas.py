@@ -41,6 +41,7 @@ class User(Struct):
     calendar_url: str | None
     bio: str
     skills: list[str]
+    email_verified: bool
 
 
 class UserCreate(Struct, forbid_unknown_fields=True):
@@ -62,6 +63,34 @@ class UserUpdate(Struct, forbid_unknown_fields=True):
 class Credentials(Struct):
     email: Annotated[str, Meta(max_length=320)]
     password: Annotated[str, Meta(max_length=rules.PASSWORD_MAX)]
+
+
+Token = Annotated[str, Meta(min_length=1, max_length=200,
+                            description="The token of a `verify_email` or `password_reset` link")]
+
+
+class VerifyEmail(Struct, forbid_unknown_fields=True):
+    token: Token
+
+
+class ForgotPassword(Struct, forbid_unknown_fields=True):
+    email: Annotated[str, Meta(max_length=320)]
+
+
+class ResetPassword(Struct, forbid_unknown_fields=True):
+    token: Token
+    password: Password
+
+
+class ChangePassword(Struct, forbid_unknown_fields=True):
+    current_password: Annotated[str, Meta(max_length=rules.PASSWORD_MAX)]
+    new_password: Password
+
+
+class Accepted(Struct):
+    """A request taken in; what it leads to is said in `detail`."""
+
+    detail: str
 
 
 class Login(Struct):

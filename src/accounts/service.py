@@ -9,7 +9,13 @@ Rate limits (in-process, see kernel.ratelimit; off when settings.rate_limits is 
 - login, per email across all addresses: 100 failures per 15 minutes, so a guesser spread over
   many addresses is slowed too. An address that logged into the account within the last 30
   days is exempt from this one, so such a spread attack cannot lock the owner out either;
-- register: 20 attempts per client IP per hour.
+- register: 20 attempts per client IP per hour;
+- password change, per account: 10 wrong current passwords per 15 minutes.
+The one-time links are bounded in the database, so the bounds hold across processes: a
+`verify_email` resend while fewer than 4 links (the one sent at sign-up and 3 more) were made
+for the account in the last 24 h, else 429 with `Retry-After`; a `password_reset` while
+fewer than 3 were made for the address in the last hour, else nothing is sent and the answer
+stays the same 202 (a 429 would tell that the account exists).
 Failures are counted for unknown emails exactly as for known ones, so no limit reveals whether
 an email exists. Over a limit → 429 `rate-limited` with `Retry-After`, before any password is
 hashed.
@@ -17,6 +23,7 @@ hashed.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from dataclasses import dataclass
 from collections.abc import Sequence
@@ -24,23 +31,26 @@ from typing import Any
 
 import msgspec
 
-from accounts import repository, rules, schemas
-from accounts.auth import forget_user, issue_token, revoke_token
-from accounts.errors import CommunityExists, EmailTaken
+from accounts import repository, rules, schemas, tokens
+from accounts.auth import CurrentUser, hash_token, issue_token, revoke_token
+from accounts.errors import CommunityExists, EmailNotVerified, EmailTaken, InvalidToken
 from accounts.passwords import hash_password, verify_password
 from accounts.rules import FieldError, normalise_email
 from kernel.errors import InvalidCredentials, NotFound, RateLimited, ValidationFailed
+from kernel.events import EmailVerificationRequested, PasswordResetRequested
 from kernel.ids import is_id
 from kernel.ratelimit import RateLimiter, RecentKeys
 from kernel.runtime import Runtime
-from kernel.sql import UniqueViolation
+from kernel.sql import PiccoloTx, UniqueViolation, write_transaction
 
 __all__ = [
     "EmailTaken", "normalise_email", "create_user", "PublicProfile", "get_public_profile",
     "user_id_for_calendar_token", "rotate_calendar_token", "register", "login", "logout",
     "get_me", "update_me", "create_community", "list_communities", "get_community",
     "find_community_by_slug", "find_community_by_id", "name_organizer", "user_id_for_email",
-    "rename_community", "community_organizers", "remove_organizer",
+    "rename_community", "community_organizers", "remove_organizer", "verify_email",
+    "resend_verification", "forgot_password", "reset_password", "change_password",
+    "logout_everywhere", "require_verified", "link_is_usable",
 ]
 
 LOGIN_ATTEMPTS_PER_IP = 50
@@ -50,6 +60,12 @@ LOGIN_WINDOW = dt.timedelta(minutes=15)
 KNOWN_ADDRESS_WINDOW = dt.timedelta(days=30)
 REGISTRATIONS_PER_IP = 20
 REGISTER_WINDOW = dt.timedelta(hours=1)
+PASSWORD_CHANGE_FAILURES = 10
+PASSWORD_CHANGE_WINDOW = dt.timedelta(minutes=15)
+VERIFY_LINKS_PER_DAY = 4  # the link sent at sign-up and 3 resends
+VERIFY_LINKS_WINDOW = dt.timedelta(hours=24)
+RESET_LINKS_PER_HOUR = 3
+RESET_LINKS_WINDOW = dt.timedelta(hours=1)
 COMMUNITY_NAME_MAX = 200  # as `schemas.CommunityCreate.name`
 
 
@@ -72,6 +88,7 @@ class _Limits:
     login_email: RateLimiter
     known_addresses: RecentKeys  # (email, IP) pairs that logged in successfully
     register_ip: RateLimiter
+    password_change: RateLimiter
 
 
 def _limits(runtime: Runtime) -> _Limits | None:
@@ -85,6 +102,8 @@ def _limits(runtime: Runtime) -> _Limits | None:
         login_email=limits.limiter("login-email", LOGIN_FAILURES_PER_EMAIL, LOGIN_WINDOW),
         known_addresses=limits.recent("login-known-addresses", KNOWN_ADDRESS_WINDOW),
         register_ip=limits.limiter("register-ip", REGISTRATIONS_PER_IP, REGISTER_WINDOW),
+        password_change=limits.limiter("password-change", PASSWORD_CHANGE_FAILURES,
+                                       PASSWORD_CHANGE_WINDOW),
     )
 
 
@@ -109,10 +128,11 @@ def valid_email(email: str) -> str:
 async def create_user(
     email: str, password: str, display_name: str, now: dt.datetime, *,
     locale: str = "en", timezone: str = "UTC", is_admin: bool = False,
-    bio: str = "", skills: Sequence[str] = (),
+    bio: str = "", skills: Sequence[str] = (), verified: bool = False,
 ) -> int:
     """Insert a user; raises EmailTaken when the (case-insensitive) email exists, and
-    ValidationFailed for anything but one valid address or a display name without text."""
+    ValidationFailed for anything but one valid address or a display name without text.
+    `verified`: the address counts as verified from now (admins, demo users)."""
     email = valid_email(email)
     raise_if(rules.profile_errors(display_name=display_name))
     if await repository.email_exists(email):
@@ -122,7 +142,7 @@ async def create_user(
             email=email, display_name=display_name.strip(),
             password_hash=await hash_password(password), locale=locale, timezone=timezone,
             is_admin=is_admin, calendar_token=secrets.token_urlsafe(24), created_at=now,
-            bio=bio, skills=skills,
+            bio=bio, skills=skills, email_verified_at=now if verified else None,
         )
     except UniqueViolation as exc:  # a race between two registrations (or, unlikely, a token)
         if await repository.email_exists(email):
@@ -136,15 +156,20 @@ async def user_id_for_email(email: str) -> int | None:
     return None if normalised is None else await repository.user_id_for_email(normalised)
 
 
-async def register(runtime: Runtime, data: schemas.UserCreate, client_ip: str) -> schemas.User:
+async def register(runtime: Runtime, data: schemas.UserCreate, client_ip: str,
+                   next_path: str = "") -> schemas.User:
+    """A new, unverified account; its `verify_email` link (the only email sent) leads to
+    `next_path` once followed (a local path the pages checked, "" for the home page)."""
     limits = _limits(runtime)
     if limits:
         _refuse_if_limited((limits.register_ip, client_ip))
         limits.register_ip.hit(client_ip)
     raise_if(rules.email_errors(data.email)
              + rules.profile_errors(display_name=data.display_name, timezone=data.timezone))
-    user_id = await create_user(data.email, data.password, data.display_name, runtime.clock.now(),
+    now = runtime.clock.now()
+    user_id = await create_user(data.email, data.password, data.display_name, now,
                                 locale=data.locale, timezone=data.timezone)
+    await _send_link(runtime, user_id, tokens.VERIFY_EMAIL, now, next_path=next_path)
     return await get_me(runtime, user_id)
 
 
@@ -201,7 +226,7 @@ async def get_me(runtime: Runtime, user_id: int) -> schemas.User:
         timezone=row["timezone"], is_admin=row["is_admin"],
         organizer_of=await organizer_slugs(user_id),
         calendar_url=calendar_url(runtime, row["calendar_token"]),
-        bio=row["bio"], skills=row["skills"],
+        bio=row["bio"], skills=row["skills"], email_verified=row["email_verified_at"] is not None,
     )
 
 
@@ -224,8 +249,143 @@ async def update_me(runtime: Runtime, user_id: int, data: schemas.UserUpdate) ->
         changes["skills"] = rules.clean_skills(data.skills)
     if changes:
         await repository.update_active_user(user_id, changes)
-        forget_user(user_id)  # cached CurrentUser carries display_name, locale, timezone
     return await get_me(runtime, user_id)
+
+
+# --- email verification, password reset and change, logging out everywhere --------------------
+
+def _bounds_on(runtime: Runtime) -> bool:
+    return runtime.settings.rate_limits
+
+
+async def _send_link(runtime: Runtime, user_id: int, purpose: str, now: dt.datetime, *,
+                     next_path: str = "", bound: tuple[int, dt.timedelta] | None = None) -> int | None:
+    """Store a one-time link (its hash) and write its email to the outbox, in one transaction.
+    With `bound` (how many links of this purpose in what window), nothing is written once the
+    user has that many: the answer is then the seconds until one more may be made."""
+    nonce = tokens.new_nonce()
+    digest = tokens.token_hash(tokens.token_of(runtime.settings.secret_key, purpose, nonce))
+    event = (EmailVerificationRequested if purpose == tokens.VERIFY_EMAIL else PasswordResetRequested)(
+        at=now, user_id=user_id, nonce=nonce)
+    async with write_transaction():
+        await repository.lock_user(user_id)  # the count and the insert, one user at a time
+        if bound is not None and _bounds_on(runtime):
+            limit, window = bound
+            count, oldest = await repository.recent_one_time_tokens(user_id, purpose, now - window)
+            if count >= limit:
+                return max(1, math.ceil(((oldest or now) + window - now).total_seconds()))
+        await repository.insert_one_time_token(user_id, purpose, digest, now,
+                                               now + tokens.LIFETIMES[purpose], next_path[:500])
+        await PiccoloTx(runtime.notifier).emit([event], now)
+    return None
+
+
+def require_verified(user: CurrentUser) -> None:
+    """403 `email-not-verified` for an account whose address is not verified yet (booking,
+    joining a waitlist and creating a workshop make the service write to that address)."""
+    if not user.email_verified:
+        raise EmailNotVerified("Confirm your email address first: follow the link we sent you, "
+                               "or ask for a new one (POST /api/v1/auth/verify/resend).")
+
+
+def _token_digest(token: str) -> str:
+    if not token or len(token) > tokens.TOKEN_MAX or rules.has_nul(token):
+        raise InvalidToken()
+    return tokens.token_hash(token)
+
+
+async def link_is_usable(runtime: Runtime, purpose: str, token: str) -> bool:
+    """Whether a `verify_email` or `password_reset` link would work now (nothing is used up:
+    the pages ask before showing their form)."""
+    try:
+        digest = _token_digest(token)
+    except InvalidToken:
+        return False
+    return await repository.usable_one_time_token(digest, purpose, runtime.clock.now()) is not None
+
+
+async def verify_email(runtime: Runtime, token: str) -> tuple[schemas.User, str]:
+    """Use a `verify_email` link: the account's address counts as verified. Returns the user
+    and the path the link was made for ("" for none). Unknown, used or expired → InvalidToken."""
+    digest, now = _token_digest(token), runtime.clock.now()
+    async with write_transaction():
+        row = await repository.usable_one_time_token(digest, tokens.VERIFY_EMAIL, now)
+        # every open link of the account is used up with this one; a concurrent use of the
+        # same link finds none open
+        if row is None or not await repository.use_one_time_tokens(row["user_id"], tokens.VERIFY_EMAIL, now):
+            raise InvalidToken()
+        await repository.mark_email_verified(row["user_id"], now)
+    return await get_me(runtime, row["user_id"]), row["next_path"]
+
+
+async def resend_verification(runtime: Runtime, user: CurrentUser, next_path: str = "") -> bool:
+    """A new `verify_email` link; False (nothing sent) when the address is already verified.
+    Over the bound → RateLimited with the wait."""
+    if user.email_verified:
+        return False
+    wait = await _send_link(runtime, user.id, tokens.VERIFY_EMAIL, runtime.clock.now(),
+                            next_path=next_path, bound=(VERIFY_LINKS_PER_DAY, VERIFY_LINKS_WINDOW))
+    if wait is not None:
+        raise RateLimited(f"Verification emails are limited to {VERIFY_LINKS_PER_DAY - 1} resends "
+                          f"a day; try again in {wait} seconds.", retry_after=wait)
+    return True
+
+
+async def forgot_password(runtime: Runtime, email: str) -> None:
+    """Send a `password_reset` link to the active account with this address, if any and if it
+    has had fewer than 3 in the last hour. Says nothing either way: the caller answers the same
+    (only an address that is not one is refused, 400)."""
+    # a malformed address is a 400 naming `email` (it tells nothing about any account)
+    user = await repository.active_user_by_email(valid_email(email))
+    if user is not None:
+        await _send_link(runtime, user["id"], tokens.PASSWORD_RESET, runtime.clock.now(),
+                         bound=(RESET_LINKS_PER_HOUR, RESET_LINKS_WINDOW))
+
+
+async def reset_password(runtime: Runtime, token: str, password: str) -> None:
+    """Use a `password_reset` link: a new password, the address verified, every login of the
+    account ended, its other reset links used up. All or nothing: a refused reset (a bad
+    token, a password of the wrong length) changes nothing."""
+    raise_if(rules.password_errors(password))
+    digest, now = _token_digest(token), runtime.clock.now()
+    if await repository.usable_one_time_token(digest, tokens.PASSWORD_RESET, now) is None:
+        raise InvalidToken()  # before paying for a hash
+    new_hash = await hash_password(password)
+    async with write_transaction():
+        row = await repository.usable_one_time_token(digest, tokens.PASSWORD_RESET, now)
+        if row is None or not await repository.use_one_time_tokens(row["user_id"], tokens.PASSWORD_RESET, now):
+            raise InvalidToken()
+        user_id = row["user_id"]
+        await repository.set_password_hash(user_id, new_hash)
+        await repository.mark_email_verified(user_id, now)
+        await repository.delete_tokens_of(user_id)
+
+
+async def change_password(runtime: Runtime, user: CurrentUser, token: str, current_password: str,
+                          new_password: str) -> None:
+    """A new password for the signed-in user, who proves the current one; every other login
+    of the account ends (the one used, `token`, stays) and open reset links are used up.
+    Wrong current password → InvalidCredentials (10 per 15 minutes, then RateLimited)."""
+    raise_if(rules.password_errors(new_password, "new_password"))
+    limits = _limits(runtime)
+    key = str(user.id)
+    if limits:
+        _refuse_if_limited((limits.password_change, key))
+    if not await verify_password(await repository.password_hash_of(user.id), current_password):
+        if limits:
+            limits.password_change.hit(key)
+        raise InvalidCredentials("The current password is not right.")
+    new_hash = await hash_password(new_password)
+    now = runtime.clock.now()
+    async with write_transaction():
+        await repository.set_password_hash(user.id, new_hash)
+        await repository.delete_tokens_of_user_except(user.id, hash_token(token))
+        await repository.use_one_time_tokens(user.id, tokens.PASSWORD_RESET, now)
+
+
+async def logout_everywhere(user_id: int) -> None:
+    """Every bearer token and session of the user ends, in every process at once."""
+    await repository.delete_tokens_of(user_id)
 
 
 @dataclass(frozen=True)

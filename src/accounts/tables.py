@@ -18,6 +18,9 @@ class User(Table, tablename="app_user"):
     calendar_token = Varchar(length=64, unique=True, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     deleted_at = Timestamptz(null=True, default=None)
+    # when the owner proved the address (a `verify_email` link, a password reset); NULL: not
+    # yet, and booking, joining a waitlist and creating a workshop are refused until then
+    email_verified_at = Timestamptz(null=True, default=None)
 
 
 class AuthToken(Table, tablename="auth_token"):
@@ -27,6 +30,21 @@ class AuthToken(Table, tablename="auth_token"):
     token_hash = Varchar(length=64, unique=True, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
+
+
+class OneTimeToken(Table, tablename="one_time_token"):
+    """The links of `verify_email` (48 h) and `password_reset` (1 h): single use, and only a
+    SHA-256 of each token is stored (the token itself is derived from `nonce` with the secret
+    key when the email is rendered: see accounts.tokens)."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    purpose = Varchar(length=16)  # verify_email | password_reset
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    # where a verified neighbour goes next (a safe local path, "" for the home page)
+    next_path = Varchar(length=500, default="")
 
 
 class Community(Table, tablename="community"):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from msgspec import UNSET
 
 from accounts.auth import CurrentUser, is_organizer_of
+from accounts.service import require_verified
 from kernel.ids import MAX_ID
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.runtime import Runtime
@@ -55,7 +56,9 @@ def _claim(user_id: int, key: str | None, session_id: int, seats: int) -> ops.Id
 
 async def book(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
                idempotency_key: str | None = None) -> tuple[Booking, bool]:
-    """Book seats; returns (booking, created) — created is False for a replayed key."""
+    """Book seats; returns (booking, created) — created is False for a replayed key. An
+    unverified address → 403 `email-not-verified` (the booking would mail it)."""
+    require_verified(user)
     ensure_id(session_id, "session")
     booking, created = await run(runtime, partial(
         ops.book_seats, session_id=session_id, user_id=user.id, seats=seats, now=runtime.clock.now(),
@@ -97,6 +100,7 @@ async def my_bookings(runtime: Runtime, user: CurrentUser, limit: int, offset: i
 # ---------------------------------------------------------------------------------- waitlist
 
 async def join_waitlist(runtime: Runtime, user: CurrentUser, session_id: int, seats: int) -> WaitlistEntry:
+    require_verified(user)
     ensure_id(session_id, "session")
     entry_id, position = await run(runtime, partial(
         ops.join_waitlist, session_id=session_id, user_id=user.id, seats=seats,

@@ -184,3 +184,19 @@ class OfferExpired(DomainEvent):
     entry_id: int
     session_id: int
     user_id: int
+
+
+@dataclass(frozen=True)
+class EmailVerificationRequested(DomainEvent):
+    """A `verify_email` link for `user_id`; `nonce` derives its token (accounts.tokens)."""
+
+    user_id: int
+    nonce: str
+
+
+@dataclass(frozen=True)
+class PasswordResetRequested(DomainEvent):
+    """A `password_reset` link for `user_id`; `nonce` derives its token (accounts.tokens)."""
+
+    user_id: int
+    nonce: str

@@ -27,6 +27,7 @@ from typing import Any
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_currency
 
+from accounts import tokens
 from booking.checkin import qr_png
 from booking.feedback import link_token
 from booking.rules import FEEDBACK_CLOSES_AFTER_END
@@ -52,6 +53,8 @@ BOOKING_KINDS = frozenset({
 ENTRY_KINDS = frozenset({"waitlist_joined", "waitlist_offer", "offer_expired"})
 WORKSHOP_KINDS = frozenset({"workshop_submitted", "workshop_approved", "workshop_rejected"})
 SESSION_KINDS = frozenset({"host_roster"})
+# the one-time links of accounts: to the account itself, about no workshop
+ACCOUNT_KINDS = frozenset({tokens.VERIFY_EMAIL, tokens.PASSWORD_RESET})
 # confirmations that carry the check-in code (text) and its QR code (checkin.png)
 CHECKIN_KINDS = frozenset({"booking_confirmed", "waitlist_booked"})
 
@@ -182,6 +185,8 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
         recipient = workshop.host
         if record.get("recipient") is not None and record["recipient"] != workshop.host.id:
             recipient = await ctx.load_person(int(record["recipient"]))
+    elif kind in ACCOUNT_KINDS:
+        recipient = await ctx.load_person(int(record["recipient"])) if record.get("recipient") else None
     else:
         raise Skip(f"unknown kind {kind!r}")
 
@@ -245,6 +250,11 @@ def render(prepared: Prepared, settings: Settings, now: dt.datetime,
         # our own page, which opens (or reopens) the Stripe Checkout page of the hold: a hold
         # made by the waitlist has no Checkout Session until the participant follows the link
         values["checkout_url"] = payment_url(settings.base_url, prepared.booking.id)
+    if kind in ACCOUNT_KINDS:
+        # the token derived again from the stored nonce: the outbox row never held it
+        token = tokens.token_of(settings.secret_key, kind, str(prepared.record["payload"]["nonce"]))
+        values["link"] = (tokens.verify_url if kind == tokens.VERIFY_EMAIL else tokens.reset_url)(
+            settings.base_url, token)
     if kind == "feedback_request" and prepared.booking is not None:
         values["feedback_url"] = feedback_url(settings.base_url, link_token(
             settings.secret_key, prepared.booking.id, prepared.booking.session.ends_at))

@@ -21,6 +21,8 @@ a fan-out expanded again after a crash) still yields one email:
 | WorkshopSubmitted                       | workshop_submitted  | workshop_submitted:{workshop_id}:{at}  (fan-out row; children …:{organizer_id}) | None |
 | WorkshopApproved                        | workshop_approved   | workshop_approved:{workshop_id}:{at}               | host_id   |
 | WorkshopRejected                        | workshop_rejected   | workshop_rejected:{workshop_id}:{at}               | host_id   |
+| EmailVerificationRequested              | verify_email        | verify_email:{nonce}                               | user_id   |
+| PasswordResetRequested                  | password_reset      | password_reset:{nonce}                             | user_id   |
 | (reminders job)                         | reminder            | reminder:{booking_id}:{offset_seconds}             | participant |
 | (reminders job)                         | host_roster         | host_roster:{session_id}                           | host      |
 | (feedback job)                          | feedback_request    | feedback_request:{booking_id}                      | participant |
@@ -48,9 +50,11 @@ from kernel.events import (
     BookingConfirmed,
     BookingPendingPayment,
     DomainEvent,
+    EmailVerificationRequested,
     HoldExpired,
     OfferExpired,
     OutboxRow,
+    PasswordResetRequested,
     RefundIssued,
     SessionCancelled,
     SessionUpdated,
@@ -67,7 +71,7 @@ KINDS = (
     "booking_confirmed", "booking_cancelled", "session_updated", "session_cancelled",
     "waitlist_joined", "waitlist_offer", "waitlist_booked", "offer_expired", "hold_expired",
     "payment_link", "refund_issued", "reminder", "host_roster", "workshop_submitted",
-    "workshop_approved", "workshop_rejected", "feedback_request",
+    "workshop_approved", "workshop_rejected", "feedback_request", "verify_email", "password_reset",
 )
 # Kinds whose email carries an iCalendar part (and bumps the participant's SEQUENCE)
 CALENDAR_METHODS = {
@@ -183,6 +187,11 @@ class OutboxNotifier:
                 return [OutboxRow("workshop_submitted",
                                   f"workshop_submitted:{workshop_id}:{instant_key(event)}", None,
                                   payload)]
+            case EmailVerificationRequested(user_id=user_id, nonce=nonce):
+                # the payload holds the nonce, never the token (accounts.tokens)
+                return [OutboxRow("verify_email", f"verify_email:{nonce}", user_id, payload)]
+            case PasswordResetRequested(user_id=user_id, nonce=nonce):
+                return [OutboxRow("password_reset", f"password_reset:{nonce}", user_id, payload)]
             case WorkshopApproved(workshop_id=workshop_id, host_id=host_id):
                 # each approval is a message of its own: an edited workshop is approved again
                 return [OutboxRow("workshop_approved",

@@ -24,6 +24,7 @@ from litestar.params import FromPath
 
 from accounts import service as accounts_service
 from accounts.auth import CurrentUser
+from accounts.errors import EmailNotVerified
 from booking import attendance, feedback
 from booking import rules as booking_rules
 from booking import service as booking_service
@@ -289,6 +290,9 @@ async def create_workshop(request: Request, runtime: RuntimeDep, user: UserDep) 
             created = await workshops_service.create_workshop(runtime, user, workshops_schemas.WorkshopCreate(**body))
         except (ValidationFailed, PaymentsNotConfigured) as exc:
             errors = workshop_errors(exc)
+        except EmailNotVerified:  # the form shows why, with the way to get the link again
+            return see_other("/workshops/new", runtime.settings,
+                             flash=N_("Confirm your email address first: follow the link we emailed you, or ask for a new one below."))
         else:
             return see_other(workshop_path(created.id), runtime.settings,
                              flash=N_("Your draft is saved. Add its sessions, then submit it for review."))

@@ -89,6 +89,7 @@ REFUSALS = {
     "database-unavailable": N_("The service is busy; nothing was changed. Please try again in a moment."),
     "invalid-state": N_("This can no longer be done: things changed since the page was shown. Here is how they stand now."),
     "rate-limited": N_("You have booked or joined many sessions in a short time: nothing was booked. Please try again later."),
+    "email-not-verified": N_("Confirm your email address first: follow the link we emailed you, or ask for a new one below."),
 }
 BOOK_INSTEAD = N_("Seats are free for this session: book them instead.")
 NOT_DONE = N_("This could not be done. Please try again.")

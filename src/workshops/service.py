@@ -23,7 +23,7 @@ from kernel.sql import PiccoloTx, as_datetime, write_transaction
 
 from accounts import quotas
 from accounts.auth import CurrentUser, is_organizer_of, organizer_community_ids
-from accounts.service import find_community_by_id, find_community_by_slug, get_public_profile
+from accounts.service import find_community_by_id, find_community_by_slug, get_public_profile, require_verified
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.events import (
     DomainEvent,
@@ -425,7 +425,9 @@ def _check_payments(runtime: Runtime, payment: str) -> None:
 
 
 async def create_workshop(runtime: Runtime, user: CurrentUser, data: schemas.WorkshopCreate) -> schemas.Workshop:
-    """A new draft workshop in a community; the user becomes its host."""
+    """A new draft workshop in a community; the user becomes its host (an unverified address
+    → 403 `email-not-verified`)."""
+    require_verified(user)
     community = await find_community_by_slug(data.community)
     language = data.language or (community.locale if community else "en")
     fields = WorkshopFields(

@@ -22,6 +22,7 @@ SLUG_STATUS = {
     "already-booked": 409, "booking-closed": 409, "waitlist-disabled": 409, "offer-expired": 409,
     "feedback-not-open": 409, "feedback-exists": 409, "capacity-below-bookings": 409,
     "invalid-state": 409, "email-taken": 409, "payments-not-configured": 409,
+    "invalid-token": 400, "email-not-verified": 403,
     "payload-too-large": 413, "idempotency-key-reused": 422, "rate-limited": 429,
     "payment-provider-unavailable": 503,
     "method-not-allowed": 405, "unsupported-media-type": 415,

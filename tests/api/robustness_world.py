@@ -119,6 +119,13 @@ class World:
             "AttendanceChange": {"attendance": "attended"},
             "CheckIn": {"checkin_code": self.ended.get("checkin_code", "x")},
             "FeedbackCreate": {"rating": 4, "comment": "Clear and friendly."},
+            # links made for a user of their own (a reset ends every session of its account)
+            "VerifyEmail": {"token": VERIFY_TOKEN},
+            "ForgotPassword": {"email": self.users["participant"]["email"]},
+            "ResetPassword": {"token": RESET_TOKEN, "password": "long enough secret"},
+            # the actor's own password, kept: later logins still work
+            "ChangePassword": {"current_password": "correct horse battery",
+                               "new_password": "correct horse battery"},
         }
         if op.body_component in bodies:
             return bodies[op.body_component]
@@ -160,6 +167,18 @@ def sample(schema: dict[str, Any]) -> Any:
     if variant.get("format") == "date-time":
         return "2026-12-20T14:00:00+01:00"
     return "x" * max(1, variant.get("minLength", 1))
+
+
+VERIFY_TOKEN, RESET_TOKEN = "robustness-verify-link", "robustness-reset-link"
+
+
+async def _one_time_links(owner: dict[str, Any]) -> None:
+    from accounts import tokens
+    from accounts.tables import OneTimeToken
+
+    for purpose, token in ((tokens.VERIFY_EMAIL, VERIFY_TOKEN), (tokens.PASSWORD_RESET, RESET_TOKEN)):
+        await OneTimeToken.insert(OneTimeToken(user=owner["id"], purpose=purpose, token_hash=tokens.token_hash(token),
+                                               created_at=T0, expires_at=T0 + dt.timedelta(days=30)))
 
 
 async def seed_world(client: Any) -> World:
@@ -206,6 +225,7 @@ async def seed_world(client: Any) -> World:
            "entry_id": entry["id"], "host_id": host["id"], "slug": community["slug"], "token": token,
            "message_id": message["id"] if message else 1, "feedback_id": feedback.id,
            "community_id": community["id"]}
+    await _one_time_links(await user(verified=False))
     return World(users=users, community=community, ids=ids, submitted_workshop_id=submitted["id"],
                  full_session_id=full["id"],                  calendar_token=token,
                  ended={"session_id": ended["id"], "booking_id": attended["id"],

@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
 
 from tests.conftest import PG_URL
+from tests.mail_files import emailed_link
 
 EXAMPLES = int(os.environ.get("ALVEOLE_CONTRACT_EXAMPLES", "10"))  # per operation; more with the variable
 PASSWORD = "contract password"
@@ -42,7 +43,8 @@ class Server:
     def __init__(self, url: str, tmp: Path) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "ALVEOLE_DATABASE_URL": url, "ALVEOLE_MAIL_DIR": str(tmp / "mail"),
+        self.mail_dir = tmp / "mail"
+        self.env = {**os.environ, "ALVEOLE_DATABASE_URL": url, "ALVEOLE_MAIL_DIR": str(self.mail_dir),
                     "ALVEOLE_RATE_LIMITS": "off", "ALVEOLE_BASE_URL": ""}
         self.env.pop("ALVEOLE_TEST_DATABASE_URL", None)
 
@@ -85,6 +87,11 @@ class Server:
         self.call("POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD, "display_name": name})
         return self.call("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})["token"]
 
+    def verify(self, email: str) -> None:
+        """Follow the `verify_email` link of the account (hosts and participants need it)."""
+        link = emailed_link(self.env, self.mail_dir, self.base, email, "verify_email")
+        self.call("POST", "/api/v1/auth/verify", {"token": link.rsplit("/", 1)[1]})
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, migrated_template: str) -> Iterator[Server]:
@@ -106,6 +113,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, migrated_template: str) -> 
         admin = server.call("POST", "/api/v1/auth/login", {"email": "admin@contract.test", "password": PASSWORD})["token"]
         host, organizer = server.user("host@contract.test", "Host"), server.user("orga@contract.test", "Orga")
         server.participant = server.user("p@contract.test", "Participant")
+        server.verify("host@contract.test")
+        server.verify("p@contract.test")
         server.call("POST", "/api/v1/communities", {"slug": "contract", "name": "Contract", "timezone": "Europe/Paris",
                                                     "lat": 48.85, "lon": 2.35}, admin)
         server.call("POST", "/api/v1/communities/contract/organizers", {"email": "orga@contract.test"}, admin)
@@ -130,7 +139,8 @@ def api_schema(server: Server) -> Any:
     return schemathesis.openapi.from_url(f"{server.base}/schema/openapi.json", config=config)
 
 
-SESSION_ENDING = {("POST", "/api/v1/auth/logout"), ("DELETE", "/api/v1/me")}
+SESSION_ENDING = {("POST", "/api/v1/auth/logout"), ("DELETE", "/api/v1/me"),
+                  ("POST", "/api/v1/auth/logout-everywhere"), ("POST", "/api/v1/me/password")}
 # Every check but one: "schema-valid data is accepted" cannot hold where a rule spans fields or
 # rows (a venue *or* an online_url, `radius_km` only with `near`, a community that exists, a
 # session that has not started): those are 400 or 409 answers the schema documents but cannot

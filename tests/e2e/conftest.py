@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from alveole import demo
+from tests import mail_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
@@ -91,6 +92,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def emailed_link(server: DemoServer, to: str, kind: str) -> str:
+    """The path of the link (`/verify/…`, `/reset/…`) in the `kind` email to `to`, read from
+    the server's mail files (`tests.mail_files`: the server runs without its worker)."""
+    env = {**os.environ, "ALVEOLE_DATABASE_URL": f"sqlite:///{server.database}", "ALVEOLE_RATE_LIMITS": "off"}
+    return mail_files.emailed_link(env, server.database.parent / "mail", server.url, to, kind)
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from kernel.i18n import LOCALE_DIR
-from tests.e2e.conftest import ORGANIZER, log_in, sign_up
+from tests.e2e.conftest import ORGANIZER, emailed_link, log_in, sign_up
 
 pytestmark = pytest.mark.slow
 PARIS = ZoneInfo("Europe/Paris")
@@ -56,6 +56,7 @@ class Journey:
     language: str  # "en" or "fr"
     new_page: object
     shots: object  # the test's tmp_path
+    server: object = None  # the DemoServer: its mail files
     title: str = ""
     workshop_url: str = ""
     session_id: str = ""
@@ -98,9 +99,14 @@ def newcomer(journey: Journey, who: str, name: str):
     page = journey.new_page(locale="en-GB")
     page.goto("/")
     _in_language(journey, page)
-    sign_up(page, name)
+    address = sign_up(page, name)
     assert page.locator("html").get_attribute("lang") == journey.language
-    assert journey.t("Welcome! Your account is ready and you are logged in.") in journey.flash(page)
+    assert journey.t("Welcome! Your account is ready and you are logged in. We emailed you a link: follow it "
+                     "to confirm your address, then you can book.") in journey.flash(page)
+    # the link of the verify_email message, then its page's button
+    page.goto(emailed_link(journey.server, address, "verify_email"))
+    page.get_by_role("button", name=journey.t("Confirm my address")).click()
+    assert journey.t("Your email address is confirmed. Thank you!") in journey.flash(page)
     journey.pages[who] = page
     return page
 
@@ -316,7 +322,8 @@ def dashboard(journey: Journey) -> None:
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_propose_book_waitlist_promote_check_in_feedback_dashboard(new_page, demo_server, tmp_path, language):
-    journey = Journey(language, new_page, tmp_path, title=f"Seed swap {language.upper()} {next(_runs)}")
+    journey = Journey(language, new_page, tmp_path, title=f"Seed swap {language.upper()} {next(_runs)}",
+                      server=demo_server)
     newcomer(journey, "host", "Hana")
     organizer(journey)
     newcomer(journey, "first", "Farid")

@@ -66,3 +66,18 @@ async def test_migrations_create_every_declared_table_and_column(db):
 async def test_migrating_twice_is_a_no_op(db):
     await dbmod.migrate(quiet=True)
     await dbmod.migrate(quiet=True)
+
+
+async def test_accounts_from_before_verification_count_as_verified(db):
+    """The data step of accounts' verification migration: existing accounts are verified (since
+    they were created); erased ones are left alone."""
+    from accounts.piccolo_migrations import accounts_2026_12_07t18_10_01_000000 as data_step
+    from accounts.tables import User
+    from tests.factories import NOW, make_user
+
+    old = await make_user(verified=False)
+    erased = await make_user(verified=False, deleted_at=NOW)
+    manager = await data_step.forwards()
+    await manager.run()
+    rows = {r["id"]: r["email_verified_at"] for r in await User.select(User.id, User.email_verified_at)}
+    assert rows[old["id"]] == NOW and rows[erased["id"]] is None

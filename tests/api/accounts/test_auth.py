@@ -44,9 +44,12 @@ class TestRegister:
         assert response.status_code == 201
         assert (response.json()["locale"], response.json()["timezone"]) == ("en", "UTC")
 
-    async def test_sends_no_email(self, client):
-        assert (await client.post(REGISTER, json=signup())).status_code == 201
-        assert await OutboxMessage.count() == 0
+    async def test_sends_verify_email_and_nothing_else(self, client):
+        response = await client.post(REGISTER, json=signup())
+        assert response.status_code == 201
+        assert response.json()["email_verified"] is False
+        rows = await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.recipient)
+        assert rows == [{"kind": "verify_email", "recipient": response.json()["id"]}]
 
     async def test_email_taken_whatever_its_case(self, client):
         await make_user(email="ada@example.org")

@@ -20,7 +20,7 @@ class TestGetMe:
             "id": user["id"], "email": user["email"], "display_name": "Ada", "locale": "fr",
             "timezone": "Europe/Paris", "is_admin": False, "organizer_of": [],
             "calendar_url": "http://alveole.test/calendar/tok-123/feed.ics",
-            "bio": "Bikes.", "skills": ["repair"],
+            "bio": "Bikes.", "skills": ["repair"], "email_verified": True,
         }
 
     async def test_lists_the_communities_organized(self, client):
@@ -62,7 +62,7 @@ class TestUpdateMe:
         assert (await client.get(ME, headers=auth(participant))).json() == body
 
     async def test_new_name_is_seen_at_once_by_other_requests(self, client, participant):
-        await client.get(ME, headers=auth(participant))  # warms the token cache
+        await client.get(ME, headers=auth(participant))
         await client.patch(ME, headers=auth(participant), json={"locale": "fr"})
         from accounts.auth import user_for_token
         from tests.conftest import T0

@@ -89,6 +89,15 @@ async def scenario(kind: str, runtime, clock, recipient_locale: str):
     session = await make_session(workshop, starts_at=START)
     now = clock.now()
     w_url = f"{BASE}/workshops/{workshop['id']}"
+    if kind in ("verify_email", "password_reset"):
+        from accounts import tokens
+        from kernel.events import EmailVerificationRequested, PasswordResetRequested
+
+        event = (EmailVerificationRequested if kind == "verify_email" else PasswordResetRequested)(
+            at=now, user_id=who["id"], nonce="n0nce")
+        token = tokens.token_of(runtime.settings.secret_key, kind, "n0nce")
+        page = "verify" if kind == "verify_email" else "reset"
+        return who, [event], [f"{BASE}/{page}/{token}"]
     if kind in ("workshop_submitted", "workshop_approved", "workshop_rejected"):
         if kind == "workshop_submitted":
             community = await make_community(organizers=(who,), name="Quartier Sud")
@@ -213,7 +222,9 @@ URL = re.compile(r"https?://[^\s\"'<>\\]+")
 LINKABLE = (re.compile(rf"{re.escape(BASE)}/workshops/\d+"),
             re.compile(rf"{re.escape(BASE)}/calendar/[A-Za-z0-9_-]+/feed\.ics"),
             re.compile(rf"{re.escape(BASE)}/feedback/\d+\.\d+\.[A-Za-z0-9_-]+"),
-            re.compile(rf"{re.escape(BASE)}/me/bookings/\d+/pay"))
+            re.compile(rf"{re.escape(BASE)}/me/bookings/\d+/pay"),
+            # the one-time links of accounts (their pages: tests/api/web/test_verification_pages.py)
+            re.compile(rf"{re.escape(BASE)}/(verify|reset)/[A-Za-z0-9_-]{{43}}"))
 
 
 def urls_in(text: str) -> list[str]:
