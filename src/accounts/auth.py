@@ -48,6 +48,15 @@ async def issue_token(user_id: int, now: dt.datetime) -> str:
     return token
 
 
+async def issue_token_if_password_is(user_id: int, now: dt.datetime, password_hash: str) -> str | None:
+    """A login's new session token, or None (and nothing written) when the account's password is
+    no longer the one just checked: a reset or change committed meanwhile."""
+    token = secrets.token_urlsafe(32)
+    written = await repository.insert_token_if_password(user_id, hash_token(token), now, now + TOKEN_LIFETIME,
+                                                        password_hash)
+    return token if written else None
+
+
 async def revoke_token(token: str) -> None:
     await repository.delete_token(hash_token(token))
 
@@ -112,6 +121,6 @@ async def is_organizer_of(user: CurrentUser, community_id: int) -> bool:
 
 
 __all__ = [
-    "CurrentUser", "SESSION_COOKIE", "issue_token", "revoke_token", "hash_token",
+    "CurrentUser", "SESSION_COOKIE", "issue_token", "issue_token_if_password_is", "revoke_token", "hash_token",
     "optional_user", "required_user", "admin_user", "is_organizer_of", "organizer_community_ids",
 ]

@@ -152,6 +152,25 @@ async def insert_token(user_id: int, token_hash: str, created_at: dt.datetime,
                                      expires_at=expires_at))
 
 
+# A login's session, written only if the password it was checked against is still the account's:
+# a reset or change that commits while argon2 runs leaves no session behind it. On PostgreSQL
+# the user row is share-locked, so a reset in flight is waited for and its new hash seen.
+_INSERT_TOKEN_IF_PASSWORD = Sql.of(
+    'INSERT INTO auth_token ("user", token_hash, created_at, expires_at)'
+    " SELECT id, ?2, ?3, ?4 FROM app_user WHERE id = ?1 AND password_hash = ?5 AND deleted_at IS NULL"
+    " RETURNING id",
+    'INSERT INTO auth_token ("user", token_hash, created_at, expires_at)'
+    " SELECT id, $2, $3, $4 FROM app_user WHERE id = $1 AND password_hash = $5 AND deleted_at IS NULL"
+    " FOR SHARE RETURNING id")
+
+
+async def insert_token_if_password(user_id: int, token_hash: str, created_at: dt.datetime,
+                                   expires_at: dt.datetime, password_hash: str) -> bool:
+    """`insert_token`, unless the account's password is no longer `password_hash` (or it is gone)."""
+    return bool(await fetch_all(_INSERT_TOKEN_IF_PASSWORD, user_id, token_hash, created_at, expires_at,
+                                password_hash))
+
+
 async def delete_token(token_hash: str) -> None:
     await AuthToken.delete().where(AuthToken.token_hash == token_hash)
 
@@ -207,6 +226,8 @@ _USABLE_ONE_TIME = Sql(
 _USE_ONE_TIME = Sql(
     'UPDATE one_time_token SET used_at = ?3 WHERE "user" = ?1 AND purpose = ?2 AND used_at IS NULL'
     " RETURNING id")
+# ?1 the link's own id, ?2 now: this very link used up, if no one used it first
+_USE_THIS_ONE_TIME = Sql("UPDATE one_time_token SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL RETURNING id")
 _MARK_VERIFIED = Sql("UPDATE app_user SET email_verified_at = ?2"
                      " WHERE id = ?1 AND email_verified_at IS NULL RETURNING id")
 _SET_PASSWORD = Sql("UPDATE app_user SET password_hash = ?2 WHERE id = ?1 AND deleted_at IS NULL RETURNING id")
@@ -239,6 +260,12 @@ async def usable_one_time_token(token_hash: str, purpose: str, now: dt.datetime)
     """`id`, `user_id` and `next_path` of an unused, unexpired link of an active account."""
     row = await fetch_one(_USABLE_ONE_TIME, token_hash, purpose, now)
     return dict(row) if row else None
+
+
+async def use_one_time_token(token_id: int, now: dt.datetime) -> bool:
+    """Use up this link; False when a concurrent use came first (single use, whatever else the
+    account's other links do)."""
+    return bool(await execute(_USE_THIS_ONE_TIME, token_id, now))
 
 
 async def use_one_time_tokens(user_id: int, purpose: str, now: dt.datetime) -> int:

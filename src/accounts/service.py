@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 
 from accounts import repository, rules, schemas, tokens
-from accounts.auth import CurrentUser, hash_token, issue_token, revoke_token
+from accounts.auth import CurrentUser, hash_token, issue_token_if_password_is, revoke_token
 from accounts.errors import CommunityExists, EmailNotVerified, EmailTaken, InvalidToken
 from accounts.passwords import hash_password, verify_password
 from accounts.rules import FieldError, normalise_email
@@ -199,7 +199,9 @@ async def login(runtime: Runtime, email: str, password: str, client_ip: str
         # the email's failures from elsewhere stay counted: they may be a spread-out guesser
         limits.login_email_ip.reset(pair_key)
         limits.known_addresses.note(pair_key)
-    token = await issue_token(row["id"], runtime.clock.now())
+    token = await issue_token_if_password_is(row["id"], runtime.clock.now(), row["password_hash"])
+    if token is None:  # a reset or change committed while the password was checked
+        raise InvalidCredentials()
     return token, await get_me(runtime, row["id"])
 
 
@@ -310,10 +312,10 @@ async def verify_email(runtime: Runtime, token: str) -> tuple[schemas.User, str]
     digest, now = _token_digest(token), runtime.clock.now()
     async with write_transaction():
         row = await repository.usable_one_time_token(digest, tokens.VERIFY_EMAIL, now)
-        # every open link of the account is used up with this one; a concurrent use of the
-        # same link finds none open
-        if row is None or not await repository.use_one_time_tokens(row["user_id"], tokens.VERIFY_EMAIL, now):
+        # this very link first (a concurrent use of it finds it used), then the account's others
+        if row is None or not await repository.use_one_time_token(row["id"], now):
             raise InvalidToken()
+        await repository.use_one_time_tokens(row["user_id"], tokens.VERIFY_EMAIL, now)
         await repository.mark_email_verified(row["user_id"], now)
     return await get_me(runtime, row["user_id"]), row["next_path"]
 
@@ -353,9 +355,10 @@ async def reset_password(runtime: Runtime, token: str, password: str) -> None:
     new_hash = await hash_password(password)
     async with write_transaction():
         row = await repository.usable_one_time_token(digest, tokens.PASSWORD_RESET, now)
-        if row is None or not await repository.use_one_time_tokens(row["user_id"], tokens.PASSWORD_RESET, now):
+        if row is None or not await repository.use_one_time_token(row["id"], now):
             raise InvalidToken()
         user_id = row["user_id"]
+        await repository.use_one_time_tokens(user_id, tokens.PASSWORD_RESET, now)
         await repository.set_password_hash(user_id, new_hash)
         await repository.mark_email_verified(user_id, now)
         await repository.delete_tokens_of(user_id)

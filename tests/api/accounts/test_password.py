@@ -26,6 +26,35 @@ async def reset_token(client, settings, user) -> str:
     return (await emailed_link(settings, "password_reset", user["id"])).rsplit("/", 1)[1]
 
 
+def _returning(row):
+    async def usable(*_args):
+        return dict(row)
+    return usable
+
+
+class TestLoginDuringAReset:
+    async def test_a_login_checked_against_the_old_password_gets_no_session(self, client, monkeypatch):
+        """argon2 takes ~0.1 s: a reset or change that commits meanwhile must not leave the
+        login's new session behind it."""
+        from accounts import repository, service
+        from accounts.passwords import hash_password
+
+        ada = await make_user()
+        real_verify = service.verify_password
+
+        async def verify_then_reset(stored, password):
+            ok = await real_verify(stored, password)
+            await repository.set_password_hash(ada["id"], await hash_password("the victim's new secret"))
+            await repository.delete_tokens_of(ada["id"])
+            return ok
+
+        monkeypatch.setattr(service, "verify_password", verify_then_reset)
+        before = await AuthToken.count().where(AuthToken.user == ada["id"])
+        response = await login(client, ada)
+        assert response.status_code == 401 and problem_slug(response) == "invalid-credentials"
+        assert await AuthToken.count().where(AuthToken.user == ada["id"]) == 0 <= before
+
+
 class TestForgot:
     async def test_the_same_answer_whether_or_not_the_account_exists(self, client):
         ada = await make_user()
@@ -75,6 +104,27 @@ class TestReset:
         assert (await client.post(RESET, json={"token": token, "password": "first new secret"})).status_code == 204
         again = await client.post(RESET, json={"token": token, "password": "second new secret"})
         assert again.status_code == 400 and problem_slug(again) == "invalid-token"
+        assert (await login(client, ada, "first new secret")).status_code == 200
+
+    async def test_a_link_read_as_usable_just_before_another_use_still_works_once(self, client, settings,
+                                                                                 monkeypatch):
+        """The race on PostgreSQL: a second use of link A read it as usable before the first
+        committed; meanwhile a new link C was asked for. Using "some open link" up would let A
+        set the password twice; A itself must be the one used up."""
+        from accounts import repository
+        from accounts.tables import OneTimeToken
+
+        ada = await make_user()
+        first = await reset_token(client, settings, ada)
+        assert (await client.post(RESET, json={"token": first, "password": "first new secret"})).status_code == 204
+        used = await OneTimeToken.select(OneTimeToken.id, OneTimeToken.user, OneTimeToken.next_path).where(
+            OneTimeToken.used_at.is_not_null()).first()  # link A, as a stale read still sees it
+        await reset_token(client, settings, ada)  # link C, still open
+        monkeypatch.setattr(repository, "usable_one_time_token", _returning(
+            {"id": used["id"], "user_id": used["user"], "next_path": used["next_path"]}))
+        again = await client.post(RESET, json={"token": first, "password": "second new secret"})
+        assert again.status_code == 400 and problem_slug(again) == "invalid-token"
+        monkeypatch.undo()
         assert (await login(client, ada, "first new secret")).status_code == 200
 
     async def test_a_link_expires_after_an_hour_and_changes_nothing(self, client, settings, clock):
