@@ -440,6 +440,10 @@ async def create_community(data: schemas.CommunityCreate) -> schemas.Community:
     return await get_community(data.slug)
 
 
+async def count_communities() -> int:
+    return await repository.count_communities()
+
+
 async def list_communities(limit: int, offset: int) -> schemas.CommunityPage:
     rows = await repository.community_rows(limit, offset)
     return schemas.CommunityPage(items=[schemas.Community(**r) for r in rows],

@@ -151,7 +151,7 @@ async def home(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) 
         community = communities.items[0]
         several = False
     else:
-        several = (await accounts_service.list_communities(1, 0)).total > 1
+        several = await accounts_service.count_communities() > 1
     near = f"{community.lat},{community.lon}" if community.lat is not None and community.lon is not None else None
     within = filters["within"] if near and filters["within"] in DISTANCES_KM else ""
     payment = filters["payment"] if filters["payment"] in PAYMENTS else ""
