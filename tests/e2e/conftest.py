@@ -120,6 +120,14 @@ def browser() -> Iterator[object]:
 _people = itertools.count(1)
 
 
+def expect_title(page, start: str) -> None:
+    """The page's title starts with `start`, waiting for the document a click led to (a click
+    returns once the navigation starts; reading `page.title()` then can see the empty title of
+    a document still loading)."""
+    from playwright.sync_api import expect
+    expect(page).to_have_title(re.compile("^" + re.escape(start)))
+
+
 def sign_up(page, name: str) -> str:
     """A new account through the sign-up form (in the page's language); returns its email."""
     email = f"e2e-{next(_people)}-{name.lower()}@example.org"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, sign_up
+from tests.e2e.conftest import DEMO_PASSWORD, expect_title, sign_up
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def test_a_wrong_form_says_what_to_fix(new_page):
     assert "There is a problem" in summary.inner_text()
     summary.get_by_role("link", name=re.compile("Enter your name")).click()
     assert page.url.endswith("#display_name")
-    assert page.title().startswith("Error:")
+    expect_title(page, "Error:")
 
 
 def test_log_in_with_a_demo_login(new_page):
@@ -61,9 +61,9 @@ def test_the_language_switch_is_remembered(new_page):
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.get_by_role("heading", name="Se connecter").is_visible()
     page.goto("/")
-    assert page.title().startswith("Ateliers à Belleville")
+    expect_title(page, "Ateliers à Belleville")
     page.get_by_role("button", name="English").click()
-    assert page.title().startswith("Workshops in Belleville")
+    expect_title(page, "Workshops in Belleville")
 
 
 def test_first_visit_follows_accept_language(new_page):
@@ -96,7 +96,7 @@ def test_a_workshop_and_its_host(new_page):
     page = new_page()
     page.goto("/")
     page.get_by_role("link", name="Pain au levain").click()
-    assert page.title().startswith("Pain au levain")
+    expect_title(page, "Pain au levain")
     page.get_by_role("link", name="See the host's profile").click()
     assert page.url.rsplit("/", 2)[-2] == "hosts"
     assert "Pain au levain" in page.locator("main").inner_text()
@@ -106,9 +106,9 @@ def test_a_404_page_in_french(new_page):
     page = new_page(locale="fr-FR")
     response = page.goto("/nulle-part")
     assert response.status == 404
-    assert page.title().startswith("Page introuvable")
+    expect_title(page, "Page introuvable")
     page.get_by_role("link", name="Aller à la page d'accueil").click()
-    assert page.title().startswith("Ateliers à Belleville")
+    expect_title(page, "Ateliers à Belleville")
 
 
 def test_the_skip_link_and_visible_focus(new_page):
