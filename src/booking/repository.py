@@ -344,6 +344,16 @@ _BOOKING_VIEW = (
     + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = b."user"'
 )
 BOOKING_VIEW_BY_ID = Sql(f"{_BOOKING_VIEW} WHERE b.id = ?1")
+# ?1 booking, ?2 now: the participant answered OUI/YES to a text (the first answer counts)
+_CONFIRM_BY_TEXT = Sql(
+    f"UPDATE booking SET confirmed_by_text_at = ?2 WHERE id = ?1 AND status = {_CONFIRMED}"
+    " AND confirmed_by_text_at IS NULL RETURNING id")
+
+
+async def confirm_by_text(booking_id: int, now: dt.datetime) -> bool:
+    """Record that the participant confirmed by text; False if it was already recorded or the
+    booking is no longer confirmed."""
+    return bool(await execute(_CONFIRM_BY_TEXT, booking_id, now))
 # ?1 user: every confirmed booking (the personal calendar feed), oldest session first
 BOOKING_VIEWS_OF_USER = Sql(f"{_BOOKING_VIEW} WHERE b.\"user\" = ?1 AND b.status = {_CONFIRMED} ORDER BY s.starts_at, b.id")
 # ?1 user: what the personal feed (BOOKING_VIEWS_OF_USER) is made of, without reading it — its

@@ -14,6 +14,8 @@ from kernel.http import MAX_ID
 from kernel.runtime import Runtime
 from kernel.settings import Settings
 from kernel.sql import as_datetime, fetch_one
+from notify.texting import prepare_text
+from notify.texts import SMS
 from notify import context as ctx
 from notify import invites, repository
 from notify.compose import Skip, compose
@@ -123,7 +125,15 @@ async def outbox_message(runtime: Runtime, message_id: int) -> dict[str, Any]:
         raise NotFound(f"No outbox message {message_id}.")
     record["preview"] = False
     record["skip_reason"] = None
-    if record["subject"] is None and not record["payload"].get("fanout"):
+    if record["subject"] is None and record.get("channel") == SMS:
+        try:
+            text = await prepare_text(record, runtime.clock.now())
+        except Skip as skip:
+            record["skip_reason"] = str(skip)
+        else:
+            record.update(subject=text.recipient.language, body_text=text.body, body_html="",
+                          recipient_email=text.recipient.phone, preview=True)
+    elif record["subject"] is None and not record["payload"].get("fanout"):
         try:
             composed = await compose(record, runtime.settings, runtime.clock.now(), preview=True)
         except Skip as skip:
