@@ -274,7 +274,7 @@ def phone_or_error(text: str | None) -> str | None:
     e164 = normalise_phone(text)
     if e164 is None or not can_receive_texts(e164):
         raise invalid([FieldError("phone", "not a mobile phone number (e.g. 06 12 34 56 78 "
-                                           "or +44 7700 900123)")])
+                                           "or +44 7911 123456)")])
     return e164
 
 
