@@ -511,13 +511,13 @@ MARKS_OF_BOOKING = Sql(
 # participants' names, in one statement; `position` counts the waiting entries up to each
 ROSTER_OF_SESSION = Sql(
     "SELECT 'booking' AS kind, b.id, u.display_name, b.seats, b.status, b.attendance, b.amount_cents,"
-    " b.currency, CAST(NULL AS INTEGER) AS position"
+    " b.currency, CAST(NULL AS INTEGER) AS position, b.confirmed_by_text_at"
     ' FROM booking b JOIN app_user u ON u.id = b."user"'
     f' WHERE b."session" = ?1 AND b.status IN ({_ACTIVE_BOOKING})'
     " UNION ALL "
     "SELECT 'entry' AS kind, e.id, u.display_name, e.seats, e.status, NULL, NULL, NULL,"
     f" CASE WHEN e.status = {_WAITING} THEN (SELECT COUNT(*) FROM waitlist_entry o"
-    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END'
+    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END, NULL'
     ' FROM waitlist_entry e JOIN app_user u ON u.id = e."user"'
     f' WHERE e."session" = ?1 AND e.status IN ({_ACTIVE_ENTRY})'
 )

@@ -126,6 +126,25 @@ class TestReplies:
         row = await booking_row(booking["id"])
         assert row["status"] == "confirmed" and row["confirmed_by_text_at"] is not None
 
+    async def test_the_roster_shows_who_confirmed_by_text(self, client, settings):
+        from tests.api.web.test_participant_pages import as_user
+        from tests.api.workshops.test_pages import BROWSER, html_page
+        from tests.factories import auth
+
+        host = await make_user()
+        session = await make_session(await make_workshop(host))
+        texted = await make_booking_row(session, await make_user(phone=PHONE, sms_opt_in=True,
+                                                                 display_name="Texted"))
+        other = await make_booking_row(session, await make_user(display_name="Other"))
+        await text_was_sent(texted["id"])
+        await post(client, reply("OUI"))
+        roster = (await client.get(f"/api/v1/sessions/{session['id']}/roster", headers=auth(host))).json()
+        marks = {item["booking_id"]: item["confirmed_by_text"] for item in roster["items"]}
+        assert marks == {texted["id"]: True, other["id"]: False}
+        as_user(client, host, settings)
+        page = html_page(await client.get(f"/sessions/{session['id']}/roster", headers=BROWSER))
+        assert page.visible.count("Confirmed by text") == 1
+
     async def test_the_last_text_decides_which_booking(self, client):
         user = await make_user(phone=PHONE, sms_opt_in=True)
         older = await make_booking_row(await make_session(), user)
