@@ -29,6 +29,11 @@ Life of a row: `pending` → (claimed) `sending` → `sent` | `failed` | `skippe
   `INSERT … ON CONFLICT (dedupe_key) DO NOTHING` (expanding twice is harmless), then marked
   sent.
 
+- Two channels: `email` rows go to the mailer, `sms` rows (text messages, `notify.texting`:
+  written beside their email when it is rendered) to the texter, with the same claim, lease,
+  retries and settling; a provider that is down holds up the rest of its own channel only. A
+  text is checked against STOP just before it is handed over.
+
 The statements themselves are `notify.repository`'s; this module decides when to run them.
 """
 from __future__ import annotations
