@@ -244,3 +244,57 @@ class TestTwilio:
         await deliver_due(notify_runtime)
         assert Counter(m["To"] for m in twilio.messages) == Counter(PHONES)
         assert {r["status"] for r in await outbox_rows(channel="sms")} == {"sent"}
+
+
+class WorkerKilled(BaseException):
+    """A SIGKILL, as far as the code under test can tell: it stops where it is."""
+
+
+class TestCrash:
+    async def test_a_crash_while_sending_repeats_at_most_the_text_in_flight(self, notify_runtime, texter, clock):
+        session, bookings = await texting_participants(5)
+        await emit(notify_runtime, updated(clock, session, bookings))
+        real_send = texter.send
+
+        async def send_then_die(to, body, key):
+            await real_send(to, body, key)
+            if len(texter.sent) == 3:
+                raise WorkerKilled  # accepted by the provider, never marked sent
+
+        texter.send = send_then_die
+        with pytest.raises(WorkerKilled):
+            for _ in range(3):
+                await deliver_due(notify_runtime)
+        assert len(await outbox_rows(channel="sms", status="sent")) == 2  # each marked at once
+        texter.send = real_send
+        clock.advance(seconds=LEASE.total_seconds())
+        await deliver_due(notify_runtime)
+        sent = Counter(to for to, _, _ in texter.sent)
+        assert set(sent) == set(PHONES) and sum(sent.values()) <= len(PHONES) + 1
+        assert {r["status"] for r in await outbox_rows(channel="sms")} == {"sent"}
+
+
+class TestStopReply:
+    async def test_a_stop_reply_stops_every_text_after_it(self, notify_runtime, texter, clock):
+        from notify.replies import WEBHOOK_PATH, handle_reply
+        from tests.fake_twilio import sign
+
+        notify_runtime.settings = dataclasses.replace(notify_runtime.settings,
+                                                      sms_url=FakeTwilio().sms_url)
+        session, bookings = await texting_participants(1)
+        await emit(notify_runtime, updated(clock, session, bookings))
+        await deliver_due(notify_runtime)
+        await deliver_due(notify_runtime)
+        assert len(texter.sent) == 1
+        params = {"MessageSid": "SM" + "1" * 32, "From": PHONES[0], "Body": "STOP"}
+        await handle_reply(notify_runtime, params,
+                           sign(notify_runtime.settings.base_url + WEBHOOK_PATH, params))
+        await emit(notify_runtime, SessionUpdated(at=clock.now(), session_id=session["id"], sequence=2,
+                                                  booking_ids=(bookings[0]["id"],)),
+                   SessionCancelled(at=clock.now(), session_id=session["id"], sequence=3, reason="",
+                                    booking_ids=(bookings[0]["id"],)))
+        clock.advance(minutes=1)
+        await deliver_due(notify_runtime)
+        await deliver_due(notify_runtime)
+        assert len(texter.sent) == 1  # nothing after the STOP
+        assert len(await outbox_rows(channel="email", status="sent")) == 3  # the emails still go
