@@ -14,6 +14,7 @@ import itertools
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,6 +36,9 @@ class FakeTwilio:
         self.requests = 0
         self.fail_status: int | None = None
         self.fail_code = 21211
+        # called with each accepted message's number, before it is answered (a test may kill
+        # the sender there: the message was taken, its answer never arrives)
+        self.on_message: Callable[[int], None] | None = None
         self.port = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -82,6 +86,8 @@ class FakeTwilio:
                                                                "message": "failing", "status": fake.fail_status})
                     sid = f"SM{next(fake._ids):032d}"
                     fake.messages.append({**form, "sid": sid})
+                    if fake.on_message is not None:
+                        fake.on_message(len(fake.messages))
                 return self._answer(201, {"sid": sid, "account_sid": ACCOUNT_SID, "to": form.get("To"),
                                           "from": form.get("From"), "body": form.get("Body"),
                                           "status": "queued", "num_segments": "1"})

@@ -298,3 +298,62 @@ class TestStopReply:
         await deliver_due(notify_runtime)
         assert len(texter.sent) == 1  # nothing after the STOP
         assert len(await outbox_rows(channel="email", status="sent")) == 3  # the emails still go
+
+
+@pytest.mark.slow
+async def test_a_worker_process_killed_mid_send_texts_each_number_with_at_most_one_double(
+        notify_runtime, database_url, clock, tmp_path):
+    import asyncio
+    import datetime as dt
+    import os
+    import signal
+    import sys
+
+    from kernel.clock import FrozenClock
+
+    fake = FakeTwilio()
+    victim: list[int] = []
+
+    def kill_at_fourth(count: int) -> None:
+        if count == 4 and victim:
+            os.kill(victim[0], signal.SIGKILL)
+
+    fake.on_message = kill_at_fourth
+    fake.start()
+    try:
+        starts = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)  # the worker's clock is real
+        session = await make_session(starts_at=starts)
+        phones = [f"+336123456{n:02d}" for n in range(12)]
+        bookings = [await make_booking_row(session, await make_user(phone=p, sms_opt_in=True)) for p in phones]
+        await emit(notify_runtime, updated(clock, session, bookings))
+        env = {**os.environ, "ALVEOLE_DATABASE_URL": database_url, "ALVEOLE_WORKER_POLL_SECONDS": "0.1",
+               "ALVEOLE_MAIL_DIR": str(tmp_path / "mail"), "ALVEOLE_SMS_URL": fake.sms_url,
+               "ALVEOLE_TWILIO_API_BASE": fake.base, "ALVEOLE_SMS_DIR": str(tmp_path / "sms")}
+        env.pop("ALVEOLE_TEST_DATABASE_URL", None)
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "alveole.cli", "worker", env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        victim.append(worker.pid)
+        try:
+            _, err = await asyncio.wait_for(worker.communicate(), timeout=90)
+        finally:
+            if worker.returncode is None:
+                worker.kill()
+                await worker.wait()
+        assert worker.returncode == -9, err.decode()[-2000:]
+        assert sum(r["status"] == "sent" for r in await outbox_rows(channel="sms")) == 3
+
+        # another worker, one lease after the crash (the injected clock, not a wait)
+        fake.on_message = None
+        notify_runtime.clock = FrozenClock(dt.datetime.now(dt.timezone.utc) + LEASE + dt.timedelta(seconds=1))
+        notify_runtime.settings = dataclasses.replace(notify_runtime.settings, sms_url=fake.sms_url,
+                                                      twilio_api_base=fake.base, sms_dir=tmp_path / "sms")
+        notify_runtime.texter = None
+        await deliver_due(notify_runtime)
+        await deliver_due(notify_runtime)
+    finally:
+        fake.stop()
+    assert {r["status"] for r in await outbox_rows(channel="sms")} == {"sent"}
+    received = Counter(m["To"] for m in fake.messages)
+    assert set(received) == set(phones)  # every text delivered
+    assert sum(received.values()) <= len(phones) + 1  # at most the one in flight, twice
