@@ -233,10 +233,12 @@ async def render_batch(runtime: Runtime, records: list[dict[str, Any]], owner: s
     async with _transaction(write=False):
         for record in records:
             try:
-                prepared.append(item := await prepare(record, settings, now))
+                item = await prepare(record, settings, now)
+                # its text twin, for a participant who takes texts (written with the rendering)
                 twin = text_twin(record)
                 if twin is not None and item.booking is not None and await text_recipient(item.booking):
                     twins[id(record)] = twin
+                prepared.append(item)
             except Skip as skip:
                 skipped.append((record, str(skip)))
             except Exception as exc:  # noqa: BLE001 - this row's failure, not the batch's
