@@ -13,8 +13,8 @@ import base64
 import itertools
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -71,7 +71,7 @@ class FakeTwilio:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode()))
                 expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
@@ -79,7 +79,7 @@ class FakeTwilio:
                     fake.requests += 1
                     if self.headers.get("Authorization") != expected:
                         return self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
-                    if not self.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
+                    if self.path != f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
                         return self._answer(404, {"code": 20404, "message": "Not found", "status": 404})
                     if fake.fail_status is not None:
                         return self._answer(fake.fail_status, {"code": fake.fail_code,

@@ -2,7 +2,15 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, QuotaEvent, SmsOptOut, User
+from accounts.tables import (
+    AuthToken,
+    Community,
+    OneTimeToken,
+    Organizer,
+    QuotaEvent,
+    SmsOptOut,
+    User,
+)
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 

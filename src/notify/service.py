@@ -14,13 +14,13 @@ from kernel.http import MAX_ID
 from kernel.runtime import Runtime
 from kernel.settings import Settings
 from kernel.sql import as_datetime, fetch_one
-from notify.texting import prepare_text
-from notify.texts import SMS
 from notify import context as ctx
 from notify import invites, repository
 from notify.compose import Skip, compose
 from notify.ical import InviteEvent, feed_ics, invite_ics
 from notify.links import calendar_feed_url
+from notify.texting import prepare_text
+from notify.texts import SMS
 from workshops.enums import SessionStatus
 from workshops.service import FeedVersion, version_period
 

@@ -71,7 +71,7 @@ class _BaseUrlHttpClient(TwilioHttpClient):
         super().__init__(timeout=timeout, max_retries=None)
         self.base = base.rstrip("/") if base else None
 
-    def request(self, method, url, *args, **kwargs) -> Response:  # noqa: ANN001 - the SDK's signature
+    def request(self, method, url, *args, **kwargs) -> Response:
         if self.base and url.startswith(TWILIO_API):
             url = self.base + url[len(TWILIO_API):]
         return super().request(method, url, *args, **kwargs)

@@ -27,7 +27,6 @@ from notify.texts import TEXT_KINDS, TextFacts, compose_text
 from workshops.enums import SessionStatus
 
 
-
 @dataclass(frozen=True)
 class TextRecipient:
     phone: str  # E.164

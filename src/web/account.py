@@ -36,10 +36,10 @@ from accounts.auth import CurrentUser, token_from
 from accounts.controllers import client_ip
 from accounts.csrf import cleared_cookies, session_cookies
 from accounts.errors import EmailTaken, InvalidToken
-from kernel.phones import display_phone
 from kernel.errors import InvalidCredentials, RateLimited, ValidationFailed
 from kernel.http import RuntimeDep
 from kernel.i18n import LANGUAGES
+from kernel.phones import display_phone
 from kernel.runtime import Runtime
 from web.kit import (
     N_,

@@ -2,6 +2,8 @@
 default, 400 naming `phone`), the export, the erasure, My account in both languages."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from accounts.repository import opt_out_phone
@@ -65,7 +67,8 @@ class TestPrivacy:
 
 
 class TestAccountPage:
-    PROFILE = {"display_name": "Zoé", "bio": "", "skills": "", "locale": "fr", "timezone": "Europe/Paris"}
+    PROFILE: ClassVar[dict[str, str]] = {"display_name": "Zoé", "bio": "", "skills": "", "locale": "fr",
+                                        "timezone": "Europe/Paris"}
 
     async def test_the_number_and_opt_in_are_saved_and_shown(self, client, settings):
         user = await make_user(display_name="Zoé", locale="fr")

@@ -98,9 +98,9 @@ class TestWhoGetsTexts:
         assert [(to, key.split(":")[1]) for to, _, key in texter.sent] == [(PHONES[1], "session_cancelled")]
 
     async def test_a_reminder_goes_by_text_too(self, notify_runtime, texter, clock):
-        from notify.jobs import schedule_reminders
-
         import datetime as dt
+
+        from notify.jobs import schedule_reminders
 
         start = clock.now() + dt.timedelta(days=3)
         await texting_participants(1, session=await make_session(starts_at=start))

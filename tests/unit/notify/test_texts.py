@@ -7,7 +7,15 @@ import datetime as dt
 import pytest
 
 from notify.texts import (
-    ANSWERS, SMS_LIMIT, TEXT_KINDS, TextFacts, answer, compose_text, gsm7, is_gsm7, reply_word,
+    ANSWERS,
+    SMS_LIMIT,
+    TEXT_KINDS,
+    TextFacts,
+    answer,
+    compose_text,
+    gsm7,
+    is_gsm7,
+    reply_word,
 )
 from workshops.rules import TITLE_MAX, VENUE_ADDRESS_MAX, VENUE_NAME_MAX
 
