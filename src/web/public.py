@@ -44,6 +44,7 @@ UPCOMING_SHOWN = 100
 PAGE_SIZE = 10
 COMMUNITIES_SHOWN = 100
 FILTERS = ("community", "q", "category", "from", "to", "payment", "within")
+FOLDED = ("category", "from", "to", "payment", "within")  # under "Filter", folded until one is used
 DISTANCES_KM = ("1", "2", "5", "10", "25")
 PAYMENTS = {"free": N_("Free"), "on_site": N_("Paid on site"), "stripe": N_("Paid online")}
 FILTER_MESSAGES = {
@@ -178,6 +179,8 @@ async def home(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) 
         next_url="/" + query_string(kept, page=number + 1) if number < pages else None,
         past_end=past_end, last_url="/" + query_string(kept, page=pages if pages > 1 else None),
         filtered=any(kept[name] for name in FILTERS if name != "community"), several=several,
+        folded_count=sum(1 for name in FOLDED if kept[name]),
+        unfolded=any(kept[name] or name in errors for name in FOLDED),
     )
 
 
