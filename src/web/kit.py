@@ -93,6 +93,7 @@ class Viewer:
     csrf_token: str
     user: Any = None  # accounts.auth.CurrentUser, or None for a visitor
     flash: str | None = None  # an English msgid, translated when shown
+    flash_notice: bool = False  # the flash tells of a refusal, not a success
     path: str = "/"  # this page's path and query, where the language switch comes back to
     cookies: list[Cookie] = field(default_factory=list)  # set with the page (CSRF, flash cleared)
 
@@ -140,8 +141,11 @@ def _sign(value: str, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"flash:" + value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def flash_cookie(msgid: str, settings: Settings) -> Cookie:
-    encoded = base64.urlsafe_b64encode(msgid.encode()).decode().rstrip("=")
+NOTICE_MARK = "!"  # a flash that tells of a refusal or a no-op, not a success: shown as a notice
+
+
+def flash_cookie(msgid: str, settings: Settings, notice: bool = False) -> Cookie:
+    encoded = base64.urlsafe_b64encode(((NOTICE_MARK if notice else "") + msgid).encode()).decode().rstrip("=")
     return Cookie(key=cookie_name(FLASH_COOKIE, settings), value=f"{encoded}.{_sign(encoded, settings.secret_key)}", path="/",
                   max_age=300, httponly=True, samesite="lax", secure=secure_cookies(settings))
 
@@ -176,11 +180,12 @@ def render(viewer: Viewer, template: str, *, status: int = 200,
 
 
 def see_other(location: str, settings: Settings, *, flash: str | None = None,
-              cookies: list[Cookie] | None = None) -> Redirect:
-    """POST → redirect → GET: a 303 to `location` (a path of this site), with a flash message."""
+              cookies: list[Cookie] | None = None, notice: bool = False) -> Redirect:
+    """POST → redirect → GET: a 303 to `location` (a path of this site), with a flash message
+    (`notice`: one that says what was refused or changed nothing, not styled as a success)."""
     jar = list(cookies or [])
     if flash:
-        jar.append(flash_cookie(flash, settings))
+        jar.append(flash_cookie(flash, settings, notice))
     return Redirect(path=safe_next(location), status_code=303, cookies=jar,
                     headers={"Cache-Control": "no-store"})
 
@@ -371,10 +376,13 @@ def page_viewer(request: Request, user: CurrentUser | None) -> Viewer:
     else:
         token, cookies = _anonymous_token(request)
     flash = read_flash(request, settings)
+    flash_notice = bool(flash) and flash.startswith(NOTICE_MARK)
+    if flash_notice:
+        flash = flash[len(NOTICE_MARK):]
     if Cookies.of_headers(request.headers).present(cookie_name(FLASH_COOKIE, settings)):
         cookies.append(cleared_flash(settings))
     return Viewer(language=chosen_language(request, user.locale if user else None), csrf_token=token,
-                  user=user, flash=flash, path=here(request), cookies=cookies)
+                  user=user, flash=flash, flash_notice=flash_notice, path=here(request), cookies=cookies)
 
 
 def here(request: Request) -> str:

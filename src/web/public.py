@@ -24,6 +24,7 @@ from web.kit import (
     MaybeUserDep,
     average_text,
     community_cookie,
+    moment,
     money,
     page_number,
     page_viewer,
@@ -32,10 +33,12 @@ from web.kit import (
     remembered_community,
     render,
     session_when,
+    zone_of,
 )
 from markupsafe import Markup
 
 from booking import rules as booking_rules
+from booking import service as booking_service
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
 from workshops.enums import Payment, SessionStatus, WorkshopStatus
@@ -102,10 +105,17 @@ async def workshop_page(workshop_id: FromPath[str], request: Request, runtime: R
     viewer = page_viewer(request, maybe_user)
     language = viewer.language
     upcoming = _upcoming(workshop, runtime.clock.now())
+    shown = upcoming[:UPCOMING_SHOWN]
     price_msgid, price = price_text(workshop, language)
+    # the viewer's own bookings and waitlist places show instead of Book (one query)
+    places = await booking_service.places_in_sessions(maybe_user, [s.id for s in shown]) \
+        if maybe_user is not None and shown else {}
+    zone = zone_of(maybe_user.timezone) if maybe_user is not None else None
     return render(
         viewer, "public/workshop.html", workshop=workshop, price_msgid=price_msgid,
-        price=price, sessions=[(s, *session_when(s, language)) for s in upcoming[:UPCOMING_SHOWN]],
+        price=price, sessions=[(s, *session_when(s, language)) for s in shown], places=places,
+        offer_deadlines={p.session_id: moment(p.offer_expires_at, zone, language)
+                         for p in places.values() if p.offer_expires_at is not None and zone is not None},
         more_sessions=max(0, len(upcoming) - UPCOMING_SHOWN), statuses=WorkshopStatus,
         rating=rating_text(workshop.rating, language), description=Markup(await workshops_service.description_html(workshop.id)),
         manages=maybe_user is not None and maybe_user.id == workshop.host.id,
