@@ -33,6 +33,7 @@ from booking.schemas import BookingStatus, Roster, SessionChange
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
 from web.kit import (
+    CATEGORY_LABELS,
     N_,
     UserDep,
     Viewer,
@@ -109,7 +110,7 @@ SUBMITTABLE = frozenset({WorkshopStatus.draft, WorkshopStatus.rejected})  # work
 # -------------------------------------------------------------------------- the workshop form
 
 WORKSHOP_FIELDS = (
-    "community", "title", "summary", "description", "category", "tags", "language", "venue_name",
+    "community", "title", "summary", "description", "category", "category_other", "tags", "language", "venue_name",
     "venue_address", "venue_lat", "venue_lon", "online_url", "payment", "price", "currency", "capacity",
     "max_seats_per_booking", "waitlist_enabled", "waitlist_mode", "offer_ttl_minutes",
     "cancellation_deadline_hours",
@@ -120,6 +121,7 @@ FORM_FIELD_OF = {
     "venue.lat": "venue_lat", "venue.lon": "venue_lon", "price_cents": "price",
     "waitlist": "waitlist_mode", "waitlist.enabled": "waitlist_enabled", "waitlist.mode": "waitlist_mode",
     "waitlist.offer_ttl_minutes": "offer_ttl_minutes",
+    "category": "category_other",  # a key always passes: what the API refuses is the host's own words
 }
 VENUE_OR_ONLINE = N_("Give a venue (its name and address) or an online link.")
 NO_ONLINE_PAYMENT = N_("This site takes no online payments yet: choose Free or Paid on site.")
@@ -128,7 +130,8 @@ WORKSHOP_MESSAGES = {
     "title": N_("Enter a title of at most 200 characters."),
     "summary": N_("Enter a summary of at most 500 characters."),
     "description": N_("Shorten the description to at most 20,000 characters."),
-    "category": N_("Enter a category of at most 40 characters, like repair or cooking."),
+    "category": N_("Choose a category, or Other and name it."),
+    "category_other": N_("Name the category in at most 40 characters, like upcycling."),
     "tags": N_("Separate tags with commas: at most 20 tags of up to 40 characters."),
     "language": N_("Choose the language the workshop is held in."),
     "venue_name": N_("Enter the venue's name (at most 200 characters)."),
@@ -147,6 +150,7 @@ WORKSHOP_MESSAGES = {
     "cancellation_deadline_hours": N_("Enter a number of hours from 0 to 8,784."),
 }
 LANGUAGE_NAMES = {"en": N_("English"), "fr": N_("French")}
+CATEGORY_CHOICES = [(key, CATEGORY_LABELS[key]) for key in (*workshops_rules.CATEGORY_KEYS, workshops_rules.OTHER_CATEGORY)]
 WAITLIST_MODES = {WaitlistMode.auto: N_("Give freed seats to the next in line at once"),
                   WaitlistMode.offer: N_("Offer freed seats to the next in line for a while")}
 
@@ -157,12 +161,31 @@ def _price_text(price_cents: int, currency: str) -> str:
     return str(Decimal(price_cents).scaleb(-get_currency_precision(currency.upper())))
 
 
+def _category_values(category: str) -> dict[str, str]:
+    """The category list's choice and the "Other" text for a stored category."""
+    if category in workshops_rules.CATEGORY_KEYS:
+        return {"category": category, "category_other": ""}
+    return {"category": workshops_rules.OTHER_CATEGORY, "category_other": category}
+
+
+def _category_of(values: dict[str, Any], errors: dict[str, str]) -> str:
+    """The API's `category` from the list's choice (a key), or "Other" and its text."""
+    chosen = values["category"]
+    if chosen == workshops_rules.OTHER_CATEGORY:
+        if not values["category_other"]:
+            errors["category_other"] = WORKSHOP_MESSAGES["category_other"]
+        return values["category_other"]
+    if not chosen:
+        errors["category"] = WORKSHOP_MESSAGES["category"]
+    return chosen  # a key, or words sent by an older form: the API checks them
+
+
 def workshop_values(workshop: workshops_schemas.Workshop) -> dict[str, Any]:
     """The form's fields (as typed text) for an existing workshop."""
     venue = workshop.venue
     return {
         "community": workshop.community, "title": workshop.title, "summary": workshop.summary,
-        "description": workshop.description, "category": workshop.category, "tags": ", ".join(workshop.tags),
+        "description": workshop.description, **_category_values(workshop.category), "tags": ", ".join(workshop.tags),
         "language": workshop.language, "venue_name": venue.name if venue else "",
         "venue_address": venue.address if venue else "",
         "venue_lat": "" if not venue or venue.lat is None else str(venue.lat),
@@ -224,7 +247,7 @@ def _body_from(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             errors["price"] = WORKSHOP_MESSAGES["price"]
     body = {
         "community": values["community"], "title": values["title"], "summary": values["summary"],
-        "description": values["description"], "category": values["category"],
+        "description": values["description"], "category": _category_of(values, errors),
         "tags": [tag.strip() for tag in values["tags"].split(",") if tag.strip()],
         "language": values["language"] or None,
         "venue": workshops_schemas.Venue(name=values["venue_name"], address=values["venue_address"], lat=lat, lon=lon)
@@ -267,7 +290,7 @@ async def _workshop_form(runtime: Any, viewer: Viewer, values: dict[str, Any], e
     return render(viewer, "host/workshop_form.html", status=400 if errors else 200,
                   values=values, errors=in_order(errors, WORKSHOP_FIELDS), workshop=workshop,
                   communities=communities, languages=LANGUAGE_NAMES, payments=_payments(runtime, values),
-                  waitlist_modes=WAITLIST_MODES)
+                  waitlist_modes=WAITLIST_MODES, categories=CATEGORY_CHOICES)
 
 
 @get("/workshops/new", include_in_schema=False)

@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jinja2
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from litestar import Request, Response, get
@@ -55,7 +56,7 @@ from kernel import cookies
 from kernel.asgi import Cookies
 from kernel.cookies import cookie_name
 from kernel.errors import Forbidden, NotFound, ValidationFailed
-from kernel.i18n import LANGUAGES, environment, language_of, page_language
+from kernel.i18n import LANGUAGES, environment, language_of, page_language, translations
 from kernel.ids import is_id
 from kernel.settings import Settings, secure_cookies
 
@@ -83,6 +84,22 @@ SECURITY_HEADERS = {
 def N_(msgid: str) -> str:
     """Marks a msgid for `pybabel extract` where it is chosen in code and translated in a template."""
     return msgid
+
+
+# The labels of workshops.rules.CATEGORY_KEYS (and "other"), in the pages' language
+CATEGORY_LABELS = {
+    "cooking": N_("Cooking"), "repair": N_("Repair"), "gardening": N_("Gardening"), "digital": N_("Digital"),
+    "crafts": N_("Crafts"), "languages": N_("Languages"), "music": N_("Music"), "wellbeing": N_("Wellbeing"),
+    "other": N_("Other"),
+}
+
+
+@jinja2.pass_environment
+def category_label(env: jinja2.Environment, category: str) -> str:
+    """The `category` filter of the pages: a category key in the page's language; a host's own
+    words as typed."""
+    msgid = CATEGORY_LABELS.get(category)
+    return translations(env.globals["lang"]).gettext(msgid) if msgid else category  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -174,6 +191,7 @@ def render(viewer: Viewer, template: str, *, status: int = 200,
            **values: Any) -> Response:
     """A page: the template rendered in the viewer's language, with the security headers."""
     env = environment("web", viewer.language, True)
+    env.filters.setdefault("category", category_label)
     html = env.get_template(template).render(viewer=viewer, static_url=static_url, **values)
     return Response(html, status_code=status, media_type=HTML, cookies=list(viewer.cookies),
                     headers={**SECURITY_HEADERS, "Content-Language": viewer.language})

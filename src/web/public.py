@@ -39,6 +39,7 @@ from markupsafe import Markup
 
 from booking import rules as booking_rules
 from booking import service as booking_service
+from workshops import rules as workshops_rules
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
 from workshops.enums import Payment, SessionStatus, WorkshopStatus
@@ -184,7 +185,7 @@ async def home(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) 
     return render(
         viewer, "public/home.html", status=400 if errors else 200, community=community,
         filters=kept, errors=errors, cards=cards(listing.items, language), total=listing.total,
-        page=number, pages=pages, payments=PAYMENTS, distances=DISTANCES_KM if near else (),
+        page=number, pages=pages, payments=PAYMENTS, categories=workshops_rules.CATEGORY_KEYS, distances=DISTANCES_KM if near else (),
         previous_url="/" + query_string(kept, page=number - 1 if number > 2 else None) if number > 1 else None,
         next_url="/" + query_string(kept, page=number + 1) if number < pages else None,
         past_end=past_end, last_url="/" + query_string(kept, page=pages if pages > 1 else None),
