@@ -180,6 +180,42 @@ class TestMyWorkshops:
         assert "Not mine" not in text and "Moderation queue" not in text
         assert text.count("Submit for review") == 2  # the draft and the rejected one
 
+    async def test_the_next_session_s_seats_waitlist_and_roster(self, client, cast, settings):
+        from tests.factories import make_booking_row, make_waitlist_row
+
+        for seats in (2, 1):
+            await make_booking_row(cast.session, seats=seats)
+        await make_booking_row(cast.session, seats=3, status="cancelled")  # not counted
+        for _ in range(2):
+            await make_waitlist_row(cast.session)
+        log_in(client, cast.host, settings)
+        response = await client.get("/host", headers=BROWSER)
+        text = html_page(response).visible
+        assert "3 of 10 seats booked" in text and "2 on the waitlist" in text
+        assert f'href="/sessions/{cast.session["id"]}/roster"' in response.text
+        log_in(client, cast.host, settings, "fr")
+        french = html_page(await client.get("/host", headers=FR)).visible
+        assert "3 places réservées sur 10" in french and "2 en liste d’attente" in french
+
+    async def test_the_page_costs_the_same_statements_for_one_workshop_and_for_six(self, client, cast, settings):
+        from tests.factories import make_booking_row
+        from tests.statements import counting
+
+        log_in(client, cast.host, settings)
+
+        async def statements() -> int:
+            await client.get("/host", headers=BROWSER)
+            with counting() as seen:
+                html_page(await client.get("/host", headers=BROWSER))
+            return seen.count
+
+        before = await statements()
+        for k in range(4):
+            workshop = await make_workshop(host=cast.host, community=cast.community, title=f"More {k}")
+            await make_booking_row(await make_session(workshop))
+        assert (await client.get("/host", headers=BROWSER)).text.count("/roster\"") == 5
+        assert await statements() == before
+
     async def test_an_organizer_finds_the_queue_from_here(self, client, cast, settings):
         log_in(client, cast.organizer, settings)
         page = html_page(await client.get("/host", headers=BROWSER))
