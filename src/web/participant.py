@@ -351,9 +351,11 @@ class EntryLine:
     workshop: Any
     when: tuple[str, str]
     offer_expires: str | None
+    started: bool  # the session has begun: an entry still open there will get no seat
 
 
-async def _entry_lines(entries: list[WaitlistEntry], user: CurrentUser, language: str) -> list[EntryLine]:
+async def _entry_lines(entries: list[WaitlistEntry], user: CurrentUser, language: str,
+                       now: dt.datetime) -> list[EntryLine]:
     sessions = await workshops_service.get_sessions([e.session_id for e in entries])
     workshops = await workshops_service.get_workshops([s.workshop_id for s in sessions.values()])
     zone, lines = zone_of(user.timezone), []
@@ -364,7 +366,7 @@ async def _entry_lines(entries: list[WaitlistEntry], user: CurrentUser, language
             lines.append(EntryLine(entry=entry, session=session, workshop=workshop,
                                    when=span(session.starts_at, session.ends_at, zone, language),
                                    offer_expires=moment(entry.offer_expires_at, zone, language)
-                                   if entry.offer_expires_at else None))
+                                   if entry.offer_expires_at else None, started=session.starts_at <= now))
     return lines
 
 
@@ -372,7 +374,7 @@ async def _entry_lines(entries: list[WaitlistEntry], user: CurrentUser, language
 async def my_waitlist(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
     viewer = page_viewer(request, user)
     found = await booking_service.my_waitlist(runtime, user, SHOWN, 0)
-    entries = await _entry_lines(found.items, user, viewer.language)
+    entries = await _entry_lines(found.items, user, viewer.language, runtime.clock.now())
     return render(viewer, "participant/my_waitlist.html", entries=entries,
                   more=max(0, found.total - len(found.items)), statuses=ENTRY_STATUSES,
                   waiting=WaitlistStatus.waiting, offered=WaitlistStatus.offered, booked=WaitlistStatus.booked)

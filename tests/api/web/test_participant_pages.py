@@ -577,6 +577,23 @@ class TestMyWaitlist:
         assert (await api_entries(client, cast["participant"]))[0]["status"] == "withdrawn"
         assert "You have left the waitlist." in html_page(await client.get("/me/waitlist", headers=BROWSER)).visible
 
+    async def test_an_entry_still_waiting_at_the_start_no_longer_says_waiting(self, client, cast, settings, clock):
+        await book_api(client, await make_user(), cast["session"]["id"], seats=2)
+        await book_api(client, await make_user(), cast["session"]["id"], seats=1)
+        joined = await client.post(f"/api/v1/sessions/{cast['session']['id']}/waitlist", json={"seats": 1},
+                                   headers=auth(cast["participant"]))
+        assert joined.status_code == 201
+        as_user(client, cast["participant"], settings)
+        clock.set(START + dt.timedelta(minutes=5))
+        response = await client.get("/me/waitlist", headers=BROWSER)
+        page = html_page(response)
+        assert "Session started — no seat came free" in page.visible
+        assert "Waiting" not in page.visible and "number 1 in line" not in page.visible
+        assert f'action="/me/waitlist/{joined.json()["id"]}/leave"' not in response.text
+        in_french(client)
+        french = html_page(await client.get("/me/waitlist", headers=BROWSER)).visible
+        assert "La séance a commencé — aucune place ne s’est libérée" in french
+
     async def test_refusals_change_nothing(self, client, cast, settings, offer):
         entry_id = offer["entry"]["id"]
         for action in ("accept", "decline", "leave"):
