@@ -857,8 +857,64 @@ async def check_in(session_id: FromPath[str], request: Request, runtime: Runtime
 
 
 
+# ------------------------------------------------------------- the link in the participant's QR code
+
+async def _checkin_target(runtime: Any, user: CurrentUser, booking_id: str, code: str) -> tuple[Any, Any]:
+    """The booking the link names, if the code is its own (else 404), and its roster line;
+    whoever may not manage the session is refused by the roster (403, or 404)."""
+    bid = path_id(booking_id)
+    row = await booking_service.booking_with_parties(bid)
+    typed = code.strip()[:CODE_MAX]
+    if row is None or row["checkin_code"] not in (typed, booking_rules.normalise_checkin_code(typed)):
+        raise NotFound("no booking with this check-in link")
+    roster = await attendance.roster(runtime, user, row["session"])
+    item = next((i for i in roster.items if i.booking_id == bid), None)
+    if item is None:  # cancelled or expired: its code no longer works
+        raise NotFound("this booking has no working check-in code")
+    return row, item
+
+
+def _checkin_back(params: dict[str, str]) -> str:
+    return f"/checkin/{path_id(params['booking_id'])}/{params['code'][:CODE_MAX]}"
+
+
+@get("/checkin/{booking_id:str}/{code:str}", include_in_schema=False)
+async def checkin_page(booking_id: FromPath[str], code: FromPath[str], request: Request, runtime: RuntimeDep,
+                       user: UserDep) -> Response:
+    """What the participant's QR code opens on the host's phone: who, how many seats, what to
+    collect, and a Check in button (for the host, organizers and admins; others 403/404)."""
+    row, item = await _checkin_target(runtime, user, booking_id, code)
+    viewer = page_viewer(request, user)
+    language = viewer.language
+    session = await workshops_service.session_detail(runtime, row["session"], user)
+    workshop = await workshops_service.get_workshop(session.workshop_id)
+    record = await workshops_service.get_session(row["session"])
+    return render(viewer, "host/checkin.html", item=item, workshop=workshop, session=session,
+                  when=session_when(session, language), code=row["checkin_code"],
+                  window=_window(record, runtime.clock.now(), language),
+                  collect=money(item.amount_cents, item.currency, language)
+                  if item.payment == Payment.on_site and item.amount_cents else None,
+                  again=request.query_params.get("again") == "1",
+                  done=request.query_params.get("done") == "1")
+
+
+@post("/checkin/{booking_id:str}/{code:str}", include_in_schema=False, back_to=_checkin_back)
+async def checkin_by_link(booking_id: FromPath[str], code: FromPath[str], runtime: RuntimeDep,
+                          user: UserDep) -> Response:
+    """Checks the booking in (the service's check-in by code, so the same window and audit),
+    then back to the same page, which says so (or that they already were)."""
+    row, item = await _checkin_target(runtime, user, booking_id, code)
+    here = f"/checkin/{item.booking_id}/{row['checkin_code']}"
+    try:
+        _, already = await attendance.check_in_code_telling(runtime, user, row["session"], row["checkin_code"])
+    except InvalidState as exc:
+        return see_other(here, runtime.settings, flash=refusal_message(exc), notice=True)
+    return see_other(here + ("?again=1" if already else "?done=1"), runtime.settings,
+                     flash=None if already else CHECKED_IN)
+
 
 # /workshops/new before /workshops/{id}, which would also match it
 ROUTES = [host_dashboard, new_workshop_form, create_workshop, edit_workshop_form, update_workshop,
           submit_workshop, new_sessions_form, add_sessions, edit_session_form, edit_session,
-          cancel_session_form, cancel_session, workshop_feedback, hide_feedback, roster_page, mark_attendance, check_in]
+          cancel_session_form, cancel_session, workshop_feedback, hide_feedback, roster_page, mark_attendance, check_in,
+          checkin_page, checkin_by_link]
