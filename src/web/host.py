@@ -54,7 +54,7 @@ from web.kit import (
     whole_number,
 )
 from web.organizer import REASON_MESSAGE
-from web.public import COMMUNITIES_SHOWN, PAYMENTS
+from web.public import COMMUNITIES_SHOWN, PAYMENTS, STATUS_NAMES
 from workshops import rules as workshops_rules
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
@@ -83,11 +83,6 @@ NEXT_STEPS = {
     WorkshopStatus.published: N_("Published: neighbours can book it."),
     WorkshopStatus.cancelled: N_("Cancelled."),
     WorkshopStatus.archived: N_("Over."),
-}
-STATUS_NAMES = {
-    WorkshopStatus.draft: N_("Draft"), WorkshopStatus.submitted: N_("Submitted"),
-    WorkshopStatus.rejected: N_("Rejected"), WorkshopStatus.published: N_("Published"),
-    WorkshopStatus.cancelled: N_("Cancelled"), WorkshopStatus.archived: N_("Archived"),
 }
 
 

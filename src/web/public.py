@@ -58,6 +58,11 @@ FILTER_MESSAGES = {
     "category": N_("Enter a shorter category."),
 }
 CHECK_FILTER = N_("Check this filter.")
+STATUS_NAMES = {
+    WorkshopStatus.draft: N_("Draft"), WorkshopStatus.submitted: N_("Submitted"),
+    WorkshopStatus.rejected: N_("Rejected"), WorkshopStatus.published: N_("Published"),
+    WorkshopStatus.cancelled: N_("Cancelled"), WorkshopStatus.archived: N_("Archived"),
+}
 
 
 # ------------------------------------------------------------------------------- what is shown
@@ -117,7 +122,7 @@ async def workshop_page(workshop_id: FromPath[str], request: Request, runtime: R
         price=price, sessions=[(s, *session_when(s, language)) for s in shown], places=places,
         offer_deadlines={p.session_id: moment(p.offer_expires_at, zone, language)
                          for p in places.values() if p.offer_expires_at is not None and zone is not None},
-        more_sessions=max(0, len(upcoming) - UPCOMING_SHOWN), statuses=WorkshopStatus,
+        more_sessions=max(0, len(upcoming) - UPCOMING_SHOWN), statuses=WorkshopStatus, status_names=STATUS_NAMES,
         rating=rating_text(workshop.rating, language), description=Markup(await workshops_service.description_html(workshop.id)),
         manages=maybe_user is not None and maybe_user.id == workshop.host.id,
         # booked now, these could only be cancelled late: the form says so before booking

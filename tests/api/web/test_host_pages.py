@@ -681,3 +681,9 @@ class TestCategories:
         select = re.search(r'<select id="category" name="category">.*?</select>', page.text, re.DOTALL)
         assert select and 'value="repair"' in select.group(0) and ">Réparation</option>" in select.group(0)
         assert '<span class="tag">Réparation</span>' in page.text  # the published workshop's "repair"
+
+
+async def test_a_draft_s_status_is_said_in_french(client, cast, settings):
+    log_in(client, cast.host, settings, "fr")
+    page = html_page(await client.get(f"/workshops/{cast.draft['id']}", headers=FR))
+    assert "Cet atelier n'est pas public (brouillon)." in page.visible
