@@ -144,3 +144,17 @@ def test_on_a_phone_the_first_workshop_is_in_the_first_screen(new_page, locale):
     assert "payment=on_site" in page.url
     assert page.locator("main details.more-filters").get_attribute("open") is not None
     assert page.get_by_label(re.compile("^(Price|Prix)$")).is_visible()
+
+
+def test_a_participant_sees_her_booking_on_the_workshop_page(new_page):
+    """Chloé (the demo's participant, in French) opens a workshop she booked: no Book button
+    for that session, but what she holds, with the way to her booking."""
+    from tests.e2e.conftest import PARTICIPANT
+
+    page = new_page(locale="fr-FR", width=360, user=PARTICIPANT)
+    page.goto("/me/bookings")
+    page.locator("main .booking h3 a").first.click()
+    place = page.locator("main .my-place").first
+    assert "Vous êtes inscrit·e" in place.inner_text()
+    place.get_by_role("link", name="La voir dans mes réservations").click()
+    assert "/me/bookings" in page.url
