@@ -132,7 +132,7 @@ class TestRosterContent:
         response = await client.get(roster_url(cast), headers=BROWSER)
         page = html_page(response)
         assert response.headers["content-language"] == "fr"
-        assert "Liste des participants" in page.title
+        assert "Liste des participant·e·s" in page.title
         for expected in ("Présent·e", "Absent·e", "Non pointé·e", "Liste d'attente", "10,00 €", "Accueillir",
                          "3 places réservées", "À encaisser"):
             assert expected in page.visible, expected
