@@ -38,6 +38,7 @@ class Shot:
 
 SHOTS = (
     Shot("home.png", "/", 1024, 760, title="Workshops in Belleville"),
+    Shot("home-phone.png", "/", 360, 640, title="Workshops in Belleville"),  # the first screen of a phone
     Shot("workshop-phone.png", "/workshops/{pain}", 360, 740, full_page=True, title="Pain au levain"),
     Shot("dashboard.png", "/organize/dashboard?community=belleville", 1024, 800, full_page=True, user=ORGANIZER,
          title="Attendance in Belleville"),

@@ -120,7 +120,7 @@ WORKSHOPS = (
         "Sew on buttons, darn socks and patch jeans: visible mending with a neighbour.",
         "Bring one or two garments that need care. Needles, threads and fabric scraps are provided. "
         "A small fee covers the materials.",
-        "sewing", ("couture", "mending", "zéro déchet"), RESSOURCERIE,
+        "crafts", ("couture", "mending", "zéro déchet"), RESSOURCERIE,
         (DemoSession(9, "18:30", 120),), payment=Payment.on_site, price_cents=300, capacity=8,
     ),
     DemoWorkshop(
@@ -137,7 +137,7 @@ WORKSHOPS = (
         "A relaxed weekly French conversation table for newcomers to the neighbourhood, all levels.",
         "Every Tuesday evening over tea: we talk about the neighbourhood, the news and daily life. "
         "Beginners welcome; the group splits by level when it grows.",
-        "language", ("français", "conversation", "FLE"), CAFE,
+        "languages", ("français", "conversation", "FLE"), CAFE,
         (DemoSession(7, "18:30", 90, rrule="FREQ=WEEKLY;COUNT=8"),), capacity=12,
     ),
     DemoWorkshop(

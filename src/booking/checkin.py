@@ -1,7 +1,10 @@
 """The check-in code as a QR code (segno): an SVG for the API, a PNG for the confirmation email.
 
-The QR code holds the plain code and nothing else (no URL, no name), so any scanner app shows
-what a host may also type; the host's side (`POST /api/v1/sessions/{id}/checkin`) takes both.
+The SVG's QR code holds an absolute link, `{ALVEOLE_BASE_URL}/checkin/{booking}/{code}`
+(`checkin_link`): a phone camera opens it on the check-in page of that booking, which only its
+host, the community's organizers and admins may use (web.host.checkin_page). The code itself
+stays in the link's last segment, so the roster's code field takes a scanned link as well as a
+typed code (`rules.normalise_checkin_code`). The email's PNG still holds the plain code.
 """
 from __future__ import annotations
 
@@ -22,10 +25,16 @@ def _qr(code: str) -> segno.QRCode:
     return segno.make_qr(code, error="m", boost_error=False)
 
 
-def qr_svg(code: str) -> bytes:
+def checkin_link(base_url: str, booking_id: int, code: str) -> str:
+    """The page a host's phone opens from the participant's QR code."""
+    return f"{base_url.rstrip('/')}/checkin/{booking_id}/{code}"
+
+
+def qr_svg(code: str, content: str | None = None) -> bytes:
+    """A QR code of `content` (the code itself by default), titled with the code."""
     buffer = io.BytesIO()
-    _qr(code).save(buffer, kind="svg", scale=8, border=4, xmldecl=True, svgns=True,
-                   title=f"Check-in code {code}", unit="px")
+    _qr(content or code).save(buffer, kind="svg", scale=8, border=4, xmldecl=True, svgns=True,
+                              title=f"Check-in code {code}", unit="px")
     return buffer.getvalue()
 
 
@@ -46,4 +55,4 @@ async def checkin_svg(runtime: Runtime, user: CurrentUser, booking_id: int) -> b
         raise Forbidden("only the booking's participant may download its check-in code")
     if row["status"] != BookingStatus.confirmed:
         raise InvalidState(f"a {row['status']} booking has no check-in code to show")
-    return qr_svg(row["checkin_code"])
+    return qr_svg(row["checkin_code"], checkin_link(runtime.settings.base_url, booking_id, row["checkin_code"]))

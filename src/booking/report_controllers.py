@@ -63,9 +63,10 @@ async def attendance_report(
 PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Cookie"}
 
 
-def csv_download(report: AttendanceReport, separator: str) -> Response[bytes]:
-    """The session rows as a CSV attachment: the API's answer and the dashboard's download."""
-    return Response(reports.report_csv(report, separator), media_type=CSV, headers={
+def csv_download(report: AttendanceReport, separator: str, headings: list[str] | None = None) -> Response[bytes]:
+    """The session rows as a CSV attachment: the API's answer (headed by the JSON keys) and the
+    dashboard's download (`headings` in the viewer's language)."""
+    return Response(reports.report_csv(report, separator, headings), media_type=CSV, headers={
         **PRIVATE, "Content-Disposition": f'attachment; filename="{reports.csv_filename(report)}"'})
 
 

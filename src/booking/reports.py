@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -264,14 +264,15 @@ _BOOL_AT = [i for i, f in enumerate(msgspec.structs.fields(AttendanceRow)) if f.
 _FLOAT_AT = [i for i, name in enumerate(COLUMNS) if name in ("fill_rate", "no_show_rate", "average_rating")]
 
 
-def report_csv(report: AttendanceReport, sep: str = ",") -> bytes:
-    """The session rows as CSV: UTF-8 with a BOM, a header line, the csv module's quoting (an
-    empty cell for null); with `;` decimals use a comma, as spreadsheets in French locales
-    read them."""
+def report_csv(report: AttendanceReport, sep: str = ",", headings: Sequence[str] | None = None) -> bytes:
+    """The session rows as CSV: UTF-8 with a BOM, a header line (the JSON keys, `COLUMNS`, or
+    `headings` in their order: the dashboard's download in the viewer's language), the csv
+    module's quoting (an empty cell for null); with `;` decimals use a comma, as spreadsheets
+    in French locales read them."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=sep)
-    writer.writerow(COLUMNS)
+    writer.writerow(headings or COLUMNS)
     rows = []
     for item in msgspec.to_builtins(report.items):  # dicts in field order, dates as RFC 3339
         cells = list(item.values())

@@ -231,6 +231,30 @@ SESSIONS_TO_RELEASE = Sql(
 )
 
 
+@functools.lru_cache(maxsize=32)
+def places_of_user_in_sessions(count: int) -> Sql:
+    """?1 user, ?2 … ?count+1 the sessions: the user's active bookings (`kind` 'booking') and
+    active waitlist entries (`kind` 'entry', `position` for a waiting one) of these sessions,
+    one `UNION ALL` — a workshop's page shows them in place of its Book buttons."""
+    ids = placeholders(2, count)
+    return Sql(
+        "SELECT 'booking' AS kind, id, \"session\", seats, status, NULL AS position, NULL AS offer_expires_at "
+        f"FROM booking WHERE \"user\" = ?1 AND status IN ({_ACTIVE_BOOKING}) AND \"session\" IN ({ids}) "
+        "UNION ALL SELECT 'entry' AS kind, e.id, e.\"session\", e.seats, e.status, "
+        f"CASE WHEN e.status = {_WAITING} THEN (SELECT COUNT(*) FROM waitlist_entry o "
+        f" WHERE o.\"session\" = e.\"session\" AND o.status = {_WAITING} AND o.id <= e.id) END AS position, "
+        "e.offer_expires_at "
+        f"FROM waitlist_entry e WHERE e.\"user\" = ?1 AND e.status IN ({_ACTIVE_ENTRY}) AND e.\"session\" IN ({ids})"
+    )
+
+
+async def places_of_user(user_id: int, session_ids: Sequence[int]) -> list[Any]:
+    """The `places_of_user_in_sessions` rows of these (distinct) sessions, in one query."""
+    if not session_ids:
+        return []
+    return await fetch_all(places_of_user_in_sessions(len(session_ids)), user_id, *session_ids)
+
+
 async def booking_with_parties(booking_id: int) -> Any:
     """The booking's row with `host` and `community`, or None."""
     return await fetch_one(BOOKING_WITH_PARTIES, booking_id)

@@ -285,7 +285,8 @@ def format_checkin_code(characters: str) -> str:
 def normalise_checkin_code(typed: str) -> str | None:
     """The stored form of a code as a host typed it (any case, spaces or dashes, O for 0, I or
     L for 1), or None when it cannot be one of ours (it may still be an older code, compared
-    as given)."""
+    as given). A scanned check-in link (`…/checkin/{booking}/{code}`) counts as its code."""
+    typed = typed.strip().rstrip("/").rsplit("/", 1)[-1]
     characters = "".join(typed.split()).replace("-", "").upper().translate(_CODE_READS_AS)
     if len(characters) != CODE_GROUPS * CODE_GROUP_LENGTH or any(c not in CODE_ALPHABET for c in characters):
         return None

@@ -105,6 +105,19 @@ class WaitlistEntry(Struct, kw_only=True, omit_defaults=True):
     booking_id: int | None = None  # once `booked`
 
 
+class PlaceInSession(Struct, kw_only=True, frozen=True):
+    """A user's active booking or waitlist entry of one session, as a workshop's page shows it
+    in place of its Book button (`kind` "booking" or "entry")."""
+
+    kind: Literal["booking", "entry"]
+    id: int
+    session_id: int
+    seats: int
+    status: str  # a BookingStatus for a booking, a WaitlistStatus for an entry
+    position: int | None = None  # a waiting entry's place in line (1 is next)
+    offer_expires_at: dt.datetime | None = None  # an offered entry: accept before this instant
+
+
 class WaitlistList(Struct, kw_only=True):
     items: list[WaitlistEntry]
     total: int

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from kernel.runtime import Runtime
 from booking import checkout, ops, repository, rules
 from booking.rules import BookingPolicy
 from booking.schemas import (
-    Booking, BookingList, SessionChange, WaitlistEntry, WaitlistList, WaitlistStatus,
+    Booking, BookingList, PlaceInSession, SessionChange, WaitlistEntry, WaitlistList, WaitlistStatus,
 )
 from booking.store import run
 from kernel.sql import as_datetime
@@ -135,6 +135,20 @@ async def my_waitlist(runtime: Runtime, user: CurrentUser, limit: int, offset: i
     """The user's entries, newest first, with their places in line."""
     rows, total = await repository.entries_of_user(user.id, limit, offset)
     return WaitlistList(items=[_entry_from_row(r) for r in rows], total=total)
+
+
+async def places_in_sessions(user: CurrentUser, session_ids: Sequence[int]) -> dict[int, PlaceInSession]:
+    """The user's active booking or waitlist entry of each of these sessions (by session id),
+    in one query whatever their number (a workshop's page)."""
+    rows = await repository.places_of_user(user.id, sorted(set(session_ids)))
+    places: dict[int, PlaceInSession] = {}
+    for row in rows:
+        place = PlaceInSession(kind=row["kind"], id=row["id"], session_id=row["session"], seats=row["seats"],
+                               status=row["status"], position=row["position"],
+                               offer_expires_at=as_datetime(row["offer_expires_at"]))
+        if place.kind == "booking" or place.session_id not in places:  # a booking outranks an entry
+            places[place.session_id] = place
+    return places
 
 
 # ---------------------------------------------------------------------------------- sessions

@@ -33,6 +33,7 @@ from booking.schemas import BookingStatus, Roster, SessionChange
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
 from web.kit import (
+    CATEGORY_LABELS,
     N_,
     UserDep,
     Viewer,
@@ -53,7 +54,7 @@ from web.kit import (
     whole_number,
 )
 from web.organizer import REASON_MESSAGE
-from web.public import COMMUNITIES_SHOWN, PAYMENTS
+from web.public import COMMUNITIES_SHOWN, PAYMENTS, STATUS_NAMES
 from workshops import rules as workshops_rules
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
@@ -83,11 +84,6 @@ NEXT_STEPS = {
     WorkshopStatus.cancelled: N_("Cancelled."),
     WorkshopStatus.archived: N_("Over."),
 }
-STATUS_NAMES = {
-    WorkshopStatus.draft: N_("Draft"), WorkshopStatus.submitted: N_("Submitted"),
-    WorkshopStatus.rejected: N_("Rejected"), WorkshopStatus.published: N_("Published"),
-    WorkshopStatus.cancelled: N_("Cancelled"), WorkshopStatus.archived: N_("Archived"),
-}
 
 
 @get("/host", include_in_schema=False)
@@ -109,7 +105,7 @@ SUBMITTABLE = frozenset({WorkshopStatus.draft, WorkshopStatus.rejected})  # work
 # -------------------------------------------------------------------------- the workshop form
 
 WORKSHOP_FIELDS = (
-    "community", "title", "summary", "description", "category", "tags", "language", "venue_name",
+    "community", "title", "summary", "description", "category", "category_other", "tags", "language", "venue_name",
     "venue_address", "venue_lat", "venue_lon", "online_url", "payment", "price", "currency", "capacity",
     "max_seats_per_booking", "waitlist_enabled", "waitlist_mode", "offer_ttl_minutes",
     "cancellation_deadline_hours",
@@ -120,6 +116,7 @@ FORM_FIELD_OF = {
     "venue.lat": "venue_lat", "venue.lon": "venue_lon", "price_cents": "price",
     "waitlist": "waitlist_mode", "waitlist.enabled": "waitlist_enabled", "waitlist.mode": "waitlist_mode",
     "waitlist.offer_ttl_minutes": "offer_ttl_minutes",
+    "category": "category_other",  # a key always passes: what the API refuses is the host's own words
 }
 VENUE_OR_ONLINE = N_("Give a venue (its name and address) or an online link.")
 NO_ONLINE_PAYMENT = N_("This site takes no online payments yet: choose Free or Paid on site.")
@@ -128,7 +125,8 @@ WORKSHOP_MESSAGES = {
     "title": N_("Enter a title of at most 200 characters."),
     "summary": N_("Enter a summary of at most 500 characters."),
     "description": N_("Shorten the description to at most 20,000 characters."),
-    "category": N_("Enter a category of at most 40 characters, like repair or cooking."),
+    "category": N_("Choose a category, or Other and name it."),
+    "category_other": N_("Name the category in at most 40 characters, like upcycling."),
     "tags": N_("Separate tags with commas: at most 20 tags of up to 40 characters."),
     "language": N_("Choose the language the workshop is held in."),
     "venue_name": N_("Enter the venue's name (at most 200 characters)."),
@@ -147,6 +145,7 @@ WORKSHOP_MESSAGES = {
     "cancellation_deadline_hours": N_("Enter a number of hours from 0 to 8,784."),
 }
 LANGUAGE_NAMES = {"en": N_("English"), "fr": N_("French")}
+CATEGORY_CHOICES = [(key, CATEGORY_LABELS[key]) for key in (*workshops_rules.CATEGORY_KEYS, workshops_rules.OTHER_CATEGORY)]
 WAITLIST_MODES = {WaitlistMode.auto: N_("Give freed seats to the next in line at once"),
                   WaitlistMode.offer: N_("Offer freed seats to the next in line for a while")}
 
@@ -157,12 +156,31 @@ def _price_text(price_cents: int, currency: str) -> str:
     return str(Decimal(price_cents).scaleb(-get_currency_precision(currency.upper())))
 
 
+def _category_values(category: str) -> dict[str, str]:
+    """The category list's choice and the "Other" text for a stored category."""
+    if category in workshops_rules.CATEGORY_KEYS:
+        return {"category": category, "category_other": ""}
+    return {"category": workshops_rules.OTHER_CATEGORY, "category_other": category}
+
+
+def _category_of(values: dict[str, Any], errors: dict[str, str]) -> str:
+    """The API's `category` from the list's choice (a key), or "Other" and its text."""
+    chosen = values["category"]
+    if chosen == workshops_rules.OTHER_CATEGORY:
+        if not values["category_other"]:
+            errors["category_other"] = WORKSHOP_MESSAGES["category_other"]
+        return values["category_other"]
+    if not chosen:
+        errors["category"] = WORKSHOP_MESSAGES["category"]
+    return chosen  # a key, or words sent by an older form: the API checks them
+
+
 def workshop_values(workshop: workshops_schemas.Workshop) -> dict[str, Any]:
     """The form's fields (as typed text) for an existing workshop."""
     venue = workshop.venue
     return {
         "community": workshop.community, "title": workshop.title, "summary": workshop.summary,
-        "description": workshop.description, "category": workshop.category, "tags": ", ".join(workshop.tags),
+        "description": workshop.description, **_category_values(workshop.category), "tags": ", ".join(workshop.tags),
         "language": workshop.language, "venue_name": venue.name if venue else "",
         "venue_address": venue.address if venue else "",
         "venue_lat": "" if not venue or venue.lat is None else str(venue.lat),
@@ -224,7 +242,7 @@ def _body_from(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             errors["price"] = WORKSHOP_MESSAGES["price"]
     body = {
         "community": values["community"], "title": values["title"], "summary": values["summary"],
-        "description": values["description"], "category": values["category"],
+        "description": values["description"], "category": _category_of(values, errors),
         "tags": [tag.strip() for tag in values["tags"].split(",") if tag.strip()],
         "language": values["language"] or None,
         "venue": workshops_schemas.Venue(name=values["venue_name"], address=values["venue_address"], lat=lat, lon=lon)
@@ -267,7 +285,7 @@ async def _workshop_form(runtime: Any, viewer: Viewer, values: dict[str, Any], e
     return render(viewer, "host/workshop_form.html", status=400 if errors else 200,
                   values=values, errors=in_order(errors, WORKSHOP_FIELDS), workshop=workshop,
                   communities=communities, languages=LANGUAGE_NAMES, payments=_payments(runtime, values),
-                  waitlist_modes=WAITLIST_MODES)
+                  waitlist_modes=WAITLIST_MODES, categories=CATEGORY_CHOICES)
 
 
 @get("/workshops/new", include_in_schema=False)
@@ -834,8 +852,64 @@ async def check_in(session_id: FromPath[str], request: Request, runtime: Runtime
 
 
 
+# ------------------------------------------------------------- the link in the participant's QR code
+
+async def _checkin_target(runtime: Any, user: CurrentUser, booking_id: str, code: str) -> tuple[Any, Any]:
+    """The booking the link names, if the code is its own (else 404), and its roster line;
+    whoever may not manage the session is refused by the roster (403, or 404)."""
+    bid = path_id(booking_id)
+    row = await booking_service.booking_with_parties(bid)
+    typed = code.strip()[:CODE_MAX]
+    if row is None or row["checkin_code"] not in (typed, booking_rules.normalise_checkin_code(typed)):
+        raise NotFound("no booking with this check-in link")
+    roster = await attendance.roster(runtime, user, row["session"])
+    item = next((i for i in roster.items if i.booking_id == bid), None)
+    if item is None:  # cancelled or expired: its code no longer works
+        raise NotFound("this booking has no working check-in code")
+    return row, item
+
+
+def _checkin_back(params: dict[str, str]) -> str:
+    return f"/checkin/{path_id(params['booking_id'])}/{params['code'][:CODE_MAX]}"
+
+
+@get("/checkin/{booking_id:str}/{code:str}", include_in_schema=False)
+async def checkin_page(booking_id: FromPath[str], code: FromPath[str], request: Request, runtime: RuntimeDep,
+                       user: UserDep) -> Response:
+    """What the participant's QR code opens on the host's phone: who, how many seats, what to
+    collect, and a Check in button (for the host, organizers and admins; others 403/404)."""
+    row, item = await _checkin_target(runtime, user, booking_id, code)
+    viewer = page_viewer(request, user)
+    language = viewer.language
+    session = await workshops_service.session_detail(runtime, row["session"], user)
+    workshop = await workshops_service.get_workshop(session.workshop_id)
+    record = await workshops_service.get_session(row["session"])
+    return render(viewer, "host/checkin.html", item=item, workshop=workshop, session=session,
+                  when=session_when(session, language), code=row["checkin_code"],
+                  window=_window(record, runtime.clock.now(), language),
+                  collect=money(item.amount_cents, item.currency, language)
+                  if item.payment == Payment.on_site and item.amount_cents else None,
+                  again=request.query_params.get("again") == "1",
+                  done=request.query_params.get("done") == "1")
+
+
+@post("/checkin/{booking_id:str}/{code:str}", include_in_schema=False, back_to=_checkin_back)
+async def checkin_by_link(booking_id: FromPath[str], code: FromPath[str], runtime: RuntimeDep,
+                          user: UserDep) -> Response:
+    """Checks the booking in (the service's check-in by code, so the same window and audit),
+    then back to the same page, which says so (or that they already were)."""
+    row, item = await _checkin_target(runtime, user, booking_id, code)
+    here = f"/checkin/{item.booking_id}/{row['checkin_code']}"
+    try:
+        _, already = await attendance.check_in_code_telling(runtime, user, row["session"], row["checkin_code"])
+    except InvalidState as exc:
+        return see_other(here, runtime.settings, flash=refusal_message(exc), notice=True)
+    return see_other(here + ("?again=1" if already else "?done=1"), runtime.settings,
+                     flash=None if already else CHECKED_IN)
+
 
 # /workshops/new before /workshops/{id}, which would also match it
 ROUTES = [host_dashboard, new_workshop_form, create_workshop, edit_workshop_form, update_workshop,
           submit_workshop, new_sessions_form, add_sessions, edit_session_form, edit_session,
-          cancel_session_form, cancel_session, workshop_feedback, hide_feedback, roster_page, mark_attendance, check_in]
+          cancel_session_form, cancel_session, workshop_feedback, hide_feedback, roster_page, mark_attendance, check_in,
+          checkin_page, checkin_by_link]

@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jinja2
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from litestar import Request, Response, get
@@ -55,7 +56,7 @@ from kernel import cookies
 from kernel.asgi import Cookies
 from kernel.cookies import cookie_name
 from kernel.errors import Forbidden, NotFound, ValidationFailed
-from kernel.i18n import LANGUAGES, environment, language_of, page_language
+from kernel.i18n import LANGUAGES, environment, language_of, page_language, translations
 from kernel.ids import is_id
 from kernel.settings import Settings, secure_cookies
 
@@ -85,6 +86,22 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+# The labels of workshops.rules.CATEGORY_KEYS (and "other"), in the pages' language
+CATEGORY_LABELS = {
+    "cooking": N_("Cooking"), "repair": N_("Repair"), "gardening": N_("Gardening"), "digital": N_("Digital"),
+    "crafts": N_("Crafts"), "languages": N_("Languages"), "music": N_("Music"), "wellbeing": N_("Wellbeing"),
+    "other": N_("Other"),
+}
+
+
+@jinja2.pass_environment
+def category_label(env: jinja2.Environment, category: str) -> str:
+    """The `category` filter of the pages: a category key in the page's language; a host's own
+    words as typed."""
+    msgid = CATEGORY_LABELS.get(category)
+    return translations(env.globals["lang"]).gettext(msgid) if msgid else category  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who is looking at a page: what base.html and every form need."""
@@ -93,6 +110,7 @@ class Viewer:
     csrf_token: str
     user: Any = None  # accounts.auth.CurrentUser, or None for a visitor
     flash: str | None = None  # an English msgid, translated when shown
+    flash_notice: bool = False  # the flash tells of a refusal, not a success
     path: str = "/"  # this page's path and query, where the language switch comes back to
     cookies: list[Cookie] = field(default_factory=list)  # set with the page (CSRF, flash cleared)
 
@@ -140,8 +158,11 @@ def _sign(value: str, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"flash:" + value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def flash_cookie(msgid: str, settings: Settings) -> Cookie:
-    encoded = base64.urlsafe_b64encode(msgid.encode()).decode().rstrip("=")
+NOTICE_MARK = "!"  # a flash that tells of a refusal or a no-op, not a success: shown as a notice
+
+
+def flash_cookie(msgid: str, settings: Settings, notice: bool = False) -> Cookie:
+    encoded = base64.urlsafe_b64encode(((NOTICE_MARK if notice else "") + msgid).encode()).decode().rstrip("=")
     return Cookie(key=cookie_name(FLASH_COOKIE, settings), value=f"{encoded}.{_sign(encoded, settings.secret_key)}", path="/",
                   max_age=300, httponly=True, samesite="lax", secure=secure_cookies(settings))
 
@@ -170,17 +191,19 @@ def render(viewer: Viewer, template: str, *, status: int = 200,
            **values: Any) -> Response:
     """A page: the template rendered in the viewer's language, with the security headers."""
     env = environment("web", viewer.language, True)
+    env.filters.setdefault("category", category_label)
     html = env.get_template(template).render(viewer=viewer, static_url=static_url, **values)
     return Response(html, status_code=status, media_type=HTML, cookies=list(viewer.cookies),
                     headers={**SECURITY_HEADERS, "Content-Language": viewer.language})
 
 
 def see_other(location: str, settings: Settings, *, flash: str | None = None,
-              cookies: list[Cookie] | None = None) -> Redirect:
-    """POST → redirect → GET: a 303 to `location` (a path of this site), with a flash message."""
+              cookies: list[Cookie] | None = None, notice: bool = False) -> Redirect:
+    """POST → redirect → GET: a 303 to `location` (a path of this site), with a flash message
+    (`notice`: one that says what was refused or changed nothing, not styled as a success)."""
     jar = list(cookies or [])
     if flash:
-        jar.append(flash_cookie(flash, settings))
+        jar.append(flash_cookie(flash, settings, notice))
     return Redirect(path=safe_next(location), status_code=303, cookies=jar,
                     headers={"Cache-Control": "no-store"})
 
@@ -371,10 +394,13 @@ def page_viewer(request: Request, user: CurrentUser | None) -> Viewer:
     else:
         token, cookies = _anonymous_token(request)
     flash = read_flash(request, settings)
+    flash_notice = bool(flash) and flash.startswith(NOTICE_MARK)
+    if flash_notice:
+        flash = flash[len(NOTICE_MARK):]
     if Cookies.of_headers(request.headers).present(cookie_name(FLASH_COOKIE, settings)):
         cookies.append(cleared_flash(settings))
     return Viewer(language=chosen_language(request, user.locale if user else None), csrf_token=token,
-                  user=user, flash=flash, path=here(request), cookies=cookies)
+                  user=user, flash=flash, flash_notice=flash_notice, path=here(request), cookies=cookies)
 
 
 def here(request: Request) -> str:

@@ -22,6 +22,7 @@ from booking.report_controllers import csv_download
 from booking.report_schemas import AttendanceReport
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
+from kernel.i18n import translations
 from web.kit import (
     N_,
     UserDep,
@@ -285,13 +286,37 @@ async def dashboard(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
     return _page(runtime, viewer, community, choices, filters, report, {})
 
 
+# The CSV's column headings for a reader of the dashboard in another language than English (an
+# English one gets the API's keys, as the JSON and the API's CSV name them)
+CSV_HEADINGS = {
+    "session_id": N_("Session number"), "workshop_id": N_("Workshop number"), "workshop_title": N_("Workshop"),
+    "starts_at": N_("Start"), "capacity": N_("Seats in all"), "booked_seats": N_("Booked seats"),
+    "attended_seats": N_("Seats present"), "no_show_seats": N_("Seats absent"),
+    "late_cancellations": N_("Late cancellations"), "waitlist_length": N_("On the waitlist"),
+    "fill_rate": N_("Fill rate"), "average_rating": N_("Average rating"), "unknown_seats": N_("Seats not marked"),
+    "no_show_rate": N_("No-show rate"), "waitlist_promoted": N_("Served from the waitlist"),
+    "new_participants": N_("New participants"), "returning_participants": N_("Returning participants"),
+    "cancelled": N_("Session cancelled"), "host_id": N_("Host number"), "host_name": N_("Host's name"),
+    "rating_count": N_("Number of ratings"),
+}
+
+
+def csv_headings(language: str) -> list[str] | None:
+    """The CSV's header line in `language`; None (the API's keys) in English."""
+    if language == "en":
+        return None
+    gettext = translations(language).gettext
+    return [gettext(CSV_HEADINGS[column]) for column in reports.COLUMNS]
+
+
 @get("/organize/dashboard.csv", include_in_schema=False)
 async def dashboard_csv(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
-    """The API's CSV of the session rows for the dashboard's filters (`sep=;` as in the API)."""
+    """The API's CSV of the session rows for the dashboard's filters (`sep=;` as in the API),
+    headed in the viewer's language (French headings for a French reader)."""
     community, _choices, filters = await _filters(request, runtime, user)
     separator = reports.check_separator(request.query_params.get("sep"))
     report = await reports.attendance_report(runtime, user, community.slug, filters["from"], filters["to"])
-    return csv_download(report, separator)
+    return csv_download(report, separator, csv_headings(page_viewer(request, user).language))
 
 
 

@@ -250,9 +250,9 @@ async def book(session_id: FromPath[str], request: Request, runtime: RuntimeDep,
     except ValidationFailed:
         return _seats_problem(request, runtime, maybe_user, workshop)
     except SessionFull:
-        return see_other(back, runtime.settings, flash=REFUSALS["session-full"])
+        return see_other(back, runtime.settings, flash=REFUSALS["session-full"], notice=True)
     except DomainError as error:
-        return see_other(back, runtime.settings, flash=_refusal(error))
+        return see_other(back, runtime.settings, flash=_refusal(error), notice=True)
     return _after_booking(runtime, booking, booking_rules.is_late_cancellation(
         session.starts_at, workshop.cancellation_deadline_hours, runtime.clock.now()))
 
@@ -272,9 +272,9 @@ async def join_waitlist(session_id: FromPath[str], request: Request, runtime: Ru
     except ValidationFailed:
         return _seats_problem(request, runtime, maybe_user, workshop)
     except InvalidState:
-        return see_other(back, runtime.settings, flash=BOOK_INSTEAD)
+        return see_other(back, runtime.settings, flash=BOOK_INSTEAD, notice=True)
     except DomainError as error:
-        return see_other(back, runtime.settings, flash=_refusal(error))
+        return see_other(back, runtime.settings, flash=_refusal(error), notice=True)
     return see_other(MY_WAITLIST, runtime.settings,
                      flash=N_("You are on the waitlist. We will email you as soon as seats free up for you."))
 
@@ -317,7 +317,7 @@ async def cancel(booking_id: FromPath[str], request: Request, runtime: RuntimeDe
     try:
         cancelled = await booking_service.cancel_booking(runtime, user, booking.id)
     except DomainError as error:
-        return see_other(MY_BOOKINGS, runtime.settings, flash=_refusal(error))
+        return see_other(MY_BOOKINGS, runtime.settings, flash=_refusal(error), notice=True)
     flash = (N_("Your booking is cancelled. It was after the cancellation deadline, so it counts as late.")
              if cancelled.late_cancellation else N_("Your booking is cancelled. Thank you for freeing your seats."))
     return see_other(MY_BOOKINGS, runtime.settings, flash=flash)
@@ -351,9 +351,11 @@ class EntryLine:
     workshop: Any
     when: tuple[str, str]
     offer_expires: str | None
+    started: bool  # the session has begun: an entry still open there will get no seat
 
 
-async def _entry_lines(entries: list[WaitlistEntry], user: CurrentUser, language: str) -> list[EntryLine]:
+async def _entry_lines(entries: list[WaitlistEntry], user: CurrentUser, language: str,
+                       now: dt.datetime) -> list[EntryLine]:
     sessions = await workshops_service.get_sessions([e.session_id for e in entries])
     workshops = await workshops_service.get_workshops([s.workshop_id for s in sessions.values()])
     zone, lines = zone_of(user.timezone), []
@@ -364,7 +366,7 @@ async def _entry_lines(entries: list[WaitlistEntry], user: CurrentUser, language
             lines.append(EntryLine(entry=entry, session=session, workshop=workshop,
                                    when=span(session.starts_at, session.ends_at, zone, language),
                                    offer_expires=moment(entry.offer_expires_at, zone, language)
-                                   if entry.offer_expires_at else None))
+                                   if entry.offer_expires_at else None, started=session.starts_at <= now))
     return lines
 
 
@@ -372,7 +374,7 @@ async def _entry_lines(entries: list[WaitlistEntry], user: CurrentUser, language
 async def my_waitlist(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
     viewer = page_viewer(request, user)
     found = await booking_service.my_waitlist(runtime, user, SHOWN, 0)
-    entries = await _entry_lines(found.items, user, viewer.language)
+    entries = await _entry_lines(found.items, user, viewer.language, runtime.clock.now())
     return render(viewer, "participant/my_waitlist.html", entries=entries,
                   more=max(0, found.total - len(found.items)), statuses=ENTRY_STATUSES,
                   waiting=WaitlistStatus.waiting, offered=WaitlistStatus.offered, booked=WaitlistStatus.booked)
@@ -384,7 +386,7 @@ async def accept_offer(entry_id: FromPath[str], request: Request, runtime: Runti
     try:
         booking = await booking_service.accept_offer(runtime, user, path_id(entry_id))
     except DomainError as error:
-        return see_other(MY_WAITLIST, runtime.settings, flash=_refusal(error))
+        return see_other(MY_WAITLIST, runtime.settings, flash=_refusal(error), notice=True)
     session, workshop = await _session_and_workshop(runtime, str(booking.session_id), user)
     return _after_booking(runtime, booking, booking_rules.is_late_cancellation(
         session.starts_at, workshop.cancellation_deadline_hours, runtime.clock.now()))
@@ -394,7 +396,7 @@ async def _leave(entry_id: str, runtime: Runtime, user: CurrentUser, flash: str)
     try:
         await booking_service.leave_waitlist(runtime, user, path_id(entry_id))
     except DomainError as error:
-        return see_other(MY_WAITLIST, runtime.settings, flash=_refusal(error))
+        return see_other(MY_WAITLIST, runtime.settings, flash=_refusal(error), notice=True)
     return see_other(MY_WAITLIST, runtime.settings, flash=flash)
 
 

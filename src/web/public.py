@@ -24,6 +24,7 @@ from web.kit import (
     MaybeUserDep,
     average_text,
     community_cookie,
+    moment,
     money,
     page_number,
     page_viewer,
@@ -32,10 +33,13 @@ from web.kit import (
     remembered_community,
     render,
     session_when,
+    zone_of,
 )
 from markupsafe import Markup
 
 from booking import rules as booking_rules
+from booking import service as booking_service
+from workshops import rules as workshops_rules
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
 from workshops.enums import Payment, SessionStatus, WorkshopStatus
@@ -44,6 +48,7 @@ UPCOMING_SHOWN = 100
 PAGE_SIZE = 10
 COMMUNITIES_SHOWN = 100
 FILTERS = ("community", "q", "category", "from", "to", "payment", "within")
+FOLDED = ("category", "from", "to", "payment", "within")  # under "Filter", folded until one is used
 DISTANCES_KM = ("1", "2", "5", "10", "25")
 PAYMENTS = {"free": N_("Free"), "on_site": N_("Paid on site"), "stripe": N_("Paid online")}
 FILTER_MESSAGES = {
@@ -53,6 +58,11 @@ FILTER_MESSAGES = {
     "category": N_("Enter a shorter category."),
 }
 CHECK_FILTER = N_("Check this filter.")
+STATUS_NAMES = {
+    WorkshopStatus.draft: N_("Draft"), WorkshopStatus.submitted: N_("Submitted"),
+    WorkshopStatus.rejected: N_("Rejected"), WorkshopStatus.published: N_("Published"),
+    WorkshopStatus.cancelled: N_("Cancelled"), WorkshopStatus.archived: N_("Archived"),
+}
 
 
 # ------------------------------------------------------------------------------- what is shown
@@ -101,11 +111,18 @@ async def workshop_page(workshop_id: FromPath[str], request: Request, runtime: R
     viewer = page_viewer(request, maybe_user)
     language = viewer.language
     upcoming = _upcoming(workshop, runtime.clock.now())
+    shown = upcoming[:UPCOMING_SHOWN]
     price_msgid, price = price_text(workshop, language)
+    # the viewer's own bookings and waitlist places show instead of Book (one query)
+    places = await booking_service.places_in_sessions(maybe_user, [s.id for s in shown]) \
+        if maybe_user is not None and shown else {}
+    zone = zone_of(maybe_user.timezone) if maybe_user is not None else None
     return render(
         viewer, "public/workshop.html", workshop=workshop, price_msgid=price_msgid,
-        price=price, sessions=[(s, *session_when(s, language)) for s in upcoming[:UPCOMING_SHOWN]],
-        more_sessions=max(0, len(upcoming) - UPCOMING_SHOWN), statuses=WorkshopStatus,
+        price=price, sessions=[(s, *session_when(s, language)) for s in shown], places=places,
+        offer_deadlines={p.session_id: moment(p.offer_expires_at, zone, language)
+                         for p in places.values() if p.offer_expires_at is not None and zone is not None},
+        more_sessions=max(0, len(upcoming) - UPCOMING_SHOWN), statuses=WorkshopStatus, status_names=STATUS_NAMES,
         rating=rating_text(workshop.rating, language), description=Markup(await workshops_service.description_html(workshop.id)),
         manages=maybe_user is not None and maybe_user.id == workshop.host.id,
         # booked now, these could only be cancelled late: the form says so before booking
@@ -173,11 +190,13 @@ async def home(request: Request, runtime: RuntimeDep, maybe_user: MaybeUserDep) 
     return render(
         viewer, "public/home.html", status=400 if errors else 200, community=community,
         filters=kept, errors=errors, cards=cards(listing.items, language), total=listing.total,
-        page=number, pages=pages, payments=PAYMENTS, distances=DISTANCES_KM if near else (),
+        page=number, pages=pages, payments=PAYMENTS, categories=workshops_rules.CATEGORY_KEYS, distances=DISTANCES_KM if near else (),
         previous_url="/" + query_string(kept, page=number - 1 if number > 2 else None) if number > 1 else None,
         next_url="/" + query_string(kept, page=number + 1) if number < pages else None,
         past_end=past_end, last_url="/" + query_string(kept, page=pages if pages > 1 else None),
         filtered=any(kept[name] for name in FILTERS if name != "community"), several=several,
+        folded_count=sum(1 for name in FOLDED if kept[name]),
+        unfolded=any(kept[name] or name in errors for name in FOLDED),
     )
 
 

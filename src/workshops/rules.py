@@ -27,6 +27,11 @@ TITLE_MAX = 200
 SUMMARY_MAX = 500
 DESCRIPTION_MAX = 20_000
 CATEGORY_MAX = 40
+# The categories offered in the forms and the home filter: stable keys, stored as the
+# workshop's `category` and shown translated (web.kit.CATEGORY_LABELS); any other text up to
+# CATEGORY_MAX is the host's own words ("Other"), stored and shown as typed.
+CATEGORY_KEYS = ("cooking", "repair", "gardening", "digital", "crafts", "languages", "music", "wellbeing")
+OTHER_CATEGORY = "other"
 TAG_MAX = 40
 TAGS_MAX = 20
 VENUE_NAME_MAX = 200

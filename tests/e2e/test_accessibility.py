@@ -72,6 +72,7 @@ PAGES = {
     "feedback": (lambda page: _href(page, "/me/bookings", "main a[href^='/me/bookings/'][href$='/feedback']"),
                  PARTICIPANT),
     "my-waitlist": ("/me/waitlist", PARTICIPANT),
+    "workshop-booked": (lambda page: _href(page, "/me/bookings", "main .booking h3 a"), PARTICIPANT),
     "account": ("/me/account", PARTICIPANT),
     "account-delete": ("/me/account/delete", PARTICIPANT),
     "host-dashboard": ("/host", HOST),

@@ -130,7 +130,7 @@ def propose(journey: Journey) -> None:
     page.get_by_label(t("Title"), exact=True).fill(journey.title)
     page.get_by_label(t("Summary"), exact=True).fill("Swap seeds, learn to keep them dry and label them.")
     page.get_by_label(t("Description (optional)")).fill("Bring **seeds** in paper envelopes.\n\n- beans\n- tomatoes")
-    page.get_by_label(t("Category"), exact=True).fill("gardening")
+    page.get_by_label(t("Category"), exact=True).select_option("gardening")
     page.get_by_label(t("Venue name")).fill("Jardin partagé de la Mare")
     page.get_by_label(t("Venue address")).fill("33 rue de la Mare, 75020 Paris")
     page.get_by_label(t("Free"), exact=True).check()

@@ -76,6 +76,7 @@ def test_first_visit_follows_accept_language(new_page):
 def test_the_home_filters(new_page):
     page = new_page()
     page.goto("/")
+    page.locator("main summary", has_text="Filter").click()
     page.get_by_label("Price").select_option("on_site")
     page.get_by_role("button", name="Show workshops").click()
     results = page.locator("main").inner_text()
@@ -86,6 +87,7 @@ def test_the_home_filters(new_page):
     page.get_by_role("button", name="Show workshops").click()
     results = page.locator("main").inner_text()
     assert "Tableur : les bases" in results and "Pain au levain" not in results
+    page.locator("main summary", has_text="Filter").click()  # a search alone leaves them folded
     page.get_by_label("From", exact=True).fill("2000-01-02")
     page.get_by_label("Until", exact=True).fill("2000-01-01")
     page.get_by_role("button", name="Show workshops").click()
@@ -119,3 +121,40 @@ def test_the_skip_link_and_visible_focus(new_page):
     assert focused == ["Skip to main content", "solid"]
     page.keyboard.press("Enter")
     assert page.url.endswith("#main")
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_on_a_phone_the_first_workshop_is_in_the_first_screen(new_page, locale):
+    """At 360 × 640 the filters are folded (a <details>, no JavaScript) and the first workshop's
+    card shows, title and all, without scrolling; a filter in use keeps them unfolded."""
+    page = new_page(locale=locale, width=360)
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto("/")
+    title = page.locator("main .card h3 a").first
+    box = title.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 640, f"the first workshop's title ends at {box}"
+    assert page.locator("main .card").first.bounding_box()["y"] < 640
+    filters = page.locator("main details.more-filters")
+    assert filters.count() == 1 and filters.get_attribute("open") is None
+    assert not page.get_by_label(re.compile("^(Price|Prix)$")).is_visible()
+    assert page.get_by_label(re.compile("^(Search|Rechercher)$")).is_visible()
+    filters.locator("summary").click()  # the browser unfolds it, JavaScript off
+    page.get_by_label(re.compile("^(Price|Prix)$")).select_option("on_site")
+    page.locator("main form[role=search] button[type=submit]").click()
+    assert "payment=on_site" in page.url
+    assert page.locator("main details.more-filters").get_attribute("open") is not None
+    assert page.get_by_label(re.compile("^(Price|Prix)$")).is_visible()
+
+
+def test_a_participant_sees_her_booking_on_the_workshop_page(new_page):
+    """Chloé (the demo's participant, in French) opens a workshop she booked: no Book button
+    for that session, but what she holds, with the way to her booking."""
+    from tests.e2e.conftest import PARTICIPANT
+
+    page = new_page(locale="fr-FR", width=360, user=PARTICIPANT)
+    page.goto("/me/bookings")
+    page.locator("main .booking h3 a").first.click()
+    place = page.locator("main .my-place").first
+    assert "Vous êtes inscrit·e" in place.inner_text()
+    place.get_by_role("link", name="La voir dans mes réservations").click()
+    assert "/me/bookings" in page.url

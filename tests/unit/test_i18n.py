@@ -1,7 +1,9 @@
 """Catalogues: every string of the email templates has a French translation; languages resolve."""
 from __future__ import annotations
 
-from babel.messages.extract import extract_from_dir
+import re
+
+from babel.messages.extract import extract, extract_from_dir
 from babel.messages.pofile import read_po
 
 from importlib.resources import files
@@ -61,3 +63,50 @@ def test_environment_renders_in_the_language():
 def test_language_of_locales():
     assert [language_of(x) for x in ("fr", "fr-CA", "fr_BE", "en", "en-GB", "de", "", None)] == \
         ["fr", "fr", "fr", "en", "en", "en", "en", "en"]
+
+
+# Masculine-only words for people, which the pages' French writes inclusively ("participant·e·s")
+# or avoids ("le voisinage"); a word followed by "·" or by its feminine ("animateur ou animatrice") is fine.
+MASCULINE_ONLY = re.compile(
+    r"\b(participants?|organisateurs?|animateurs?|voisins|inscrits?|connecté|absent|nouveaux|venus|"
+    r"qu['’]ils)\b(?!·|\s+ou\s)", re.IGNORECASE)
+
+
+def web_msgids() -> dict[str, str]:
+    """Every msgid of the web pages (templates and `web/*.py`), with where it is used."""
+    found: dict[str, str] = {}
+    for filename, lineno, message, _, _ in extract_from_dir(str(files("web") / "templates"), METHODS,
+                                                           options_map=OPTIONS):
+        found.setdefault(message if isinstance(message, str) else message[0], f"{filename}:{lineno}")
+    for path in files("web").iterdir():
+        if path.name.endswith(".py"):
+            with path.open("rb") as source:
+                for lineno, message, _, _ in extract("python", source, keywords={"N_": None, "_": None}):
+                    found.setdefault(message if isinstance(message, str) else message[0], f"{path.name}:{lineno}")
+    return found
+
+
+def test_every_page_string_is_translated_in_french():
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale="fr")
+    translated = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
+    msgids = web_msgids()
+    assert len(msgids) > 300
+    missing = sorted(f"{where}: {msgid}" for msgid, where in msgids.items()
+                     if msgid not in translated or not translated[msgid].string or translated[msgid].fuzzy)
+    assert missing == []
+
+
+def test_the_pages_french_speaks_of_people_inclusively():
+    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po, locale="fr")
+    msgids = web_msgids()
+    masculine = []
+    for message in catalog:
+        msgid = message.id if isinstance(message.id, str) else message.id[0] if message.id else ""
+        if msgid not in msgids:
+            continue
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,)):
+            if MASCULINE_ONLY.search(text or ""):
+                masculine.append(f"{msgids[msgid]}: {text}")
+    assert masculine == []

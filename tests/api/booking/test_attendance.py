@@ -277,16 +277,20 @@ class TestCheckinCodes:
 
 
 class TestCheckinSvg:
-    async def test_the_participant_gets_a_qr_code_of_the_plain_code(self, client, cast):
+    async def test_the_participant_gets_a_qr_code_of_a_link_to_its_check_in(self, client, cast):
         response = await client.get(f"/api/v1/bookings/{cast['booking']['id']}/checkin.svg",
                                     headers=auth(cast["participant"]))
         assert response.status_code == 200
         assert response.headers["content-type"].split(";")[0] == "image/svg+xml"
         root = ET.fromstring(response.content)
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
-        # the drawn modules are exactly those of a QR code holding the code and nothing else
+        # the drawn modules are exactly those of a QR code holding the absolute link a phone
+        # camera opens: the check-in page of this booking, for its host
         path = root.find("{http://www.w3.org/2000/svg}path").get("d")
-        expected = segno.make_qr(cast["booking"]["checkin_code"], error="m", boost_error=False)
+        base = client._transport.app.state.runtime.settings.base_url
+        link = f"{base}/checkin/{cast['booking']['id']}/{cast['booking']['checkin_code']}"
+        assert link.startswith("http")
+        expected = segno.make_qr(link, error="m", boost_error=False)
         assert _modules(path) == {(x, y) for y, row in enumerate(expected.matrix) for x, dark in enumerate(row) if dark}
 
     @pytest.mark.parametrize("who", ROLES)

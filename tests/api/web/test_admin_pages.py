@@ -159,4 +159,4 @@ class TestOneCommunity:
     async def test_in_french(self, client, cast, settings):
         log_in(client, cast.admin, settings, "fr")
         page = html_page(await client.get(f"/admin/communities/{cast.community['id']}", headers=FR))
-        assert "Modifier la communauté" in page.visible and "Ajouter un organisateur" in page.visible
+        assert "Modifier la communauté" in page.visible and "Ajouter un·e organisateur·rice" in page.visible

@@ -214,6 +214,20 @@ class TestCsv:
             assert download.headers[name] == api.headers[name]
         assert download.content.count(b"\n") == (5 if extra.startswith("&from") else 4)  # header + sessions
 
+    async def test_a_french_reader_gets_french_headings_the_api_keeps_its_keys(self, client, cast):
+        log_in(client, cast["organizer"])
+        client.cookies.set("alveole_lang", "fr")
+        query = "community=belleville&from=2026-11-03&to=2027-01-26&sep=;"
+        download = await client.get(f"/organize/dashboard.csv?{query}", headers=BROWSER)
+        assert download.status_code == 200
+        header, _, rows = download.content.decode("utf-8-sig").partition("\r\n")
+        assert header.startswith("N° de séance;N° d’atelier;Atelier;Début;Places en tout;Places réservées")
+        assert "session_id" not in header and "Taux de remplissage" in header
+        api = await client.get(f"/api/v1/communities/belleville/attendance?format=csv&{query}",
+                               headers={**auth(cast["organizer"]), "Accept-Language": "fr-FR"})
+        api_header, _, api_rows = api.content.decode("utf-8-sig").partition("\r\n")
+        assert api_header.startswith("session_id;workshop_id;workshop_title") and rows == api_rows
+
     async def test_a_bad_separator_or_date_is_a_400_page(self, client, cast):
         log_in(client, cast["organizer"])
         html_page(await client.get("/organize/dashboard.csv?community=belleville&sep=x", headers=BROWSER), 400)

@@ -180,6 +180,42 @@ class TestMyWorkshops:
         assert "Not mine" not in text and "Moderation queue" not in text
         assert text.count("Submit for review") == 2  # the draft and the rejected one
 
+    async def test_the_next_session_s_seats_waitlist_and_roster(self, client, cast, settings):
+        from tests.factories import make_booking_row, make_waitlist_row
+
+        for seats in (2, 1):
+            await make_booking_row(cast.session, seats=seats)
+        await make_booking_row(cast.session, seats=3, status="cancelled")  # not counted
+        for _ in range(2):
+            await make_waitlist_row(cast.session)
+        log_in(client, cast.host, settings)
+        response = await client.get("/host", headers=BROWSER)
+        text = html_page(response).visible
+        assert "3 of 10 seats booked" in text and "2 on the waitlist" in text
+        assert f'href="/sessions/{cast.session["id"]}/roster"' in response.text
+        log_in(client, cast.host, settings, "fr")
+        french = html_page(await client.get("/host", headers=FR)).visible
+        assert "3 places réservées sur 10" in french and "2 en liste d’attente" in french
+
+    async def test_the_page_costs_the_same_statements_for_one_workshop_and_for_six(self, client, cast, settings):
+        from tests.factories import make_booking_row
+        from tests.statements import counting
+
+        log_in(client, cast.host, settings)
+
+        async def statements() -> int:
+            await client.get("/host", headers=BROWSER)
+            with counting() as seen:
+                html_page(await client.get("/host", headers=BROWSER))
+            return seen.count
+
+        before = await statements()
+        for k in range(4):
+            workshop = await make_workshop(host=cast.host, community=cast.community, title=f"More {k}")
+            await make_booking_row(await make_session(workshop))
+        assert (await client.get("/host", headers=BROWSER)).text.count("/roster\"") == 5
+        assert await statements() == before
+
     async def test_an_organizer_finds_the_queue_from_here(self, client, cast, settings):
         log_in(client, cast.organizer, settings)
         page = html_page(await client.get("/host", headers=BROWSER))
@@ -252,7 +288,8 @@ class TestPropose:
     async def test_messages_next_to_each_field_and_a_summary(self, client, cast, settings):
         token = log_in(client, cast.host, settings)
         form = full_form(title=" ", capacity="many", price="", venue_name="", venue_address="", venue_lat="12",
-                         venue_lon="", online_url="ftp://example.org", category="x" * 41, currency="zzz")
+                         venue_lon="", online_url="ftp://example.org", category="other", category_other="x" * 41,
+                         currency="zzz")
         answer = await client.post("/workshops/new", data={**form, "csrf_token": token}, headers=BROWSER)
         page = html_page(answer, 400)
         assert page.title.startswith("Error:") and "There is a problem" in page.visible
@@ -261,9 +298,9 @@ class TestPropose:
         answer = await client.post("/workshops/new", data={**form, "csrf_token": token}, headers=BROWSER)
         page = html_page(answer, 400)
         # the API's errors[].field, mapped to the form's fields
-        assert error_ids(answer.text) == {"title", "category", "venue_name", "venue_address", "venue_lon",
+        assert error_ids(answer.text) == {"title", "category_other", "venue_name", "venue_address", "venue_lon",
                                           "online_url", "currency"}
-        for name in ("title", "category", "venue_name", "online_url", "currency"):
+        for name in ("title", "category_other", "venue_name", "online_url", "currency"):
             assert f'href="#{name}"' in answer.text
             assert re.search(rf'id="{name}"[^>]*aria-describedby="[^"]*{name}-error"', answer.text), name
         assert "Enter a web address starting with https://." in page.visible
@@ -601,3 +638,52 @@ class TestDescription:
                      "<a href='javascript:alert(1)'>x</a>", "[x](data:text/html;base64,PHNjcmlwdD4=)"):
             html = str(description_html(text)).lower()
             assert "<script" not in html and 'href="javascript' not in html and 'href="data' not in html, text
+
+
+class TestCategories:
+    """Categories come from a short list of stable keys shown in the page's language, with
+    "Other" and a free text; the API keeps `category` free text (a key or the host's words)."""
+
+    async def test_the_form_offers_the_list_in_both_languages(self, client, cast, settings):
+        log_in(client, cast.host, settings)
+        page = await client.get("/workshops/new", headers=BROWSER)
+        html_page(page)
+        select = re.search(r'<select id="category" name="category".*?</select>', page.text, re.DOTALL)
+        assert select, "no category list"
+        values = re.findall(r'<option value="([^"]*)"', select.group(0))
+        assert {"cooking", "repair", "gardening", "digital", "other"} <= set(values)
+        assert values[-1] == "other" and 'id="category_other"' in page.text
+        log_in(client, cast.host, settings, language="fr")
+        french = await client.get("/workshops/new", headers=BROWSER)
+        assert ">Cuisine</option>" in french.text and ">Réparation</option>" in french.text
+
+    async def test_other_keeps_the_host_s_words(self, client, cast, settings):
+        token = log_in(client, cast.host, settings)
+        answer = await client.post("/workshops/new", data={**full_form(category="other", category_other=" Upcycling "),
+                                                          "csrf_token": token}, headers=BROWSER)
+        assert answer.status_code == 303, answer.text
+        made = await api_workshop(client, cast.host, int(answer.headers["location"].rsplit("/", 1)[1]))
+        assert made["category"] == "Upcycling"
+        edit = await client.get(f"/workshops/{made['id']}/edit", headers=BROWSER)
+        assert '<option value="other" selected>' in edit.text and 'value="Upcycling"' in edit.text
+
+    async def test_other_without_words_is_refused_at_its_field(self, client, cast, settings):
+        token = log_in(client, cast.host, settings)
+        answer = await client.post("/workshops/new", data={**full_form(category="other", category_other=""),
+                                                          "csrf_token": token}, headers=BROWSER)
+        html_page(answer, 400)
+        assert "category_other" in error_ids(answer.text)
+
+    async def test_the_home_filter_offers_the_list_and_cards_say_it_in_french(self, client, cast, settings):
+        log_in(client, None, settings, language="fr")
+        page = await client.get("/?community=belleville", headers=BROWSER)
+        html_page(page)
+        select = re.search(r'<select id="category" name="category">.*?</select>', page.text, re.DOTALL)
+        assert select and 'value="repair"' in select.group(0) and ">Réparation</option>" in select.group(0)
+        assert '<span class="tag">Réparation</span>' in page.text  # the published workshop's "repair"
+
+
+async def test_a_draft_s_status_is_said_in_french(client, cast, settings):
+    log_in(client, cast.host, settings, "fr")
+    page = html_page(await client.get(f"/workshops/{cast.draft['id']}", headers=FR))
+    assert "Cet atelier n'est pas public (brouillon)." in page.visible

@@ -106,6 +106,98 @@ class TestWorkshopPageForms:
         assert "Réserver" in page.visible and "Mes réservations" in page.visible
 
 
+class TestWorkshopPageBookingState:
+    """A participant's own booking or waitlist place shows on the workshop's page instead of Book."""
+
+    async def test_a_booked_session_says_so_with_seats_and_links(self, client, cast, settings):
+        booking = await book_api(client, cast["participant"], cast["session"]["id"], seats=2)
+        as_user(client, cast["participant"], settings)
+        response = await client.get(f"/workshops/{cast['workshop']['id']}", headers=BROWSER)
+        page = html_page(response)
+        assert "You're booked: 2 seats" in page.visible
+        assert f'href="/me/bookings#booking-{booking["id"]}"' in response.text
+        assert f'href="/me/bookings/{booking["id"]}/cancel"' in response.text
+        assert f'action="/sessions/{cast["session"]["id"]}/book"' not in response.text
+        in_french(client)
+        french = html_page(await client.get(f"/workshops/{cast['workshop']['id']}", headers=BROWSER))
+        assert "Vous êtes inscrit·e : 2 places" in french.visible  # (a no-break space before the colon)
+
+    async def test_another_user_still_gets_the_book_form(self, client, cast, settings):
+        await book_api(client, cast["participant"], cast["session"]["id"])
+        as_user(client, cast["other"], settings)
+        response = await client.get(f"/workshops/{cast['workshop']['id']}", headers=BROWSER)
+        assert "You're booked" not in html_page(response).visible
+        assert f'action="/sessions/{cast["session"]["id"]}/book"' in response.text
+
+    async def test_a_waiting_entry_says_its_position(self, client, cast, settings):
+        for _ in range(3):
+            await book_api(client, await make_user(), cast["session"]["id"])
+        for user in (cast["other"], cast["participant"]):
+            joined = await client.post(f"/api/v1/sessions/{cast['session']['id']}/waitlist", json={"seats": 1},
+                                       headers=auth(user))
+            assert joined.status_code == 201, joined.text
+        as_user(client, cast["participant"], settings)
+        response = await client.get(f"/workshops/{cast['workshop']['id']}", headers=BROWSER)
+        page = html_page(response)
+        assert "You're on the waitlist (position 2)" in page.visible
+        assert f'action="/sessions/{cast["session"]["id"]}/waitlist"' not in response.text
+        assert 'href="/me/waitlist#entry-' in response.text
+
+    async def test_an_offer_can_be_accepted_from_the_workshop_page(self, client, cast, settings):
+        workshop = await make_workshop(host=cast["host"], community=cast["community"], capacity=1,
+                                       waitlist_mode="offer")
+        session = await make_session(workshop, starts_at=START)
+        first = await book_api(client, cast["other"], session["id"])
+        entry = (await client.post(f"/api/v1/sessions/{session['id']}/waitlist", json={"seats": 1},
+                                   headers=auth(cast["participant"]))).json()
+        cancelled = await client.post(f"/api/v1/bookings/{first['id']}/cancel", headers=auth(cast["other"]))
+        assert cancelled.status_code == 200, cancelled.text
+        assert [e["status"] for e in await api_entries(client, cast["participant"])] == ["offered"]
+        csrf = as_user(client, cast["participant"], settings)
+        response = await client.get(f"/workshops/{workshop['id']}", headers=BROWSER)
+        assert "An offer waits for you" in html_page(response).visible
+        assert f'action="/me/waitlist/{entry["id"]}/accept"' in response.text
+        accepted = await client.post(f"/me/waitlist/{entry['id']}/accept", data={"csrf_token": csrf}, headers=BROWSER)
+        assert accepted.status_code == 303
+        assert [b["status"] for b in await api_bookings(client, cast["participant"])] == ["confirmed"]
+
+    async def test_the_page_costs_the_same_statements_with_one_booking_and_with_ten(self, client, settings):
+        from tests.statements import counting
+
+        community, host = await make_community(), await make_user()
+        workshop = await make_workshop(host=host, community=community, capacity=5)
+        sessions = [await make_session(workshop, starts_at=START + dt.timedelta(days=k)) for k in range(10)]
+        participant = await make_user()
+        await book_api(client, participant, sessions[0]["id"])
+        as_user(client, participant, settings)
+        path = f"/workshops/{workshop['id']}"
+
+        async def statements() -> int:
+            await client.get(path, headers=BROWSER)
+            with counting() as seen:
+                html_page(await client.get(path, headers=BROWSER))
+            return seen.count
+
+        one = await statements()
+        for session in sessions[1:]:
+            await book_api(client, participant, session["id"])
+        assert html_page(await client.get(path, headers=BROWSER)).visible.count("You're booked") == 10
+        assert await statements() == one
+
+    async def test_already_booked_is_a_notice_not_a_success(self, client, cast, settings):
+        await book_api(client, cast["participant"], cast["session"]["id"])
+        csrf = as_user(client, cast["participant"], settings)
+        response = await client.post(f"/sessions/{cast['session']['id']}/book", data={"seats": "1", "csrf_token": csrf},
+                                     headers=BROWSER)
+        page = await client.get(response.headers["location"], headers=BROWSER)
+        flash = re.search(r'<p class="([^"]*)">You already have a booking', page.text)
+        assert flash and "flash-notice" in flash.group(1).split()
+        booked = await client.post(f"/sessions/{(await make_session(cast['workshop'], starts_at=START + dt.timedelta(days=1)))['id']}/book",
+                                   data={"seats": "1", "csrf_token": csrf}, headers=BROWSER)
+        done = await client.get(booked.headers["location"], headers=BROWSER)
+        assert re.search(r'<p class="flash">Booked!', done.text)
+
+
 # ------------------------------------------------------------------------------------- booking
 
 class TestBook:
@@ -484,6 +576,23 @@ class TestMyWaitlist:
         assert left.status_code == 303
         assert (await api_entries(client, cast["participant"]))[0]["status"] == "withdrawn"
         assert "You have left the waitlist." in html_page(await client.get("/me/waitlist", headers=BROWSER)).visible
+
+    async def test_an_entry_still_waiting_at_the_start_no_longer_says_waiting(self, client, cast, settings, clock):
+        await book_api(client, await make_user(), cast["session"]["id"], seats=2)
+        await book_api(client, await make_user(), cast["session"]["id"], seats=1)
+        joined = await client.post(f"/api/v1/sessions/{cast['session']['id']}/waitlist", json={"seats": 1},
+                                   headers=auth(cast["participant"]))
+        assert joined.status_code == 201
+        as_user(client, cast["participant"], settings)
+        clock.set(START + dt.timedelta(minutes=5))
+        response = await client.get("/me/waitlist", headers=BROWSER)
+        page = html_page(response)
+        assert "Session started — no seat came free" in page.visible
+        assert "Waiting" not in page.visible and "number 1 in line" not in page.visible
+        assert f'action="/me/waitlist/{joined.json()["id"]}/leave"' not in response.text
+        in_french(client)
+        french = html_page(await client.get("/me/waitlist", headers=BROWSER)).visible
+        assert "La séance a commencé — aucune place ne s’est libérée" in french
 
     async def test_refusals_change_nothing(self, client, cast, settings, offer):
         entry_id = offer["entry"]["id"]

@@ -132,7 +132,7 @@ class TestRosterContent:
         response = await client.get(roster_url(cast), headers=BROWSER)
         page = html_page(response)
         assert response.headers["content-language"] == "fr"
-        assert "Liste des participants" in page.title
+        assert "Liste des participant·e·s" in page.title
         for expected in ("Présent·e", "Absent·e", "Non pointé·e", "Liste d'attente", "10,00 €", "Accueillir",
                          "3 places réservées", "À encaisser"):
             assert expected in page.visible, expected
@@ -270,3 +270,73 @@ class TestLinkFromTheWorkshopPage:
         assert link in (await client.get(f"/workshops/{cast['workshop']['id']}", headers=BROWSER)).text
         log_in(client, cast["participant"])
         assert link not in (await client.get(f"/workshops/{cast['workshop']['id']}", headers=BROWSER)).text
+
+
+class TestCheckInByLink:
+    """The link the participant's QR code holds (`/checkin/{booking}/{code}`): a phone camera
+    opens it, the host (or an organizer, an admin) sees who it is and checks them in."""
+
+    def link(self, cast, code=None) -> str:
+        return f"/checkin/{cast['booking']['id']}/{code or cast['booking']['checkin_code']}"
+
+    @pytest.mark.parametrize("who", ROLES)
+    async def test_each_role(self, client, cast, who):
+        log_in(client, cast[who])
+        response = await client.get(self.link(cast), headers=BROWSER)
+        if who == "anonymous":
+            assert response.status_code == 303
+            assert response.headers["location"].startswith("/login?next=%2Fcheckin%2F")
+        elif who in MANAGERS:
+            page = html_page(response)
+            assert "Zoé Zed" in page.visible and "2 seats" in page.visible
+            assert "To collect on site: €10.00" in page.visible
+            assert 'method="post"' in response.text and "Check in" in page.visible
+        else:
+            html_page(response, 403)
+
+    async def test_a_wrong_code_or_booking_is_404(self, client, cast):
+        log_in(client, cast["host"])
+        html_page(await client.get(self.link(cast, "AAAA-BBBB-CCCC-DDDD"), headers=BROWSER), 404)
+        html_page(await client.get(f"/checkin/999999/{cast['booking']['checkin_code']}", headers=BROWSER), 404)
+        html_page(await client.get("/checkin/x/y", headers=BROWSER), 404)
+
+    async def test_check_in_then_again(self, client, cast, clock):
+        clock.set(cast["session"]["starts_at"] - dt.timedelta(minutes=30))
+        token = log_in(client, cast["host"])
+        response = await client.post(self.link(cast), data={"csrf_token": token}, headers=BROWSER)
+        assert response.headers["location"].startswith(self.link(cast))
+        page = await follow(client, response)
+        assert "Checked in: Zoé Zed (2 seats)." in page.visible and "Already checked in" not in page.visible
+        assert (await api_roster(client, cast))["Zoé Zed"]["attendance"] == "attended"
+        again = await follow(client, await client.post(self.link(cast), data={"csrf_token": token}, headers=BROWSER))
+        assert "Already checked in: Zoé Zed (2 seats). Nothing changed." in again.visible
+        from booking.tables import AttendanceMark
+
+        assert await AttendanceMark.count().where(AttendanceMark.booking == cast["booking"]["id"]) == 1
+
+    async def test_refusals_change_nothing(self, client, cast, clock):
+        token = log_in(client, cast["host"])
+        early = await follow(client, await client.post(self.link(cast), data={"csrf_token": token}, headers=BROWSER))
+        assert "check-in opens 1 hour before the session starts" in early.visible
+        clock.set(cast["session"]["starts_at"])
+        html_page(await client.post(self.link(cast), data={}, headers=BROWSER), 403)  # no CSRF token
+        token = log_in(client, cast["participant"])
+        html_page(await client.post(self.link(cast), data={"csrf_token": token}, headers=BROWSER), 403)
+        log_in(client, None)
+        anonymous = await client.post(self.link(cast), data={}, headers=BROWSER)
+        assert anonymous.status_code in (303, 403)
+        assert (await api_roster(client, cast))["Zoé Zed"]["attendance"] == "unknown"
+
+    async def test_in_french(self, client, cast, clock):
+        log_in(client, cast["host"])
+        client.cookies.set("alveole_lang", "fr")
+        page = html_page(await client.get(self.link(cast), headers=BROWSER))
+        assert "Zoé Zed" in page.visible and "2 places" in page.visible and "Accueillir" in page.visible
+
+    async def test_the_roster_s_code_field_takes_the_scanned_link_too(self, client, cast, clock):
+        clock.set(cast["session"]["starts_at"])
+        token = log_in(client, cast["host"])
+        base = client._transport.app.state.runtime.settings.base_url
+        response = await client.post(f"/sessions/{cast['session']['id']}/checkin",
+                                     data={"code": base + self.link(cast), "csrf_token": token}, headers=BROWSER)
+        assert "Checked in: Zoé Zed (2 seats)." in (await follow(client, response)).visible
