@@ -110,3 +110,12 @@ def test_the_pages_french_speaks_of_people_inclusively():
             if MASCULINE_ONLY.search(text or ""):
                 masculine.append(f"{msgids[msgid]}: {text}")
     assert masculine == []
+
+
+def test_the_french_catalogue_defines_each_msgid_once():
+    """Babel keeps the last of two entries with one msgid, msgfmt refuses the file: helpers
+    appending blocks in parallel once left a duplicate that only msgfmt saw."""
+    text = (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    keys = re.findall(r'^((?:msgctxt "(?:[^"\\]|\\.)*"\n)?msgid (?:"(?:[^"\\]|\\.)*"\n)+)', text, flags=re.M)
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    assert duplicates == []
