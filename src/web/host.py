@@ -56,6 +56,7 @@ from web.organizer import REASON_MESSAGE
 from web.public import COMMUNITIES_SHOWN, PAYMENTS
 from workshops import rules as workshops_rules
 from workshops import schemas as workshops_schemas
+from workshops import recipes
 from workshops import service as workshops_service
 from workshops.calendar import workshop_path
 from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
@@ -95,7 +96,9 @@ async def host_dashboard(request: Request, runtime: RuntimeDep, user: UserDep) -
     """The user's own workshops, every status, each with what to do next."""
     viewer = page_viewer(request, user)
     workshops = await workshops_service.hosted_workshops(runtime, user)
+    recipe_of = await recipes.recipe_states(runtime, [w.id for w in workshops])
     shown = [{"workshop": w, "step": NEXT_STEPS[w.status], "status": STATUS_NAMES[w.status],
+              "recipe": recipe_of.get(w.id, (False, None)),
               "when": when_for(w.next_session.starts_at, w.next_session.ends_at, viewer.language, user.timezone)
               if w.next_session else None} for w in workshops]
     organizes = user.is_admin or bool(await accounts_service.organizer_slugs(user.id))

@@ -22,7 +22,7 @@ from workshops import repository, rules, schemas, service, text
 from workshops.enums import Payment, WorkshopStatus
 
 __all__ = ["FORMER_MEMBER", "copy_recipe", "list_recipes", "publish_recipe", "recipe_detail",
-           "recipe_id_of_workshop"]
+           "recipe_id_of_workshop", "recipe_states"]
 
 FORMER_MEMBER = "a former member"  # the author of a recipe whose account was erased
 LINEAGE_SHOWN = 200
@@ -100,6 +100,16 @@ async def list_recipes(q: str | None, category: str | None, *, limit: int, offse
 async def recipe_id_of_workshop(workshop_id: int) -> int | None:
     """The recipe published from this workshop, if any."""
     return await repository.recipe_id_of_workshop(workshop_id) if _valid_id(workshop_id) else None
+
+
+async def recipe_states(runtime: Runtime, workshop_ids: list[int]) -> dict[int, tuple[bool, int | None]]:
+    """For the host's pages: per workshop, whether it has run (its recipe may be published) and
+    its recipe's id if published; one statement."""
+    ids = sorted({i for i in workshop_ids if _valid_id(i)})
+    if not ids:
+        return {}
+    rows = await repository.recipe_states(ids, runtime.clock.now())
+    return {row["id"]: (bool(row["ran"]), row["recipe_id"]) for row in rows}
 
 
 def _fields(data: schemas.RecipePublish) -> rules.RecipeFields:

@@ -537,6 +537,21 @@ async def has_run(workshop_id: int, now: dt.datetime) -> bool:
     return await fetch_value(HAS_RUN, workshop_id, now) is not None
 
 
+@functools.lru_cache(maxsize=64)
+def _recipe_states(count: int) -> Sql:
+    return Sql(
+        'SELECT w.id, r.id AS recipe_id, EXISTS (SELECT 1 FROM workshop_session s WHERE s."workshop" = w.id'
+        f" AND s.status <> '{SessionStatus.cancelled.value}' AND s.ends_at <= ?1) AS ran"
+        ' FROM workshop w LEFT JOIN recipe r ON r."workshop" = w.id'
+        f" WHERE w.published_at IS NOT NULL AND w.id IN ({placeholders(2, count)})")
+
+
+async def recipe_states(workshop_ids: Sequence[int], now: dt.datetime) -> list[Any]:
+    """(id, recipe_id, ran) of these (distinct) workshops that were published once: one statement
+    for the host's dashboard (as `HAS_RUN` decides)."""
+    return await fetch_all(_recipe_states(len(workshop_ids)), now, *workshop_ids)
+
+
 async def insert_recipe(values: Mapping[str, Any]) -> int:
     recipe = Recipe(**values)
     await Recipe.insert(recipe)
