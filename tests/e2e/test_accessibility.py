@@ -88,6 +88,12 @@ PAGES = {
     "moderation": ("/organize/moderation", ORGANIZER),
     "reject": (lambda page: _href(page, "/organize/moderation", "main a[href$='/reject']"), ORGANIZER),
     "dashboard": ("/organize/dashboard?community=belleville", ORGANIZER),
+    "recipes": ("/recipes", None),
+    "recipes-searched-empty": ("/recipes?q=nothing-matches-this", None),
+    "recipe": (lambda page: _href(page, "/recipes", "main .card a[href^='/recipes/']"), None),
+    "recipe-logged-in": (lambda page: _href(page, "/recipes", "main .card a[href^='/recipes/']"), HOST),
+    "publish-recipe": (lambda page: _href(page, "/host", "main a[href$='/recipe']"), HOST),
+    "publish-recipe-refused": (lambda page: _refused(_href(page, "/host", "main a[href$='/recipe']"))(page), HOST),
     "admin-communities": ("/admin/communities", ADMIN),
     "admin-community": (lambda page: _href(page, "/admin/communities", "main a[href^='/admin/communities/']"), ADMIN),
 }
