@@ -105,6 +105,9 @@ class TestRecipePage:
         assert answer.headers["location"] == f"/workshops/{draft['id']}/edit"
         assert (draft["host"], draft["status"]) == (copier["id"], "draft")
         html_page(await client.get(answer.headers["location"], headers=BROWSER))
+        # the draft's page links back to the recipe
+        assert f'href="/recipes/{recipe["id"]}"' in html_page(
+            await client.get(f"/workshops/{draft['id']}", headers=BROWSER)).raw
 
     async def test_an_unknown_community_is_told_next_to_the_field(self, client, cast, settings):
         recipe = await published_recipe(client, cast)
