@@ -15,6 +15,7 @@ from accounts import quotas
 from accounts.auth import CurrentUser
 from accounts.service import find_community_by_slug, require_verified
 from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.i18n import language_of, translations
 from kernel.ids import MAX_ID
 from kernel.runtime import Runtime
 from kernel.sql import PiccoloTx, as_datetime, write_transaction
@@ -157,9 +158,7 @@ async def publish_recipe(runtime: Runtime, user: CurrentUser, workshop_id: int,
 def _copied_description(recipe: Any, language: str) -> str:
     """The copy's description (Markdown): the recipe's materials and steps, headed in the
     community's language."""
-    from kernel.i18n import translations
-
-    gettext = translations(language).gettext
+    gettext = translations(language_of(language)).gettext
     lines = [gettext("Materials"), ""] + [f"- {m}" for m in _items(recipe["materials"])]
     lines += ["", gettext("Steps"), ""] + [f"{i}. {s}" for i, s in enumerate(_items(recipe["steps"]), 1)]
     if recipe["cost_note"]:
