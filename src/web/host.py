@@ -349,6 +349,8 @@ async def submit_workshop(workshop_id: FromPath[str], request: Request, runtime:
         done = await workshops_service.submit_workshop(runtime, user, path_id(workshop_id))
     except InvalidState:
         return see_other("/host", runtime.settings, flash=N_("Only a draft or a rejected workshop can be submitted."))
+    except ValidationFailed:  # a draft made from a recipe, with no place yet
+        return see_other(f"/workshops/{path_id(workshop_id)}/edit", runtime.settings, flash=VENUE_OR_ONLINE)
     return see_other(workshop_path(done.id), runtime.settings, flash=N_(
         "Submitted: an organizer will review it.") if done.status == WorkshopStatus.submitted
         else N_("Published: neighbours can book it now."))

@@ -111,6 +111,11 @@ def publish_the_recipe(journey: Journey) -> str:
     assert t("Your recipe is published: anyone can now run it in their neighbourhood.") in journey.flash(page)
     assert "Label every envelope" in page.locator("main").inner_text()
     journey.shot(page, "recipe")
+    # the printable sheet: the recipe without the site's header, footer and forms
+    page.emulate_media(media="print")
+    assert page.locator(".recipe-sheet").is_visible() and not page.locator("header.site-header").is_visible()
+    assert not page.locator("footer").is_visible() and not page.locator("main form").first.is_visible()
+    page.emulate_media(media="screen")
     return page.url.removeprefix(page.url.split("/recipes/")[0])
 
 

@@ -105,6 +105,10 @@ class TestRecipePage:
         assert answer.headers["location"] == f"/workshops/{draft['id']}/edit"
         assert (draft["host"], draft["status"]) == (copier["id"], "draft")
         html_page(await client.get(answer.headers["location"], headers=BROWSER))
+        # submitted before it has a place: back to its form, saying what is missing
+        refused = await client.post(f"/workshops/{draft['id']}/submit", data={"csrf_token": token}, headers=BROWSER)
+        assert refused.status_code == 303 and refused.headers["location"] == f"/workshops/{draft['id']}/edit"
+        assert (await Workshop.select(Workshop.status).where(Workshop.id == draft["id"]).first())["status"] == "draft"
         # the draft's page links back to the recipe
         assert f'href="/recipes/{recipe["id"]}"' in html_page(
             await client.get(f"/workshops/{draft['id']}", headers=BROWSER)).raw
