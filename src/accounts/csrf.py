@@ -35,6 +35,7 @@ CSRF_FORM_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXEMPT_PATHS = frozenset({
     "/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/payments/stripe/webhook",
+    "/api/v1/sms/twilio/webhook",
 })
 _FORM_TYPE = b"application/x-www-form-urlencoded"
 _MAX_FORM_BYTES = 1_000_000

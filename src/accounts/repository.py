@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, User
+from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, SmsOptOut, User
 from kernel.sql import Sql, as_datetime, execute, fetch_all, fetch_one, fetch_value, unique_violations
 
 PERSON_COLUMNS = "id, email, display_name, locale, timezone, deleted_at"
@@ -80,7 +80,7 @@ async def login_row(email: str) -> dict[str, Any] | None:
 
 # the hot reads are raw statements: one round trip and no query building per request
 _ME = Sql("SELECT id, email, display_name, locale, timezone, is_admin, calendar_token, bio, skills,"
-          " email_verified_at"
+          " email_verified_at, phone, sms_opt_in"
           " FROM app_user WHERE id = ?1 AND deleted_at IS NULL")
 
 
@@ -102,7 +102,8 @@ async def public_profile_row(user_id: int) -> dict[str, Any] | None:
 async def export_profile_row(user_id: int) -> dict[str, Any] | None:
     return await (
         User.select(User.id, User.email, User.display_name, User.locale, User.timezone, User.bio,
-                    User.skills, User.is_admin, User.calendar_token, User.created_at)
+                    User.skills, User.is_admin, User.calendar_token, User.created_at,
+                    User.phone, User.sms_opt_in)
         .where((User.id == user_id) & _ACTIVE).output(load_json=True).first()
     )
 
@@ -141,6 +142,7 @@ async def erase_user(user_id: int, *, email: str, display_name: str, now: dt.dat
     await User.update({
         User.email: email, User.display_name: display_name, User.password_hash: "", User.bio: "",
         User.skills: [], User.calendar_token: None, User.is_admin: False, User.deleted_at: now,
+        User.phone: None, User.sms_opt_in: False,
     }).where(User.id == user_id)
 
 
@@ -376,3 +378,43 @@ async def delete_organizer(community_id: int, user_id: int) -> bool:
     removed = await Organizer.delete().where(
         (Organizer.community == community_id) & (Organizer.user == user_id)).returning(Organizer.id)
     return bool(removed)
+
+
+# ------------------------------------------------------------------------------ text messages
+
+# ?1 a number (E.164): the active account that wants texts there, if any (the newest)
+TEXTS_WANTED_AT = Sql(
+    "SELECT id, locale FROM app_user WHERE phone = ?1 AND sms_opt_in AND deleted_at IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM sms_opt_out o WHERE o.phone = ?1) ORDER BY id DESC LIMIT 1")
+# ?1 a number: whether it answered STOP (the outbox asks before each text it sends)
+OPTED_OUT = Sql("SELECT 1 FROM sms_opt_out WHERE phone = ?1")
+# ?1 user id: the number a user's texts go to, if they want texts (notify's read model)
+USER_TEXT_PHONE = Sql(
+    "SELECT u.phone FROM app_user u WHERE u.id = ?1 AND u.sms_opt_in AND u.phone IS NOT NULL"
+    " AND u.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM sms_opt_out o WHERE o.phone = u.phone)")
+_OPT_OUT = Sql.of(
+    "INSERT INTO sms_opt_out (phone, opted_out_at) VALUES (?1, ?2) ON CONFLICT (phone) DO NOTHING",
+    "INSERT INTO sms_opt_out (phone, opted_out_at) VALUES ($1, $2) ON CONFLICT (phone) DO NOTHING")
+_STOP_USERS = Sql("UPDATE app_user SET sms_opt_in = ?2 WHERE phone = ?1 AND sms_opt_in")
+
+
+async def opt_out_phone(phone: str, now: dt.datetime) -> None:
+    """STOP from `phone`: no text goes there any more, whoever it is (in the caller's
+    transaction)."""
+    await execute(_OPT_OUT, phone, now)
+    await execute(_STOP_USERS, phone, False)
+
+
+async def forget_opt_out(phone: str) -> None:
+    """An account holding `phone` opted in again: its texts may go there."""
+    await SmsOptOut.delete().where(SmsOptOut.phone == phone)
+
+
+async def is_opted_out(phone: str) -> bool:
+    return await fetch_one(OPTED_OUT, phone) is not None
+
+
+async def user_language_at(phone: str) -> str | None:
+    """The locale of an account with this number (a reply's language), if any."""
+    row = await User.select(User.locale).where((User.phone == phone) & _ACTIVE).first()
+    return row["locale"] if row else None

@@ -43,6 +43,8 @@ class User(Struct):
     bio: str
     skills: list[str]
     email_verified: bool
+    phone: str | None = None  # E.164
+    sms_opt_in: bool = False
 
 
 class UserCreate(Struct, forbid_unknown_fields=True):
@@ -59,6 +61,10 @@ class UserUpdate(Struct, forbid_unknown_fields=True):
     timezone: Timezone | UnsetType = UNSET
     bio: Bio | UnsetType = UNSET
     skills: Skills | UnsetType = UNSET
+    phone: Annotated[str, Meta(max_length=64, examples=["06 12 34 56 78"],
+                               description="A mobile number; without `+` it is read as French. "
+                                           "Stored in E.164; null removes it")] | None | UnsetType = UNSET
+    sms_opt_in: bool | UnsetType = UNSET
 
 
 class Credentials(Struct):
@@ -163,6 +169,8 @@ class ExportProfile(Struct):
     is_admin: bool
     calendar_url: str | None
     created_at: dt.datetime
+    phone: str | None = None
+    sms_opt_in: bool = False
 
 
 class ExportSession(Struct):

@@ -39,6 +39,7 @@ from accounts.rules import FieldError, normalise_email
 from kernel.errors import InvalidCredentials, NotFound, RateLimited, ValidationFailed
 from kernel.events import EmailVerificationRequested, PasswordResetRequested
 from kernel.ids import is_id
+from kernel.phones import can_receive_texts, normalise_phone
 from kernel.ratelimit import RateLimiter, RecentKeys
 from kernel.runtime import Runtime
 from kernel.sql import PiccoloTx, UniqueViolation, write_transaction
@@ -229,6 +230,7 @@ async def get_me(runtime: Runtime, user_id: int) -> schemas.User:
         organizer_of=await organizer_slugs(user_id),
         calendar_url=calendar_url(runtime, row["calendar_token"]),
         bio=row["bio"], skills=row["skills"], email_verified=row["email_verified_at"] is not None,
+        phone=row["phone"], sms_opt_in=bool(row["sms_opt_in"]),
     )
 
 
@@ -249,9 +251,31 @@ async def update_me(runtime: Runtime, user_id: int, data: schemas.UserUpdate) ->
         changes["bio"] = data.bio.strip()
     if data.skills is not schemas.UNSET:
         changes["skills"] = rules.clean_skills(data.skills)
+    if data.phone is not schemas.UNSET:
+        changes["phone"] = phone_or_error(data.phone)
+    if data.sms_opt_in is not schemas.UNSET:
+        changes["sms_opt_in"] = data.sms_opt_in
     if changes:
-        await repository.update_active_user(user_id, changes)
+        async with write_transaction():
+            await repository.update_active_user(user_id, changes)
+            if changes.get("sms_opt_in"):
+                # an explicit opt-in undoes an earlier STOP from that number
+                row = await repository.me_row(user_id)
+                if row is not None and row["phone"]:
+                    await repository.forget_opt_out(row["phone"])
     return await get_me(runtime, user_id)
+
+
+def phone_or_error(text: str | None) -> str | None:
+    """A typed number in E.164 (None and "" remove it); 400 naming `phone` if it is not a
+    mobile number."""
+    if text is None or not text.strip():
+        return None
+    e164 = normalise_phone(text)
+    if e164 is None or not can_receive_texts(e164):
+        raise invalid([FieldError("phone", "not a mobile phone number (e.g. 06 12 34 56 78 "
+                                           "or +44 7911 123456)")])
+    return e164
 
 
 # --- email verification, password reset and change, logging out everywhere --------------------

@@ -21,6 +21,10 @@ class User(Table, tablename="app_user"):
     # when the owner proved the address (a `verify_email` link, a password reset); NULL: not
     # yet, and booking, joining a waitlist and creating a workshop are refused until then
     email_verified_at = Timestamptz(null=True, default=None)
+    # a mobile number in E.164 (kernel.phones), NULL: none given; texts go to it only while
+    # `sms_opt_in` holds (a STOP reply clears it)
+    phone = Varchar(length=16, null=True, default=None, index=True)
+    sms_opt_in = Boolean(default=False)
 
 
 class AuthToken(Table, tablename="auth_token"):
@@ -75,3 +79,11 @@ class QuotaEvent(Table, tablename="quota_event"):
     user_id = Integer()
     action = Varchar(length=24)
     at = Timestamptz()
+
+
+class SmsOptOut(Table, tablename="sms_opt_out"):
+    """Numbers that answered STOP: no text goes to them (a guest's number included) until
+    an account holding the number opts in again."""
+
+    phone = Varchar(length=16, unique=True)
+    opted_out_at = Timestamptz(default=TimestamptzNow())

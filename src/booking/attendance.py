@@ -134,7 +134,7 @@ async def roster(runtime: Runtime, user: CurrentUser, session_id: int) -> Roster
             items.append(RosterItem(
                 booking_id=row["id"], display_name=row["display_name"], seats=row["seats"], status=row["status"],
                 attendance=row["attendance"], amount_cents=row["amount_cents"], currency=row["currency"],
-                payment=session["w_payment"]))
+                payment=session["w_payment"], confirmed_by_text=row["confirmed_by_text_at"] is not None))
         else:
             waitlist.append(RosterWaitlistItem(id=row["id"], display_name=row["display_name"], seats=row["seats"],
                                                position=row["position"], status=row["status"]))

@@ -366,6 +366,16 @@ _BOOKING_VIEW = (
     + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = b."user"'
 )
 BOOKING_VIEW_BY_ID = Sql(f"{_BOOKING_VIEW} WHERE b.id = ?1")
+# ?1 booking, ?2 now: the participant answered OUI/YES to a text (the first answer counts)
+_CONFIRM_BY_TEXT = Sql(
+    f"UPDATE booking SET confirmed_by_text_at = ?2 WHERE id = ?1 AND status = {_CONFIRMED}"
+    " AND confirmed_by_text_at IS NULL RETURNING id")
+
+
+async def confirm_by_text(booking_id: int, now: dt.datetime) -> bool:
+    """Record that the participant confirmed by text; False if it was already recorded or the
+    booking is no longer confirmed."""
+    return bool(await execute(_CONFIRM_BY_TEXT, booking_id, now))
 # ?1 user: every confirmed booking (the personal calendar feed), oldest session first
 BOOKING_VIEWS_OF_USER = Sql(f"{_BOOKING_VIEW} WHERE b.\"user\" = ?1 AND b.status = {_CONFIRMED} ORDER BY s.starts_at, b.id")
 # ?1 user: what the personal feed (BOOKING_VIEWS_OF_USER) is made of, without reading it — its
@@ -523,13 +533,13 @@ MARKS_OF_BOOKING = Sql(
 # participants' names, in one statement; `position` counts the waiting entries up to each
 ROSTER_OF_SESSION = Sql(
     "SELECT 'booking' AS kind, b.id, u.display_name, b.seats, b.status, b.attendance, b.amount_cents,"
-    " b.currency, CAST(NULL AS INTEGER) AS position"
+    " b.currency, CAST(NULL AS INTEGER) AS position, b.confirmed_by_text_at"
     ' FROM booking b JOIN app_user u ON u.id = b."user"'
     f' WHERE b."session" = ?1 AND b.status IN ({_ACTIVE_BOOKING})'
     " UNION ALL "
     "SELECT 'entry' AS kind, e.id, u.display_name, e.seats, e.status, NULL, NULL, NULL,"
     f" CASE WHEN e.status = {_WAITING} THEN (SELECT COUNT(*) FROM waitlist_entry o"
-    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END'
+    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END, NULL'
     ' FROM waitlist_entry e JOIN app_user u ON u.id = e."user"'
     f' WHERE e."session" = ?1 AND e.status IN ({_ACTIVE_ENTRY})'
 )

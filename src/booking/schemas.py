@@ -154,6 +154,8 @@ class RosterItem(Struct, kw_only=True):
     amount_cents: int
     currency: str
     payment: Literal["free", "on_site", "stripe"]
+    # the participant answered OUI/YES to a text message about it
+    confirmed_by_text: bool = False
 
 
 class RosterWaitlistItem(Struct, kw_only=True):

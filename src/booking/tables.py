@@ -42,6 +42,8 @@ class Booking(Table, tablename="booking"):
     updated_at = Timestamptz(default=TimestamptzNow())
     cancelled_at = Timestamptz(null=True, default=None)
     cancelled_by = Varchar(length=12, null=True, default=None)  # participant | host | organizer | system
+    # when the participant answered OUI/YES to a text about this booking (the roster shows it)
+    confirmed_by_text_at = Timestamptz(null=True, default=None)
 
 
 class IdempotencyKey(Table, tablename="booking_idempotency_key"):

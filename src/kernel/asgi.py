@@ -65,6 +65,10 @@ def is_json_media_type(content_type: bytes | None) -> bool:
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
+# API endpoints a provider calls with its own form-encoded body (signed: no browser can forge it)
+FORM_ENDPOINTS = frozenset({"/api/v1/sms/twilio/webhook"})
+
+
 class RequestGuardsMiddleware:
     """What every request passes first, in one look at its headers:
     - a NUL in the path, the query or a header is refused before anything reads it (a path
@@ -104,7 +108,8 @@ class RequestGuardsMiddleware:
             return
         method = scope["method"]
         if (method in _BODY_METHODS and (chunked or (length is not None and length.strip() not in (b"", b"0")))
-                and scope["path"].startswith(self.prefix) and not is_json_media_type(content_type)):
+                and scope["path"].startswith(self.prefix) and not is_json_media_type(content_type)
+                and scope["path"] not in FORM_ENDPOINTS):
             await send_problem(send, 415, "unsupported-media-type", "Unsupported media type",
                                "This endpoint takes a JSON body: send Content-Type: application/json.",
                                scope["path"])

@@ -44,6 +44,8 @@ class OutboxRow:
     # set: a pending, unrendered row with the same key takes this one's dedupe key and payload
     # instead of a new row being added (the latest state wins; `notify.repository`)
     coalesce_key: str | None = None
+    # "email", or "sms" for a text message (the recipient's number is resolved when it is rendered)
+    channel: str = "email"
 
 
 class Notifier(Protocol):

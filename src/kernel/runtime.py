@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from kernel.clock import Clock
 from kernel.db import Database
@@ -21,6 +22,7 @@ class Runtime:
     notifier: Notifier
     rate_limits: RateLimits
     mailer: Mailer | None = None  # built by notify on first delivery unless given
+    texter: Any = None  # where text messages go (notify.texters), built like the mailer
     database: Database | None = None  # connected by the bootstrap's start()
     booking_store: SerialStore | None = None  # started by the bootstrap's start()
     booking_stats: BookingStats = field(default_factory=NoBookings)

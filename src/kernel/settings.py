@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 DEV_SECRET_KEY = "alveole-dev-secret-key-do-not-use-in-production"
 
@@ -57,6 +58,10 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "Alvéole <noreply@localhost>"
     mail_dir: Path = Path("var/mail")
+    # text messages: unset → files under sms_dir; twilio://ACCOUNT_SID:AUTH_TOKEN@/+33XXXXXXXXX
+    sms_url: str | None = None
+    sms_dir: Path = Path("var/sms")
+    twilio_api_base: str | None = None  # tests point the SDK at a local stand-in
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
@@ -88,6 +93,11 @@ class Settings:
     @property
     def is_prod(self) -> bool:
         return self.env == "prod"
+
+    @property
+    def twilio(self) -> tuple[str, str, str] | None:
+        """(account SID, auth token, sender number) from ALVEOLE_SMS_URL, if it names Twilio."""
+        return parse_twilio_url(self.sms_url) if self.sms_url else None
 
     @property
     def payments_configured(self) -> bool:
@@ -125,6 +135,9 @@ class Settings:
         smtp_url = get("SMTP_URL")
         if smtp_url and not smtp_url.startswith(("smtp://", "smtp+starttls://", "smtps://")):
             raise SettingsError("ALVEOLE_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
+        sms_url = get("SMS_URL")
+        if sms_url:
+            parse_twilio_url(sms_url)  # refuses a malformed one at start
         try:
             hold_minutes = int(get("PAYMENT_HOLD_MINUTES") or 30)
             poll = float(get("WORKER_POLL_SECONDS") or 5)
@@ -154,6 +167,9 @@ class Settings:
             base_url_explicit=get("BASE_URL") is not None,
             env=mode,
             smtp_url=smtp_url,
+            sms_url=sms_url,
+            sms_dir=Path(get("SMS_DIR") or "var/sms"),
+            twilio_api_base=(get("TWILIO_API_BASE") or "").rstrip("/") or None,
             mail_from=get("MAIL_FROM") or cls.mail_from,
             mail_dir=Path(get("MAIL_DIR") or "var/mail"),
             stripe_api_key=get("STRIPE_API_KEY"),
@@ -169,6 +185,17 @@ class Settings:
             rate_limits=rate_limits == "on",
             trusted_proxies=parse_networks(get("TRUSTED_PROXIES") or ""),
         )
+
+
+def parse_twilio_url(url: str) -> tuple[str, str, str]:
+    """`twilio://ACCOUNT_SID:AUTH_TOKEN@/+33XXXXXXXXX` → (sid, token, sender in E.164)."""
+    parts = urlsplit(url)
+    sender = unquote(parts.path.lstrip("/"))
+    if (parts.scheme != "twilio" or not parts.username or not parts.password
+            or not sender.startswith("+") or not sender[1:].isdigit()):
+        raise SettingsError("ALVEOLE_SMS_URL must be twilio://ACCOUNT_SID:AUTH_TOKEN@/+33XXXXXXXXX "
+                            "(the sender number in E.164)")
+    return unquote(parts.username), unquote(parts.password), sender
 
 
 def secure_cookies(settings: Settings) -> bool:

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 from accounts.auth import CurrentUser
 from kernel.caching import NOT_MODIFIED, PRIVATE_FEED, rendered_feeds, validated
 from kernel.http import CALENDAR, ProblemResponses, RuntimeDep, calendar_media_type
-from notify import service
+from notify import replies, service
 
 # No charset here: Litestar appends "; charset=utf-8" to every text/* media type itself
 # (giving it one too would answer "charset=utf-8; charset=utf-8").
@@ -93,4 +93,24 @@ async def rotate_calendar_token(user: UserDep, runtime: RuntimeDep) -> CalendarU
     return CalendarUrl(calendar_url=await service.rotate_calendar_url(user.id, runtime.settings))
 
 
-ROUTES: list = [booking_invite, personal_feed, rotate_calendar_token]
+@post(
+    replies.WEBHOOK_PATH, status_code=200, tags=["sms"], summary="Twilio inbound text webhook",
+    description="A reply to a text, form-encoded as Twilio sends it, signed (`X-Twilio-Signature`, "
+                "checked with the official SDK's validator over ALVEOLE_BASE_URL + this path). "
+                "`ANNULER`/`CANCEL` cancels the booking the number's last text was about (the waitlist "
+                "is promoted), `OUI`/`YES` records the participant is coming, `STOP` opts the number out; "
+                "anything else, an unknown number or a session that has started gets a short help "
+                "answer and changes nothing. A missing or wrong signature, or a MessageSid already "
+                "received → 403 `invalid-signature`. Answers TwiML.",
+    media_type="application/xml",
+    responses=ProblemResponses({403: "invalid-signature: `X-Twilio-Signature` missing or wrong, "
+                                     "or the message was already received"})(403),
+)
+async def twilio_webhook(request: Request, runtime: RuntimeDep) -> Response[str]:
+    form = await request.form()
+    params = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    answer = await replies.handle_reply(runtime, params, request.headers.get("x-twilio-signature"))
+    return Response(answer, media_type="application/xml")
+
+
+ROUTES: list = [booking_invite, personal_feed, rotate_calendar_token, twilio_webhook]

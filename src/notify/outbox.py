@@ -29,6 +29,11 @@ Life of a row: `pending` → (claimed) `sending` → `sent` | `failed` | `skippe
   `INSERT … ON CONFLICT (dedupe_key) DO NOTHING` (expanding twice is harmless), then marked
   sent.
 
+- Two channels: `email` rows go to the mailer, `sms` rows (text messages, `notify.texting`:
+  written beside their email when it is rendered) to the texter, with the same claim, lease,
+  retries and settling; a provider that is down holds up the rest of its own channel only. A
+  text is checked against STOP just before it is handed over.
+
 The statements themselves are `notify.repository`'s; this module decides when to run them.
 """
 from __future__ import annotations
@@ -57,6 +62,9 @@ from notify.notifier import (
     workshop_submitted_key,
 )
 from notify.schemas import OutboxStatus
+from notify.texters import Texter, build_texter
+from notify.texting import ComposedText, prepare_text, still_wanted, text_recipient
+from notify.texts import EMAIL, SMS, text_twin
 
 log = logging.getLogger("alveole.notify")
 
@@ -114,6 +122,12 @@ def get_mailer(runtime: Runtime) -> Mailer:
     if runtime.mailer is None:
         runtime.mailer = build_mailer(runtime.settings)
     return runtime.mailer
+
+
+def get_texter(runtime: Runtime) -> Texter:
+    if runtime.texter is None:
+        runtime.texter = build_texter(runtime.settings)
+    return runtime.texter
 
 
 async def insert_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk: int = 200) -> int:
@@ -204,6 +218,10 @@ async def render_batch(runtime: Runtime, records: list[dict[str, Any]], owner: s
     connection, the SEQUENCE bumps in one write transaction (in row order, so a participant's
     messages get increasing values), the results stored in another. Rendering itself runs
     outside any transaction. A row that fails is one failed attempt of that row alone."""
+    texts = [r for r in records if r.get("channel") == SMS]
+    if texts:
+        await render_texts(texts, owner, runtime.clock.now())
+    records = [r for r in records if r.get("channel") != SMS]
     if not records:
         return
     now = runtime.clock.now()
@@ -211,10 +229,16 @@ async def render_batch(runtime: Runtime, records: list[dict[str, Any]], owner: s
     prepared: list[Prepared] = []
     skipped: list[tuple[dict[str, Any], str]] = []
     failed: list[tuple[dict[str, Any], BaseException]] = []
+    twins: dict[int, OutboxRow] = {}  # id(record) → its text twin
     async with _transaction(write=False):
         for record in records:
             try:
-                prepared.append(await prepare(record, settings, now))
+                item = await prepare(record, settings, now)
+                # its text twin, for a participant who takes texts (written with the rendering)
+                twin = text_twin(record)
+                if twin is not None and item.booking is not None and await text_recipient(item.booking):
+                    twins[id(record)] = twin
+                prepared.append(item)
             except Skip as skip:
                 skipped.append((record, str(skip)))
             except Exception as exc:  # noqa: BLE001 - this row's failure, not the batch's
@@ -232,8 +256,45 @@ async def render_batch(runtime: Runtime, records: list[dict[str, Any]], owner: s
             failed.append((item.record, exc))
     if composed or skipped:
         async with _transaction(write=True):
-            for record, result in composed:
-                await store_rendering(record, owner, now, result)
+            stored = [record for record, result in composed
+                      if await store_rendering(record, owner, now, result)]
+            # the email's text twin, written with its rendering: once, whatever happens next
+            await insert_rows([twins[id(r)] for r in stored if id(r) in twins], now)
+            for record, reason in skipped:
+                await mark_skipped(record, owner, reason)
+                record["status"] = OutboxStatus.skipped
+    for record, exc in failed:
+        await _failed(record, owner, now, exc)
+
+
+async def render_texts(records: list[dict[str, Any]], owner: str, now: dt.datetime) -> None:
+    """Write the claimed text rows' messages and keep them (a retry sends the same words to the
+    same number): reads on one connection, the results stored in one write transaction."""
+    composed: list[tuple[dict[str, Any], ComposedText]] = []
+    skipped: list[tuple[dict[str, Any], str]] = []
+    failed: list[tuple[dict[str, Any], BaseException]] = []
+    async with _transaction(write=False):
+        for record in records:
+            try:
+                composed.append((record, await prepare_text(record, now)))
+            except Skip as skip:
+                skipped.append((record, str(skip)))
+            except Exception as exc:  # noqa: BLE001 - this row's failure, not the batch's
+                failed.append((record, exc))
+    if composed or skipped:
+        async with _transaction(write=True):
+            for record, text in composed:
+                # a text's "subject" is its language (the language a reply is answered in)
+                stored = await repository.store_rendering(
+                    record["id"], owner, now, subject=text.recipient.language, body_text=text.body,
+                    body_html="", attachments=[], recipient_id=text.recipient.user_id,
+                    recipient_email=text.recipient.phone, message_id_header=None)
+                if stored:
+                    record.update(subject=text.recipient.language, body_text=text.body, body_html="",
+                                  rendered_at=now, recipient=text.recipient.user_id,
+                                  recipient_email=text.recipient.phone)
+                else:
+                    record["status"] = LOST
             for record, reason in skipped:
                 await mark_skipped(record, owner, reason)
                 record["status"] = OutboxStatus.skipped
@@ -275,7 +336,7 @@ async def release_claims(records: list[dict[str, Any]], owner: str) -> None:
 
 
 async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: str,
-                        mailer: Mailer) -> None:
+                        mailer: Mailer, texter: Texter | None = None) -> None:
     """Expand the fan-outs, render what needs it, send, settle each row as soon as it is sent."""
     clock = runtime.clock
     for record in records:
@@ -288,27 +349,39 @@ async def process_batch(runtime: Runtime, records: list[dict[str, Any]], owner: 
                 await _failed(record, owner, clock.now(), exc)
     await render_batch(runtime, [r for r in records if r["status"] == OutboxStatus.sending and r["subject"] is None],
                        owner)
-    relay_down: BaseException | None = None
+    # per channel: the SMTP relay and the text provider fail apart
+    relay_down: dict[str, BaseException] = {}
     for record in records:
         if record["status"] != OutboxStatus.sending or record["subject"] is None:
             continue  # expanded, skipped, failed, or taken over meanwhile
         if runtime.stopping:  # asked to stop: hand the rest back for another worker, now
             await release_claims(records, owner)
             break
-        if relay_down is not None:
+        channel = record.get("channel") or EMAIL
+        if channel in relay_down:
             # no point waiting for a dead relay once per row: the rest of the batch waits
-            await _failed(record, owner, clock.now(), relay_down)
+            await _failed(record, owner, clock.now(), relay_down[channel])
             continue
         if clock.now() + SEND_MARGIN >= record["claimed_until"]:
             await renew_claims(records, owner, clock.now())  # the lease must cover this send
             if record["status"] != OutboxStatus.sending:
                 continue  # our lease ran out and another worker has it
         try:
-            await asyncio.wait_for(mailer.send(email_message(record, runtime.settings)), timeout=SEND_TIMEOUT)
+            if channel == SMS:
+                if not await still_wanted(record):  # a STOP (or opt-out) since it was queued
+                    await mark_skipped(record, owner, "the number no longer takes texts")
+                    record["status"] = OutboxStatus.skipped
+                    continue
+                texter = texter or get_texter(runtime)
+                await asyncio.wait_for(texter.send(record["recipient_email"], record["body_text"],
+                                                   record["dedupe_key"]), timeout=SEND_TIMEOUT)
+            else:
+                await asyncio.wait_for(mailer.send(email_message(record, runtime.settings)),
+                                       timeout=SEND_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - any failure is one failed attempt of this row
             await _failed(record, owner, clock.now(), exc)
             if is_relay_unreachable(exc):
-                relay_down = exc
+                relay_down[channel] = exc
         else:
             # at once, in its own short statement: a crash after this point repeats nothing
             await mark_sent(record, owner, clock.now(), attempted=True)

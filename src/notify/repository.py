@@ -37,11 +37,11 @@ _NO_SHOW = f"'{Attendance.no_show}'"
 
 OUTBOX_COLUMNS = (
     '"kind", "recipient", "recipient_email", "dedupe_key", "payload", "next_attempt_at", '
-    '"created_at", "status", "attempts", "attachments"'
+    '"created_at", "status", "attempts", "attachments", "channel"'
 )
 OUTBOX_INSERT = Sql(
     f"INSERT INTO outbox_message ({OUTBOX_COLUMNS}) "
-    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, {PENDING}, 0, '[]') ON CONFLICT (dedupe_key) DO NOTHING"
+    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, {PENDING}, 0, '[]', ?7) ON CONFLICT (dedupe_key) DO NOTHING"
 )
 
 
@@ -55,7 +55,7 @@ OUTBOX_COALESCE = Sql(
 )
 OUTBOX_INSERT_COALESCING = Sql(
     f"INSERT INTO outbox_message ({OUTBOX_COLUMNS}, \"coalesce_key\") "
-    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, {PENDING}, 0, '[]', ?7) ON CONFLICT (dedupe_key) DO NOTHING"
+    f"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, {PENDING}, 0, '[]', ?7, ?8) ON CONFLICT (dedupe_key) DO NOTHING"
 )
 
 
@@ -70,7 +70,7 @@ def outbox_statements(row: OutboxRow, now: dt.datetime) -> list[tuple[Sql, tuple
 
 def _values(first: int) -> str:
     n = first
-    return f"(?{n}, ?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5}, ?{n + 5}, {PENDING}, 0, '[]')"
+    return f"(?{n}, ?{n + 1}, ?{n + 2}, ?{n + 3}, ?{n + 4}, ?{n + 5}, ?{n + 5}, {PENDING}, 0, '[]', ?{n + 6})"
 
 
 async def insert_outbox_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk: int = 200) -> int:
@@ -87,7 +87,7 @@ async def insert_outbox_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk:
     rows = [row for row in rows if row.coalesce_key is None]
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        values = ", ".join(_values(1 + 6 * i) for i in range(len(part)))
+        values = ", ".join(_values(1 + 7 * i) for i in range(len(part)))
         params: list[Any] = []
         for row in part:
             params.extend(outbox_params(row, now))
@@ -100,7 +100,8 @@ async def insert_outbox_rows(rows: Sequence[OutboxRow], now: dt.datetime, chunk:
 def outbox_params(row: OutboxRow, now: dt.datetime) -> tuple[Any, ...]:
     """The parameters of OUTBOX_INSERT for one row, due at once."""
     return (row.kind, row.recipient_id, row.recipient_email, row.dedupe_key,
-            json.dumps(row.payload, separators=(",", ":"), default=str), now.astimezone(dt.timezone.utc))
+            json.dumps(row.payload, separators=(",", ":"), default=str), now.astimezone(dt.timezone.utc),
+            row.channel)
 
 
 # ------------------------------------------------------------------------- reading rows
@@ -108,7 +109,7 @@ def outbox_params(row: OutboxRow, now: dt.datetime) -> tuple[Any, ...]:
 RECORD_COLUMNS = (
     "id, kind, recipient, recipient_email, dedupe_key, payload, subject, body_text, body_html, "
     "attachments, status, attempts, next_attempt_at, claimed_until, claimed_by, rendered_at, "
-    "last_error, message_id, created_at, sent_at"
+    "last_error, message_id, created_at, sent_at, channel"
 )
 _TIMESTAMPS = ("next_attempt_at", "claimed_until", "rendered_at", "created_at", "sent_at")
 
@@ -131,7 +132,7 @@ MESSAGE_BY_ID = Sql(f"SELECT {RECORD_COLUMNS} FROM outbox_message WHERE id = ?1"
 # ?1 limit, ?2 offset
 NEWEST_MESSAGES = Sql(
     "SELECT id, kind, recipient, recipient_email, dedupe_key, status, attempts, last_error, "
-    "created_at, sent_at, next_attempt_at FROM outbox_message ORDER BY id DESC LIMIT ?1 OFFSET ?2"
+    "created_at, sent_at, next_attempt_at, channel FROM outbox_message ORDER BY id DESC LIMIT ?1 OFFSET ?2"
 )
 
 
@@ -153,7 +154,8 @@ async def emails_sent_to(user_id: int) -> list[dict[str, Any]]:
     return await (
         OutboxMessage.select(OutboxMessage.kind, OutboxMessage.subject, OutboxMessage.status,
                              OutboxMessage.created_at)
-        .where(OutboxMessage.recipient == user_id).order_by(OutboxMessage.id)
+        .where((OutboxMessage.recipient == user_id) & (OutboxMessage.channel == "email"))
+        .order_by(OutboxMessage.id)
     )
 
 
@@ -274,6 +276,28 @@ async def store_rendering(message_id: int, owner: str, rendered_at: dt.datetime,
         STORE_RENDERING, subject, body_text, body_html,
         json.dumps(attachments, separators=(",", ":")), rendered_at, recipient_id,
         recipient_email, message_id_header, message_id, owner))
+
+
+# ------------------------------------------------------------------------- text messages
+
+# ?1 a number: the last text sent to it (what a reply is about), through outbox_message_sms_to
+LAST_TEXT_TO = Sql(
+    f"SELECT id, kind, payload, subject, sent_at FROM outbox_message WHERE channel = 'sms' "
+    f"AND recipient_email = ?1 AND status = {SENT} ORDER BY sent_at DESC, id DESC LIMIT 1")
+# ?1 MessageSid, ?2 number, ?3 the word, ?4 now: a reply taken in once (a replay inserts nothing)
+RECORD_INBOUND = Sql(
+    "INSERT INTO sms_inbound (message_sid, phone, word, received_at) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (message_sid) DO NOTHING RETURNING id")
+
+
+async def last_text_to(phone: str) -> dict[str, Any] | None:
+    row = await fetch_one(LAST_TEXT_TO, phone)
+    return None if row is None else decode_record(row)
+
+
+async def record_inbound(message_sid: str, phone: str, word: str, now: dt.datetime) -> bool:
+    """Keep a reply's SID; False when it was already taken in (a replay)."""
+    return await fetch_one(RECORD_INBOUND, message_sid, phone, word[:16], now) is not None
 
 
 # ------------------------------------------------------------------------- invite sequences

@@ -19,6 +19,8 @@ from notify import invites, repository
 from notify.compose import Skip, compose
 from notify.ical import InviteEvent, feed_ics, invite_ics
 from notify.links import calendar_feed_url
+from notify.texting import prepare_text
+from notify.texts import SMS
 from workshops.enums import SessionStatus
 from workshops.service import FeedVersion, version_period
 
@@ -123,7 +125,15 @@ async def outbox_message(runtime: Runtime, message_id: int) -> dict[str, Any]:
         raise NotFound(f"No outbox message {message_id}.")
     record["preview"] = False
     record["skip_reason"] = None
-    if record["subject"] is None and not record["payload"].get("fanout"):
+    if record["subject"] is None and record.get("channel") == SMS:
+        try:
+            text = await prepare_text(record, runtime.clock.now())
+        except Skip as skip:
+            record["skip_reason"] = str(skip)
+        else:
+            record.update(subject=text.recipient.language, body_text=text.body, body_html="",
+                          recipient_email=text.recipient.phone, preview=True)
+    elif record["subject"] is None and not record["payload"].get("fanout"):
         try:
             composed = await compose(record, runtime.settings, runtime.clock.now(), preview=True)
         except Skip as skip:

@@ -37,6 +37,18 @@ class OutboxMessage(Table, tablename="outbox_message"):
     coalesce_key = Varchar(length=200, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+    # `email`, or `sms`: a text message (its number in `recipient_email`, its words in
+    # `body_text`, its language in `subject`)
+    channel = Varchar(length=8, default="email")
+
+
+class SmsInbound(Table, tablename="sms_inbound"):
+    """Every reply acted on, by Twilio's MessageSid: a replayed webhook finds its SID here."""
+
+    message_sid = Varchar(length=64, unique=True)
+    phone = Varchar(length=16, default="")
+    word = Varchar(length=16, default="")
+    received_at = Timestamptz(default=TimestamptzNow())
 
 
 class InviteSequence(Table, tablename="invite_sequence"):

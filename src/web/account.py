@@ -39,6 +39,7 @@ from accounts.errors import EmailTaken, InvalidToken
 from kernel.errors import InvalidCredentials, RateLimited, ValidationFailed
 from kernel.http import RuntimeDep
 from kernel.i18n import LANGUAGES
+from kernel.phones import display_phone
 from kernel.runtime import Runtime
 from web.kit import (
     N_,
@@ -71,9 +72,10 @@ TOO_MANY = N_("Too many attempts in a short time. Wait a few minutes and try aga
 WRONG_CURRENT = N_("This is not your current password.")
 NEW_PASSWORD = N_("Choose a password of 8 to 256 characters.")
 LOGIN_MISSING = {"email": N_("Enter your email address."), "password": N_("Enter your password.")}
-ACCOUNT_FIELDS = ("display_name", "bio", "skills", "locale", "timezone")
+ACCOUNT_FIELDS = ("display_name", "bio", "skills", "locale", "timezone", "phone")
 ACCOUNT_MESSAGES = {
     **FIELD_MESSAGES,
+    "phone": N_("Enter a mobile number, for example 06 12 34 56 78 or +44 7911 123456."),
     "bio": N_("Write at most 2000 characters, without control characters."),
     "skills": N_("List at most 20 skills separated by commas, each of at most 40 characters."),
 }
@@ -207,7 +209,9 @@ async def choose_language(request: Request, runtime: RuntimeDep, maybe_user: May
 
 def _account_values(user: accounts_schemas.User) -> dict[str, str]:
     return {"display_name": user.display_name, "bio": user.bio, "skills": ", ".join(user.skills),
-            "locale": user.locale, "timezone": user.timezone}
+            "locale": user.locale, "timezone": user.timezone,
+            "phone": display_phone(user.phone) if user.phone else "",
+            "sms_opt_in": "on" if user.sms_opt_in else ""}
 
 
 async def _account_page(request: Request, runtime: Runtime, user: CurrentUser, values: dict[str, str] | None = None,
@@ -235,7 +239,8 @@ def _account_update(values: dict[str, str]) -> tuple[accounts_schemas.UserUpdate
     if errors:
         return None, errors
     try:
-        return msgspec.convert({**values, "skills": skills}, accounts_schemas.UserUpdate), {}
+        return msgspec.convert({**values, "skills": skills, "sms_opt_in": values.get("sms_opt_in") == "on"},
+                               accounts_schemas.UserUpdate), {}
     except msgspec.ValidationError as exc:
         field = next((f for f in ACCOUNT_FIELDS if f"$.{f}" in str(exc)), "display_name")
         return None, {field: ACCOUNT_MESSAGES[field]}
@@ -245,6 +250,7 @@ def _account_update(values: dict[str, str]) -> tuple[accounts_schemas.UserUpdate
 async def account(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
     form = await request.form()
     values = {name: text_of(form, name, 5000).strip() for name in ACCOUNT_FIELDS}
+    values["sms_opt_in"] = "on" if form.get("sms_opt_in") else ""
     update, errors = _account_update(values)
     if update is not None:
         try:

@@ -32,6 +32,8 @@ class TestFromEnv:
         ("ENV", "staging"), ("DATABASE_URL", "mysql://x"), ("SMTP_URL", "http://x"),
         ("PAYMENT_HOLD_MINUTES", "soon"), ("PAYMENT_HOLD_MINUTES", "0"), ("REMINDER_OFFSETS", "24x"),
         ("FEEDBACK_DELAY", "one hour"), ("RATE_LIMITS", "maybe"), ("WORKER_POLL_SECONDS", "-1"),
+        ("SMS_URL", "http://x"), ("SMS_URL", "twilio://AC1@/+33700000000"),
+        ("SMS_URL", "twilio://AC1:token@/0700000000"),
     ])
     def test_malformed_values_are_clear_errors(self, name, value):
         with pytest.raises(SettingsError):
@@ -59,3 +61,10 @@ def test_parse_duration(text, expected):
 
 def test_parse_durations_deduplicates_and_sorts_latest_first():
     assert parse_durations("2h,24h,2h") == (dt.timedelta(hours=24), dt.timedelta(hours=2))
+
+    def test_a_twilio_sms_url(self):
+        settings = Settings.from_env({"ALVEOLE_SMS_URL": "twilio://AC123:s%40cret@/%2B33700000000",
+                                      "ALVEOLE_TWILIO_API_BASE": "http://127.0.0.1:9/"})
+        assert settings.twilio == ("AC123", "s@cret", "+33700000000")
+        assert settings.twilio_api_base == "http://127.0.0.1:9"
+        assert Settings.from_env({}).twilio is None

@@ -20,7 +20,7 @@ class TestGetMe:
             "id": user["id"], "email": user["email"], "display_name": "Ada", "locale": "fr",
             "timezone": "Europe/Paris", "is_admin": False, "organizer_of": [],
             "calendar_url": "http://alveole.test/calendar/tok-123/feed.ics",
-            "bio": "Bikes.", "skills": ["repair"], "email_verified": True,
+            "bio": "Bikes.", "skills": ["repair"], "email_verified": True, "phone": None, "sms_opt_in": False,
         }
 
     async def test_lists_the_communities_organized(self, client):

@@ -90,7 +90,7 @@ class TestRoster:
         zoe = roster["items"][1]
         assert zoe == {"booking_id": cast["booking"]["id"], "display_name": "Zoé Zed", "seats": 2,
                        "status": "confirmed", "attendance": "unknown", "amount_cents": 1000, "currency": "eur",
-                       "payment": "on_site"}
+                       "payment": "on_site", "confirmed_by_text": False}
         assert roster["total"] == 2 and roster["booked_seats"] == 3
         assert roster["waitlist"] == [{"id": entry["id"], "display_name": "bob Bas", "seats": 1, "position": 1,
                                        "status": "waiting"}]

@@ -64,6 +64,25 @@ async def test_a_pending_row_is_previewed_without_touching_its_sequence(client, 
     assert (await client.get("/dev/outbox/1/message.eml")).status_code == 404
 
 
+async def test_texts_are_listed_and_shown(client, runtime, clock, tmp_path):
+    from kernel.events import SessionUpdated
+
+    runtime.settings = dataclasses.replace(runtime.settings, sms_dir=tmp_path / "sms")
+    runtime.texter = None
+    session = await make_session()
+    booking = await make_booking_row(session, await make_user(phone="+33612345678", sms_opt_in=True))
+    await insert_rows(runtime.notifier.outbox_rows([SessionUpdated(
+        at=clock.now(), session_id=session["id"], sequence=1, booking_ids=(booking["id"],))]), clock.now())
+    await run_once(runtime, JOBS)
+    await run_once(runtime, JOBS)
+    page = await client.get("/dev/outbox")
+    assert "session_updated</a> (text)" in page.text and "+33612345678" in page.text
+    detail = await client.get("/dev/outbox/2")
+    assert "Text message to +33612345678" in detail.text and "ANNULER" in detail.text
+    (written,) = (tmp_path / "sms").glob("*.txt")
+    assert "ANNULER" in written.read_text()
+
+
 async def test_unknown_message_is_404_and_bad_paging_a_400(client):
     for message_id in (12345, 2**31, 2**63, 10**30):
         answer = await client.get(f"/dev/outbox/{message_id}")
