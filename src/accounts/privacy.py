@@ -17,7 +17,7 @@ ERASED_DISPLAY_NAME = "Deleted user"
 _SECTIONS = {
     "workshops_hosted": schemas.ExportWorkshop, "bookings": schemas.ExportBooking,
     "waitlist_entries": schemas.ExportWaitlistEntry, "feedback": schemas.ExportFeedback,
-    "refunds": schemas.ExportRefund, "emails": schemas.ExportEmail,
+    "refunds": schemas.ExportRefund, "emails": schemas.ExportEmail, "recipes": schemas.ExportRecipe,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from accounts import rules
@@ -188,6 +189,25 @@ class ExportWorkshop(Struct):
     created_at: dt.datetime
 
 
+class ExportRecipe(Struct):
+    """A recipe the user published (it stays after erasure, attributed to a former member)."""
+
+    id: int
+    workshop_id: int
+    title: str
+    summary: str
+    category: str
+    materials: list[str]
+    steps: list[str]
+    duration_minutes: int
+    group_size: int | None
+    cost_note: str
+    licence: str
+    copied_from: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 class ExportBooking(Struct):
     id: int
     session_id: int
@@ -253,3 +273,4 @@ class Export(Struct):
     refunds: list[ExportRefund]
     feedback: list[ExportFeedback]
     emails: list[ExportEmail]
+    recipes: list[ExportRecipe] = msgspec.field(default_factory=list)

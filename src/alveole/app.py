@@ -27,6 +27,7 @@ from booking.store import ping
 from notify.controllers import ROUTES as notify_routes
 from notify.outbox import SEND_TIMEOUT
 from workshops.controllers import ROUTES as workshops_routes
+from workshops.recipe_controllers import ROUTES as recipe_routes
 from alveole import bootstrap, worker
 from kernel.asgi import RequestGuardsMiddleware, add_strict_transport_security
 from kernel.clock import Clock
@@ -69,7 +70,7 @@ async def ready(request: Request) -> Response:
 
 def _route_handlers() -> list[Any]:
     """Every route, in one place: each package's API, then every page (`web.ROUTES`)."""
-    return [health, ready, *accounts_routes, *workshops_routes, *booking_routes, *report_routes,
+    return [health, ready, *accounts_routes, *workshops_routes, *recipe_routes, *booking_routes, *report_routes,
             *notify_routes, *web_routes]
 
 

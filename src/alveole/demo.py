@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-
 from accounts import schemas as accounts_schemas
 from accounts import service as accounts
 from accounts.auth import CurrentUser
@@ -218,6 +217,7 @@ async def load_demo(started: Runtime) -> list[tuple[str, str, str]]:
     for spec in WORKSHOPS:
         await _ensure_workshop(runtime, spec, people[spec.host.email], people[ORGANIZER.email], today)
     await _ensure_the_loop(runtime, started, people, today)
+    await _ensure_recipe(runtime, people[LOUIS.email])
     return [(person.role, person.email, PASSWORD) for person in USERS]
 
 
@@ -285,3 +285,20 @@ async def _only_session(host: CurrentUser, title: str) -> dict:
     workshop_id = await service.find_workshop_id(host.id, title)
     (session,) = await workshops_repository.sessions_of(workshop_id)
     return session
+
+
+async def _ensure_recipe(runtime: Runtime, host: CurrentUser) -> None:
+    """The compost workshop ran yesterday: its recipe is published (once) for /recipes."""
+    from workshops import recipes
+
+    workshop_id = await service.find_workshop_id(host.id, PAST_TITLE)
+    if workshop_id is None or await recipes.recipe_id_of_workshop(workshop_id) is not None:
+        return
+    await recipes.publish_recipe(runtime, host, workshop_id, schemas.RecipePublish(
+        materials=["Un bac à compost de 400 litres", "Un sac de broyat (copeaux de bois)",
+                   "Un bio-seau par foyer", "Une fourche"],
+        steps=["Choisir avec le syndic un coin à l'ombre, sur la terre", "Monter le bac et y verser un lit de broyat",
+               "Expliquer ce qui va au compost et ce qui n'y va pas", "Vider ensemble les bio-seaux de la semaine",
+               "Noter qui brasse le compost chaque semaine"],
+        duration_minutes=120, group_size=10, cost_note="Bac souvent offert par la mairie ; broyat gratuit",
+        licence="CC-BY-SA-4.0"))

@@ -21,6 +21,9 @@ to the session and its workshop from `workshops.repository` (`lock_session`,
   (`workshops.repository.community_sessions_from`, with the host's name) with their bookings,
   waitlist entries and feedback aggregated per session, workshop, host and community in one
   statement;
+- `RECIPE_RUNS` (a recipe page's record): the sessions held by every workshop of a recipe's
+  lineage (`workshops.repository.recipe_chain_held_sessions`, a recursive CTE) with their
+  attended seats and ratings, in one statement;
 - `personal_data` (the data export) follows booking's foreign keys to the session and workshop
   (Piccolo joins) for each row's date and title, instead of one lookup per row;
 - `CHECKOUT_FACTS` (what a Stripe Checkout Session is made of: the booking, its workshop's
@@ -50,6 +53,7 @@ from workshops.repository import (
     WORKSHOP_VIEW_COLUMNS,
     community_sessions_from,
     lock_session,
+    recipe_chain_held_sessions,
     session_view_from,
 )
 
@@ -315,6 +319,24 @@ async def ratings_by_workshop(workshop_ids: Sequence[int]) -> list[Any]:
 async def rating_of_host(host_id: int) -> Any:
     """(n, average) of the host's feedback: one row, n = 0 when there is none."""
     return await fetch_one(RATING_OF_HOST, host_id)
+
+
+# ?1 recipe, ?2 now: sessions held across its lineage, their communities, attended seats, ratings
+RECIPE_RUNS = Sql(
+    f"{recipe_chain_held_sessions('?1', '?2')} "
+    "SELECT (SELECT COUNT(*) FROM held) AS sessions, "
+    "(SELECT COUNT(DISTINCT community_id) FROM held) AS communities, "
+    '(SELECT CAST(COALESCE(SUM(b.seats), 0) AS BIGINT) FROM held JOIN booking b ON b."session" = held.session_id'
+    f" WHERE b.status = {_sql(BookingStatus.confirmed)} AND b.attendance = {_sql(Attendance.attended)})"
+    " AS attended_seats, fr.n, fr.average "
+    f'FROM (SELECT {_RATING_COLUMNS} FROM held JOIN booking b ON b."session" = held.session_id'
+    " JOIN feedback f ON f.booking = b.id) fr"
+)
+
+
+async def recipe_runs(recipe_id: int, now: dt.datetime) -> Any:
+    """One row: `sessions`, `communities`, `attended_seats`, `n` ratings and `average`."""
+    return await fetch_one(RECIPE_RUNS, recipe_id, now)
 
 
 # --------------------------------------------------------------------- a user's own data

@@ -7,7 +7,7 @@ from typing import Any
 
 from booking import repository
 from booking.ops import occupancy_from_row
-from kernel.ports import Rating, SessionSeats
+from kernel.ports import Rating, RecipeRuns, SessionSeats
 
 def rating(row: Any) -> Rating:
     """A `repository` rating row (`n`, `average`): the database already left the average NULL
@@ -43,3 +43,9 @@ class BookingStatsFromDatabase:
 
     async def rating_of_host(self, host_id: int) -> Rating:
         return rating(await repository.rating_of_host(host_id))
+
+    async def recipe_runs(self, recipe_id: int, now: dt.datetime) -> RecipeRuns:
+        """The record of a recipe's whole lineage, in one statement (`repository.RECIPE_RUNS`)."""
+        row = await repository.recipe_runs(recipe_id, now)
+        return RecipeRuns(sessions=int(row["sessions"] or 0), communities=int(row["communities"] or 0),
+                          attended_seats=int(row["attended_seats"] or 0), rating=rating(row))

@@ -32,12 +32,25 @@ class Rating:
     count: int = 0
 
 
+@dataclass(frozen=True)
+class RecipeRuns:
+    """Where a recipe's lineage has run: sessions held (ended, not cancelled), the distinct
+    communities they were in, the seats marked attended, and their ratings."""
+
+    sessions: int = 0
+    communities: int = 0
+    attended_seats: int = 0
+    rating: Rating = Rating()
+
+
 class BookingStats(Protocol):
     async def seats_by_session(self, session_ids: Sequence[int], now: dt.datetime) -> dict[int, SessionSeats]: ...
 
     async def rating_by_workshop(self, workshop_ids: Sequence[int]) -> dict[int, Rating]: ...
 
     async def rating_of_host(self, host_id: int) -> Rating: ...
+
+    async def recipe_runs(self, recipe_id: int, now: dt.datetime) -> RecipeRuns: ...
 
 
 class NoBookings:
@@ -51,6 +64,9 @@ class NoBookings:
 
     async def rating_of_host(self, host_id: int) -> Rating:
         return Rating()
+
+    async def recipe_runs(self, recipe_id: int, now: dt.datetime) -> RecipeRuns:
+        return RecipeRuns()
 
 
 class Mailer(Protocol):

@@ -57,6 +57,7 @@ from web.organizer import REASON_MESSAGE
 from web.public import COMMUNITIES_SHOWN, PAYMENTS, STATUS_NAMES
 from workshops import rules as workshops_rules
 from workshops import schemas as workshops_schemas
+from workshops import recipes
 from workshops import service as workshops_service
 from workshops.calendar import workshop_path
 from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
@@ -91,7 +92,9 @@ async def host_dashboard(request: Request, runtime: RuntimeDep, user: UserDep) -
     """The user's own workshops, every status, each with what to do next."""
     viewer = page_viewer(request, user)
     workshops = await workshops_service.hosted_workshops(runtime, user)
+    recipe_of = await recipes.recipe_states(runtime, [w.id for w in workshops])
     shown = [{"workshop": w, "step": NEXT_STEPS[w.status], "status": STATUS_NAMES[w.status],
+              "recipe": recipe_of.get(w.id, (False, None)),
               "when": when_for(w.next_session.starts_at, w.next_session.ends_at, viewer.language, user.timezone)
               if w.next_session else None} for w in workshops]
     organizes = user.is_admin or bool(await accounts_service.organizer_slugs(user.id))
@@ -364,6 +367,8 @@ async def submit_workshop(workshop_id: FromPath[str], request: Request, runtime:
         done = await workshops_service.submit_workshop(runtime, user, path_id(workshop_id))
     except InvalidState:
         return see_other("/host", runtime.settings, flash=N_("Only a draft or a rejected workshop can be submitted."))
+    except ValidationFailed:  # a draft made from a recipe, with no place yet
+        return see_other(f"/workshops/{path_id(workshop_id)}/edit", runtime.settings, flash=VENUE_OR_ONLINE)
     return see_other(workshop_path(done.id), runtime.settings, flash=N_(
         "Submitted: an organizer will review it.") if done.status == WorkshopStatus.submitted
         else N_("Published: neighbours can book it now."))

@@ -39,3 +39,11 @@ class SessionStatus(StrEnum):
 
     scheduled = "scheduled"
     cancelled = "cancelled"
+
+
+class Licence(StrEnum):
+    """The open licences a recipe may be published under (SPDX identifiers)."""
+
+    cc_by_sa_4 = "CC-BY-SA-4.0"
+    cc_by_4 = "CC-BY-4.0"
+    cc0_1 = "CC0-1.0"

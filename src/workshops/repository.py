@@ -24,7 +24,7 @@ from accounts.repository import person_columns
 from kernel.sql import Sql, execute, fetch_all, fetch_one, fetch_value, is_postgres, placeholders
 from workshops import rules
 from workshops.enums import SessionStatus, WorkshopStatus
-from workshops.tables import Workshop, WorkshopSession
+from workshops.tables import Recipe, Workshop, WorkshopSession
 
 # -------------------------------------------------- for the booking engine's serialised operations
 
@@ -453,3 +453,140 @@ def community_sessions_from(community: str, starts_before: str) -> str:
             ' JOIN app_user h ON h.id = w."host"'
             f' WHERE w."community" = {community} AND w.published_at IS NOT NULL'
             f" AND s.starts_at < {starts_before}")
+
+
+# --------------------------------------------------------------------------------- recipes
+# A recipe row with its author's name and erasure and its workshop's community (the recipe keeps
+# its own title, summary and category: the workshop's are not read here).
+
+_RECIPE_COLUMNS = (
+    'r.id, r."workshop", r."author", r.title, r.summary, r.category, r.materials, r.steps, '
+    "r.duration_minutes, r.group_size, r.cost_note, r.licence, r.copied_from, r.created_at, r.updated_at, "
+    "a.display_name AS author_display_name, a.deleted_at AS author_deleted_at, "
+    "c.slug AS community_slug, c.name AS community_name"
+)
+_RECIPE_FROM = (' FROM recipe r JOIN app_user a ON a.id = r."author" JOIN workshop w ON w.id = r."workshop"'
+                ' JOIN community c ON c.id = w."community"')
+RECIPE_BY_ID = Sql(f"SELECT {_RECIPE_COLUMNS}{_RECIPE_FROM} WHERE r.id = ?1")
+RECIPE_ID_OF_WORKSHOP = Sql('SELECT id FROM recipe WHERE "workshop" = ?1')
+# ?1 recipe: the one it was copied from (rank 0) and its own copies (rank 1), oldest first
+RECIPE_LINEAGE = Sql(
+    f"SELECT {_RECIPE_COLUMNS}, CASE WHEN r.copied_from = ?1 THEN 1 ELSE 0 END AS rank{_RECIPE_FROM}"
+    " WHERE r.id = (SELECT copied_from FROM recipe WHERE id = ?1) OR r.copied_from = ?1"
+    " ORDER BY rank, r.id LIMIT ?2")
+# ?1 workshop, ?2 now: has it run, i.e. a session of it (published once) not cancelled has ended?
+HAS_RUN = Sql(
+    'SELECT 1 FROM workshop_session s JOIN workshop w ON w.id = s."workshop" WHERE s."workshop" = ?1'
+    f" AND s.status <> '{SessionStatus.cancelled.value}' AND s.ends_at <= ?2 AND w.published_at IS NOT NULL"
+    " LIMIT 1")
+
+
+@functools.lru_cache(maxsize=16)
+def _recipe_page(with_q: bool, with_category: bool, postgres: bool, count: bool = False) -> Sql:
+    """The recipes matching the filters, newest first, with the total: ?1 limit, ?2 offset,
+    then ?3 the LIKE pattern and/or the category (`count`: only how many, same parameters)."""
+    like = "ILIKE" if postgres else "LIKE"
+    where, n = [], 3
+    if with_q:
+        where.append("(" + " OR ".join(f"r.{c} {like} ?{n} ESCAPE '\\'" for c in ("title", "summary", "category"))
+                     + f" OR CAST(r.materials AS TEXT) {like} ?{n} ESCAPE '\\'"
+                     + f" OR CAST(r.steps AS TEXT) {like} ?{n} ESCAPE '\\')")
+        n += 1
+    if with_category:
+        where.append(f"lower(r.category) = lower(?{n})")
+    condition = " WHERE " + " AND ".join(where) if where else ""
+    if count:  # ?1 and ?2 stay in the statement, so the parameters are numbered alike
+        return Sql(f"SELECT COUNT(*) FROM recipe r WHERE ?1 > 0 AND ?2 >= 0{condition.replace(' WHERE ', ' AND ', 1)}")
+    return Sql(f"SELECT {_RECIPE_COLUMNS}, COUNT(*) OVER () AS total{_RECIPE_FROM}{condition}"
+               " ORDER BY r.updated_at DESC, r.id DESC LIMIT ?1 OFFSET ?2")
+
+
+async def recipe_page(q: str | None, category: str | None, limit: int, offset: int) -> list[Any]:
+    """A page of recipes (every column of `RECIPE_BY_ID` and `total`), one statement."""
+    params: list[Any] = [limit, offset]
+    if q:
+        params.append(rules.like_pattern(q))
+    if category:
+        params.append(category)
+    return await fetch_all(_recipe_page(bool(q), bool(category), is_postgres()), *params)
+
+
+async def recipe_count(q: str | None, category: str | None) -> int:
+    """How many recipes match (the total of a page past the end)."""
+    params: list[Any] = [1, 0]
+    if q:
+        params.append(rules.like_pattern(q))
+    if category:
+        params.append(category)
+    return int(await fetch_value(_recipe_page(bool(q), bool(category), is_postgres(), True), *params) or 0)
+
+
+async def recipe_row(recipe_id: int) -> Any:
+    return await fetch_one(RECIPE_BY_ID, recipe_id)
+
+
+async def recipe_lineage(recipe_id: int, limit: int) -> list[Any]:
+    return await fetch_all(RECIPE_LINEAGE, recipe_id, limit)
+
+
+async def recipe_id_of_workshop(workshop_id: int) -> int | None:
+    return await fetch_value(RECIPE_ID_OF_WORKSHOP, workshop_id)
+
+
+async def has_run(workshop_id: int, now: dt.datetime) -> bool:
+    return await fetch_value(HAS_RUN, workshop_id, now) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _recipe_states(count: int) -> Sql:
+    return Sql(
+        'SELECT w.id, r.id AS recipe_id, EXISTS (SELECT 1 FROM workshop_session s WHERE s."workshop" = w.id'
+        f" AND s.status <> '{SessionStatus.cancelled.value}' AND s.ends_at <= ?1) AS ran"
+        ' FROM workshop w LEFT JOIN recipe r ON r."workshop" = w.id'
+        f" WHERE w.published_at IS NOT NULL AND w.id IN ({placeholders(2, count)})")
+
+
+async def recipe_states(workshop_ids: Sequence[int], now: dt.datetime) -> list[Any]:
+    """(id, recipe_id, ran) of these (distinct) workshops that were published once: one statement
+    for the host's dashboard (as `HAS_RUN` decides)."""
+    return await fetch_all(_recipe_states(len(workshop_ids)), now, *workshop_ids)
+
+
+async def insert_recipe(values: Mapping[str, Any]) -> int:
+    recipe = Recipe(**values)
+    await Recipe.insert(recipe)
+    return recipe.id
+
+
+async def update_recipe(recipe_id: int, values: Mapping[str, Any]) -> None:
+    await Recipe.update(dict(values)).where(Recipe.id == recipe_id)
+
+
+async def recipes_of_author(user_id: int) -> list[dict[str, Any]]:
+    """An author's recipes for their data export."""
+    return await (
+        Recipe.select(Recipe.id, Recipe.workshop.id.as_alias("workshop_id"), Recipe.title, Recipe.summary,
+                      Recipe.category, Recipe.materials, Recipe.steps, Recipe.duration_minutes,
+                      Recipe.group_size, Recipe.cost_note, Recipe.licence, Recipe.copied_from,
+                      Recipe.created_at, Recipe.updated_at)
+        .where(Recipe.author == user_id).order_by(Recipe.id)
+    )
+
+
+def recipe_chain_held_sessions(recipe: str, now: str) -> str:
+    """`WITH RECURSIVE` CTEs over the lineage of recipe `recipe` (an SQL expression):
+    `chain(id)` the recipe, its copies, their copies…; `made(id)` the workshops they were
+    published from and the workshops copied from them; `held(session_id, community_id)` the
+    sessions of those workshops (published once) that ended by `now` and were not cancelled.
+    `booking.repository.RECIPE_RUNS` aggregates bookings and feedback over `held` in the same
+    statement (the recipe page's record: one query)."""
+    return (
+        f"WITH RECURSIVE chain(id) AS (SELECT id FROM recipe WHERE id = {recipe}"
+        " UNION SELECT r.id FROM recipe r JOIN chain ON r.copied_from = chain.id), "
+        'made(id) AS (SELECT r."workshop" FROM recipe r JOIN chain ON chain.id = r.id'
+        " UNION SELECT w.id FROM workshop w JOIN chain ON w.recipe_id = chain.id), "
+        'held AS (SELECT s.id AS session_id, w."community" AS community_id FROM made'
+        ' JOIN workshop w ON w.id = made.id JOIN workshop_session s ON s."workshop" = w.id'
+        f" WHERE s.status <> '{SessionStatus.cancelled.value}' AND s.ends_at <= {now}"
+        " AND w.published_at IS NOT NULL)"
+    )

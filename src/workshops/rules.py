@@ -19,7 +19,7 @@ from accounts.rules import is_valid_timezone
 from kernel.ids import MAX_ID
 from kernel.errors import InvalidState, ValidationFailed
 from workshops import recurrence
-from workshops.enums import Payment, WaitlistMode, WorkshopStatus
+from workshops.enums import Licence, Payment, WaitlistMode, WorkshopStatus
 
 UTC = dt.timezone.utc
 
@@ -689,3 +689,64 @@ def like_pattern(text: str) -> str:
     """A `LIKE … ESCAPE '\\'` pattern matching `text` anywhere, its wildcards taken literally."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+# ------------------------------------------------------------------------------------ recipes
+
+RECIPE_MATERIAL_MAX = 300
+RECIPE_MATERIALS_MAX = 60
+RECIPE_STEP_MAX = 2000
+RECIPE_STEPS_MAX = 60
+RECIPE_DURATION_MAX = 24 * 60
+RECIPE_GROUP_MAX = 1000
+RECIPE_COST_NOTE_MAX = 300
+LICENCES = tuple(Licence)
+LICENCE_URLS = {
+    Licence.cc_by_sa_4: "https://creativecommons.org/licenses/by-sa/4.0/",
+    Licence.cc_by_4: "https://creativecommons.org/licenses/by/4.0/",
+    Licence.cc0_1: "https://creativecommons.org/publicdomain/zero/1.0/",
+}
+
+
+@dataclass(frozen=True)
+class RecipeFields:
+    """What a host writes when publishing a recipe (the rest is the workshop's text)."""
+
+    materials: tuple[str, ...]
+    steps: tuple[str, ...]
+    duration_minutes: int
+    licence: str
+    group_size: int | None = None
+    cost_note: str = ""
+
+
+def _items_problems(field: str, items: tuple[str, ...], item_max: int, count_max: int, *,
+                    required: bool) -> list[FieldProblem]:
+    if required and not items:
+        return [FieldProblem(field, "at least one item")]
+    if len(items) > count_max:
+        return [FieldProblem(field, f"at most {count_max} items")]
+    for index, item in enumerate(items):
+        found = _text_problems(f"{field}[{index}]", item, item_max, required=True, multiline=True)
+        if found:
+            return [FieldProblem(field, f"item {index + 1}: {found[0].message}")]
+    return []
+
+
+def check_recipe(fields: RecipeFields) -> list[FieldProblem]:
+    """Every rule a recipe must satisfy, as a list of problems (empty: valid)."""
+    problems = _items_problems("materials", fields.materials, RECIPE_MATERIAL_MAX, RECIPE_MATERIALS_MAX,
+                               required=False)
+    problems += _items_problems("steps", fields.steps, RECIPE_STEP_MAX, RECIPE_STEPS_MAX, required=True)
+    problems += _range_problem("duration_minutes", fields.duration_minutes, 1, RECIPE_DURATION_MAX)
+    if fields.group_size is not None:
+        problems += _range_problem("group_size", fields.group_size, 1, RECIPE_GROUP_MAX)
+    problems += _text_problems("cost_note", fields.cost_note, RECIPE_COST_NOTE_MAX, required=False)
+    if fields.licence not in LICENCES:
+        problems.append(FieldProblem("licence", "one of: " + ", ".join(LICENCES)))
+    return problems
+
+
+def clean_items(items: Iterable[str]) -> tuple[str, ...]:
+    """A list as typed, its items trimmed and the blank ones left out (a form's empty lines)."""
+    return tuple(item.strip() for item in items if not is_blank(item))

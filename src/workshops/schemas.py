@@ -12,7 +12,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from workshops import rules
-from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
+from workshops.enums import Licence, Payment, SessionStatus, WaitlistMode, WorkshopStatus
 
 Title = Annotated[str, Meta(min_length=1, max_length=rules.TITLE_MAX)]
 Summary = Annotated[str, Meta(min_length=1, max_length=rules.SUMMARY_MAX)]
@@ -160,6 +160,7 @@ class WorkshopSummary(Struct, kw_only=True):
     published_at: dt.datetime | None
     next_session: Session | None
     rating: Rating
+    recipe_id: int | None = None  # the recipe this workshop was copied from
 
 
 class Workshop(WorkshopSummary, kw_only=True):
@@ -182,4 +183,80 @@ class HostProfile(Struct, kw_only=True):
     rating: Rating
 
 
+# ------------------------------------------------------------------------------------ recipes
 
+Material = Annotated[str, Meta(max_length=rules.RECIPE_MATERIAL_MAX)]
+Step = Annotated[str, Meta(max_length=rules.RECIPE_STEP_MAX)]
+
+
+class RecipePublish(Struct, kw_only=True, forbid_unknown_fields=True):
+    """The host's recipe of a workshop that ran: the workshop's title, summary and category are
+    copied into it as they are now (publishing again refreshes them)."""
+
+    materials: Annotated[list[Material], Meta(max_length=rules.RECIPE_MATERIALS_MAX,
+                                              description="What to bring or buy, one item each")]
+    steps: Annotated[list[Step], Meta(max_length=rules.RECIPE_STEPS_MAX, description=(
+        "How it goes, in order; at least one (blank items are left out; none left → 400 naming `steps`)"))]
+    duration_minutes: Annotated[int, Meta(ge=1, le=rules.RECIPE_DURATION_MAX)]
+    licence: Annotated[Licence, Meta(description="An open licence (SPDX identifier)")]
+    group_size: Annotated[int, Meta(ge=1, le=rules.RECIPE_GROUP_MAX)] | None = None
+    cost_note: Annotated[str, Meta(max_length=rules.RECIPE_COST_NOTE_MAX,
+                                   description="What it costs to run, in words")] = ""
+
+
+class RecipeCopy(Struct, kw_only=True, forbid_unknown_fields=True):
+    community: Annotated[str, Meta(min_length=1, max_length=64, description="Slug of the community to run it in")]
+
+
+class RecipeRuns(Struct, kw_only=True):
+    """Across every workshop of the recipe's lineage: sessions held (ended, not cancelled),
+    distinct communities, attended seats, and ratings (average null below 3)."""
+
+    sessions: int
+    communities: int
+    attended_seats: int
+    rating: Rating
+
+
+class RecipeLink(Struct, kw_only=True):
+    """A recipe in a lineage or a list."""
+
+    id: int
+    workshop_id: int
+    title: str
+    summary: str
+    category: str
+    community: str  # slug of its workshop's community
+    author: Person  # "a former member" once the author's account is erased
+    licence: Licence
+    duration_minutes: int
+    copied_from: int | None
+    updated_at: dt.datetime
+
+
+class Recipe(Struct, kw_only=True):
+    id: int
+    workshop_id: int
+    title: str
+    summary: str
+    category: str
+    community: str
+    materials: list[str]
+    steps: list[str]
+    duration_minutes: int
+    group_size: int | None
+    cost_note: str
+    licence: Licence
+    licence_url: str
+    author: Person
+    copied_from: int | None
+    copies: list[RecipeLink]
+    copied_from_recipe: RecipeLink | None
+    runs: RecipeRuns
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class RecipeList(Struct, kw_only=True):
+    items: list[RecipeLink]
+    total: int

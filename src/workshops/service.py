@@ -112,6 +112,7 @@ class WorkshopRecord:
     updated_at: dt.datetime
     published_at: dt.datetime | None
     host_erased: bool = False
+    recipe_id: int | None = None
 
     @property
     def is_public(self) -> bool:
@@ -198,7 +199,7 @@ def _workshop_record(row: dict[str, Any]) -> WorkshopRecord:
         cancellation_deadline_hours=row["cancellation_deadline_hours"], status=row["status"],
         rejection_reason=row["rejection_reason"], created_at=row["created_at"],
         updated_at=row["updated_at"], published_at=row["published_at"],
-        host_erased=row["host_deleted_at"] is not None,
+        host_erased=row["host_deleted_at"] is not None, recipe_id=row["recipe_id"],
     )
 
 
@@ -334,7 +335,7 @@ def _summary_fields(w: WorkshopRecord, rating: Rating | None, next_session: sche
         cancellation_deadline_hours=w.cancellation_deadline_hours, status=w.status,
         rejection_reason=w.rejection_reason if w.status == WorkshopStatus.rejected else None,
         created_at=w.created_at, updated_at=w.updated_at, published_at=w.published_at,
-        next_session=next_session, rating=_rating(rating),
+        next_session=next_session, rating=_rating(rating), recipe_id=w.recipe_id,
     )
 
 
@@ -547,6 +548,8 @@ async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int)
         await _check_visible(user, workshop)
         _require_host(user, workshop)
         _check_payments(runtime, workshop.payment)  # keys removed since it was created: not published
+        if workshop.venue is None and not workshop.online_url:  # a draft copied from a recipe
+            raise rules.invalid("venue", "a venue or an online_url is required before submitting")
         community = await find_community_by_id(workshop.community_id)
         target = rules.status_after_submit(workshop.status, community.moderation if community else True)
         values: dict[str, Any] = {"status": target, "updated_at": now}

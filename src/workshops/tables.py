@@ -41,6 +41,7 @@ class Workshop(Table, tablename="workshop"):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     published_at = Timestamptz(null=True, default=None)
+    recipe_id = Integer(null=True, default=None, index=True)  # the recipe it was copied from
 
 
 class WorkshopSession(Table, tablename="workshop_session"):
@@ -55,5 +56,26 @@ class WorkshopSession(Table, tablename="workshop_session"):
                      choices=SessionStatus)
     sequence = Integer(default=0)
     cancel_reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Recipe(Table, tablename="recipe"):
+    """What a workshop that ran needs to run elsewhere, published by its host under an open
+    licence. It keeps its own text (a snapshot of the workshop's title, summary and category):
+    editing the workshop changes the recipe only when the host publishes it again."""
+
+    workshop = ForeignKey(Workshop, on_delete=OnDelete.restrict, unique=True)
+    author = ForeignKey(USER, on_delete=OnDelete.restrict, index=True)
+    title = Varchar(length=200)
+    summary = Varchar(length=500)
+    category = Varchar(length=40, index=True)
+    materials = JSON(default=[])
+    steps = JSON(default=[])
+    duration_minutes = Integer()
+    group_size = Integer(null=True, default=None)
+    cost_note = Varchar(length=300, default="")
+    licence = Varchar(length=16)
+    copied_from = Integer(null=True, default=None, index=True)  # the recipe id its workshop was copied from
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

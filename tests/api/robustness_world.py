@@ -46,6 +46,8 @@ class World:
             values["session_id"] = self.ended["session_id"]  # check-in opens 1 h before the start
         if self.ended and "booking_id" in op.path_params and op.path.endswith(("/attendance", "/feedback")):
             values["booking_id"] = self.ended["booking_id"]  # marks and feedback need a held session
+        if self.ended and op.path.endswith("/recipe"):
+            values["workshop_id"] = self.ended["workshop_id"]  # a recipe is published once it ran
         if self.ended and op.path.startswith("/feedback/"):
             values["token"] = self.ended["token"]  # the emailed feedback link
         return values
@@ -119,6 +121,10 @@ class World:
             "AttendanceChange": {"attendance": "attended"},
             "CheckIn": {"checkin_code": self.ended.get("checkin_code", "x")},
             "FeedbackCreate": {"rating": 4, "comment": "Clear and friendly."},
+            "RecipePublish": {"materials": ["A pump"], "steps": ["Find the hole", "Patch it"],
+                              "duration_minutes": 90, "group_size": 8, "cost_note": "5 €",
+                              "licence": "CC-BY-SA-4.0"},
+            "RecipeCopy": {"community": self.community["slug"]},
             # links made for a user of their own (a reset ends every session of its account)
             "VerifyEmail": {"token": VERIFY_TOKEN},
             "ForgotPassword": {"email": self.users["participant"]["email"]},
@@ -214,20 +220,23 @@ async def seed_world(client: Any) -> World:
     from booking.tables import Feedback
 
     # on a workshop of its own: the main workshop's first session stays an upcoming one
-    ended = await make_session(workshop=await make_workshop(host=host, community=community, title="Held"),
-                               starts_at=T0 - dt.timedelta(hours=3), ends_at=T0 - dt.timedelta(hours=1))
+    held = await make_workshop(host=host, community=community, title="Held")
+    ended = await make_session(workshop=held, starts_at=T0 - dt.timedelta(hours=3), ends_at=T0 - dt.timedelta(hours=1))
     attended = await make_booking_row(ended, participant)
     rated = await make_booking_row(ended, users["other"])
     feedback = Feedback(booking=rated["id"], rating=2, comment="Too short.", created_at=T0)
     await Feedback.insert(feedback)
     secret = client._transport.app.state.runtime.settings.secret_key
+    recipe = await client.put(f"/api/v1/workshops/{held['id']}/recipe", headers=auth(host), json={
+        "materials": ["A pump"], "steps": ["Patch it"], "duration_minutes": 60, "licence": "CC0-1.0"})
+    assert recipe.status_code == 200, recipe.text
     ids = {"workshop_id": workshop["id"], "session_id": session["id"], "booking_id": booking["id"],
            "entry_id": entry["id"], "host_id": host["id"], "slug": community["slug"], "token": token,
            "message_id": message["id"] if message else 1, "feedback_id": feedback.id,
-           "community_id": community["id"]}
+           "community_id": community["id"], "recipe_id": recipe.json()["id"]}
     await _one_time_links(await user(verified=False))
     return World(users=users, community=community, ids=ids, submitted_workshop_id=submitted["id"],
                  full_session_id=full["id"],                  calendar_token=token,
-                 ended={"session_id": ended["id"], "booking_id": attended["id"],
+                 ended={"session_id": ended["id"], "booking_id": attended["id"], "workshop_id": held["id"],
                         "checkin_code": attended["checkin_code"],
                         "token": link_token(secret, attended["id"], ended["ends_at"])})

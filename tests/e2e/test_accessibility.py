@@ -49,6 +49,15 @@ def _refused(path: str):
     return find
 
 
+def _recipe_refused(page) -> None:
+    """The publish form sent with no step and a duration that is not a number."""
+    page.goto(_href(page, "/host", "main a[href$='/recipe']"))
+    page.locator("#steps").fill("")
+    page.locator("#duration_minutes").fill("")
+    page.locator("main form[method='post'] button[type='submit']").last.click()
+    assert page.get_by_role("alert").count() == 1
+
+
 # name: (the page's path, or how to find it from another page, or how to get there; who looks
 # at it). The demo's accounts are in French: their pages are French at both widths.
 PAGES = {
@@ -89,6 +98,12 @@ PAGES = {
     "moderation": ("/organize/moderation", ORGANIZER),
     "reject": (lambda page: _href(page, "/organize/moderation", "main a[href$='/reject']"), ORGANIZER),
     "dashboard": ("/organize/dashboard?community=belleville", ORGANIZER),
+    "recipes": ("/recipes", None),
+    "recipes-searched-empty": ("/recipes?q=nothing-matches-this", None),
+    "recipe": (lambda page: _href(page, "/recipes", "main .card a[href^='/recipes/']"), None),
+    "recipe-logged-in": (lambda page: _href(page, "/recipes", "main .card a[href^='/recipes/']"), HOST),
+    "publish-recipe": (lambda page: _href(page, "/host", "main a[href$='/recipe']"), HOST),
+    "publish-recipe-refused": (lambda page: _recipe_refused(page), HOST),
     "admin-communities": ("/admin/communities", ADMIN),
     "admin-community": (lambda page: _href(page, "/admin/communities", "main a[href^='/admin/communities/']"), ADMIN),
 }
