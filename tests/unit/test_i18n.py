@@ -69,7 +69,7 @@ def test_language_of_locales():
 # or avoids ("le voisinage"); a word followed by "·" or by its feminine ("animateur ou animatrice") is fine.
 MASCULINE_ONLY = re.compile(
     r"\b(participants?|organisateurs?|animateurs?|voisins|inscrits?|connecté|absent|nouveaux|venus|"
-    r"qu['’]ils)\b(?!·|\s+ou\s)", re.IGNORECASE)
+    r"qu['’]ils)\b(?!·|\s+(?:ou|et)\s)", re.IGNORECASE)
 
 
 def web_msgids() -> dict[str, str]:
