@@ -111,3 +111,50 @@ class RenderedFeeds:
 
 
 rendered_feeds = RenderedFeeds()
+
+
+class Changes:
+    """A count of the writes this process has answered (every POST, PUT, PATCH or DELETE, bumped
+    by `kernel.asgi.RequestGuardsMiddleware` when its answer starts, i.e. after its commit).
+    Part of the key of `ShortLived` answers: a client that writes, then reads from the same
+    process, never gets the answer from before its write."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bump(self) -> None:
+        self.count += 1
+
+
+changes = Changes()
+
+
+class ShortLived:
+    """Answers kept for the rest of the current second of the runtime's clock, or until this
+    process answers a write (`changes`): public answers that cost a statement and a rendering
+    (the listing) are built once per second per query under load instead of once per request.
+    What another process writes (the worker expiring holds, a second app process) shows up at
+    the next second at the latest — within the `max-age` the answers already send. Each entry
+    keeps the body and its ETag, so a 304 costs a dictionary look-up. Bounded (oldest out)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: dict[Any, Any] = {}
+
+    @staticmethod
+    def _stamp(now: dt.datetime) -> tuple[int, int]:
+        return int(now.timestamp()), changes.count
+
+    def get(self, key: Any, now: dt.datetime) -> Any:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != self._stamp(now):
+            return None
+        return entry[1]
+
+    def put(self, key: Any, now: dt.datetime, value: Any) -> None:
+        self._entries.pop(key, None)
+        self._entries[key] = (self._stamp(now), value)
+        while len(self._entries) > self._size:
+            self._entries.pop(next(iter(self._entries)))

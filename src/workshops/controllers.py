@@ -69,9 +69,10 @@ async def list_workshops(
         community=community, host=None if host is None else str(host), category=category, q=q,
         starts_from=starts_from, starts_to=starts_to, near=near, radius_km=radius_km, payment=payment,
     )
-    page = await service.list_workshops(runtime, query, limit=limit, offset=offset)
-    return conditional(request, encode_json(page), media_type=JSON, cache_control=PUBLIC_LISTING,
-                       last_modified=max((w.updated_at for w in page.items), default=None))
+    answer = await service.listing_answer(runtime, query, limit=limit, offset=offset)
+    sent, not_modified = validated(request, answer.etag, cache_control=PUBLIC_LISTING,
+                                   last_modified=answer.last_modified)
+    return not_modified or Response(content=answer.body, media_type=JSON, headers=sent)
 
 
 @get("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="A workshop with its sessions and rating",

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from kernel.ids import MAX_ID
-from kernel.caching import etag_of_version
+from kernel.caching import ShortLived, etag_of, etag_of_version
 from kernel.sql import PiccoloTx, as_datetime, write_transaction
 
 from accounts import quotas
@@ -57,6 +57,7 @@ __all__ = [
     "host_profile",
     "hosted_workshops",
     "list_workshops",
+    "listing_answer",
     "moderation_queue",
     "reject_workshop",
     "render_sessions",
@@ -661,7 +662,49 @@ async def listing_query(
     )
 
 
+@dataclass(frozen=True)
+class ListingAnswer:
+    """A page of the listing with its JSON body and that body's ETag, built once."""
+
+    page: schemas.WorkshopList
+    body: bytes
+    etag: str
+    last_modified: dt.datetime | None
+
+
+# the listing's answers, kept for the rest of the clock's second or until this process answers a
+# write (see `ShortLived`): under load a page is read and encoded once a second, not per request
+_listings = ShortLived()
+
+
+async def listing_answer(
+    runtime: Runtime, query: rules.ListingQuery, *, limit: int = 50, offset: int = 0,
+) -> ListingAnswer:
+    """`list_workshops`'s page with its JSON and ETag, from the short-lived answers when one is
+    current (the API's listing and the home page share them)."""
+    key = (runtime.worker_id, query, limit, offset)
+    now = runtime.clock.now()
+    answer = _listings.get(key, now)
+    if answer is None:
+        page = await _list_workshops(runtime, query, limit=limit, offset=offset)
+        body = _JSON.encode(page)
+        answer = ListingAnswer(page=page, body=body, etag=etag_of(body),
+                               last_modified=max((w.updated_at for w in page.items), default=None))
+        _listings.put(key, now, answer)
+    return answer
+
+
+_JSON = msgspec.json.Encoder()
+
+
 async def list_workshops(
+    runtime: Runtime, query: rules.ListingQuery, *, limit: int = 50, offset: int = 0,
+) -> schemas.WorkshopList:
+    """`_list_workshops`, from the short-lived answers when one is current."""
+    return (await listing_answer(runtime, query, limit=limit, offset=offset)).page
+
+
+async def _list_workshops(
     runtime: Runtime, query: rules.ListingQuery, *, limit: int = 50, offset: int = 0,
 ) -> schemas.WorkshopList:
     """Published workshops matching the filters, soonest next session first (or nearest first
