@@ -56,7 +56,8 @@ async def list_workshops(
     host: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID, description="Host user id")] = None,
     category: Annotated[str | None, QueryParameter(description="Exact category, any case")] = None,
     q: Annotated[str | None, QueryParameter(
-        description="Text in the title, summary or description, or in one of the tags")] = None,
+        description="Text in the title, summary or description, or in one of the tags; "
+                    "case and accents are ignored (\"velo\" finds \"Vélo\")")] = None,
     starts_from: Annotated[str | None, QueryParameter(name="from", description="Date or RFC 3339 date-time")] = None,
     starts_to: Annotated[str | None, QueryParameter(name="to", description="Date or RFC 3339 date-time")] = None,
     near: Annotated[str | None, QueryParameter(description="lat,lon e.g. 48.87,2.38")] = None,

@@ -402,6 +402,8 @@ def _columns_of(fields: WorkshopFields) -> dict[str, Any]:
         "title": fields.title.strip(), "summary": fields.summary.strip(),
         "description": fields.description, "category": fields.category.strip(),
         "tags": _tags_json(fields.tags), "language": fields.language,
+        "search_text": text.search_text(fields.title.strip(), fields.summary.strip(), fields.description,
+                                        [t.strip() for t in fields.tags]),
         "venue_name": venue.name.strip() if venue else None,
         "venue_address": venue.address.strip() if venue else None,
         "venue_lat": venue.lat if venue else None, "venue_lon": venue.lon if venue else None,
