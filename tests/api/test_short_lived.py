@@ -4,6 +4,7 @@ next second, makes the next request read again. This client does NOT bump `chang
 (unlike the suite's `client` fixture), so what it sees is what a server under load serves."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import httpx
@@ -63,3 +64,36 @@ async def test_the_home_page_shares_the_kept_page(app, clock):
             page = await client.get(f"/?community={community['slug']}")
         assert page.status_code == 200 and "Pain au levain" in page.text
         assert not any("workshop_session" in statement for statement in seen.sent)
+
+
+async def test_public_workshop_and_session_reads_are_kept_drafts_never(app, clock):
+    clock.set(dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC))
+    async with running(app), await plain_client(app) as client:
+        host = await make_user()
+        public = await make_workshop(host=host)
+        session = await make_session(public, starts_at=dt.datetime(2026, 12, 10, 18, tzinfo=UTC))
+        draft = await make_workshop(host=host, status="draft")
+        draft_session = await make_session(draft, starts_at=dt.datetime(2026, 12, 10, 18, tzinfo=UTC))
+        paths = [f"/api/v1/workshops/{public['id']}", f"/api/v1/sessions/{session['id']}"]
+        first = [await client.get(path) for path in paths]
+        with counting() as seen:
+            again = [await client.get(path) for path in paths]
+        assert seen.count == 0 and [a.content for a in again] == [f.content for f in first]
+        # the host's view of a draft is not kept: an anonymous read right after it is a 404
+        for path in (f"/api/v1/workshops/{draft['id']}", f"/api/v1/sessions/{draft_session['id']}"):
+            assert (await client.get(path, headers=auth(host))).status_code == 200
+            assert (await client.get(path)).status_code == 404
+
+
+async def test_requests_that_miss_at_once_share_one_build(app, clock):
+    clock.set(dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC))
+    async with running(app), await plain_client(app) as client:
+        community = await make_community()
+        await make_session(await make_workshop(community=community), starts_at=dt.datetime(2026, 12, 10, 18, tzinfo=UTC))
+        listing = f"/api/v1/workshops?community={community['slug']}"
+        with counting() as one:
+            await client.get(listing + "&limit=5")
+        with counting() as many:
+            answers = await asyncio.gather(*[client.get(listing + "&limit=6") for _ in range(8)])
+        assert {a.status_code for a in answers} == {200} and len({a.content for a in answers}) == 1
+        assert many.count == one.count > 0
