@@ -831,7 +831,18 @@ def _latest(*moments: Any) -> dt.datetime | None:
     return max(found) if found else None
 
 
+# the community feeds' validators, kept as the listing's answers are (`ShortLived`): under load a
+# poll costs a look-up, and the aggregate runs once per second per feed
+_feed_versions = ShortLived(256)
+
+
 async def community_calendar_version(runtime: Runtime, slug: str) -> tuple[Any, FeedVersion]:
+    """`_community_calendar_version`, from the kept validators when one is current."""
+    return await _feed_versions.get_or_build((runtime.worker_id, slug), runtime.clock.now(),
+                                             lambda: _community_calendar_version(runtime, slug))
+
+
+async def _community_calendar_version(runtime: Runtime, slug: str) -> tuple[Any, FeedVersion]:
     """The community and its feed's validator (one aggregate over the feed's sessions);
     NotFound for an unknown slug."""
     community = await find_community_by_slug(slug)

@@ -113,3 +113,18 @@ async def test_my_bookings_are_kept_for_their_owner_alone_and_fresh_after_their_
             again = await client.get("/api/v1/me/bookings", headers=auth(bob))
         assert again.json()["total"] == 1
         assert not any("booking" in statement for statement in seen.sent)  # the token lookup alone
+
+
+async def test_a_community_feed_poll_is_a_look_up_within_the_second(app, clock):
+    clock.set(dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC))
+    async with running(app), await plain_client(app) as client:
+        community = await make_community()
+        await make_session(await make_workshop(community=community), starts_at=dt.datetime(2026, 12, 10, 18, tzinfo=UTC))
+        path = f"/api/v1/communities/{community['slug']}/calendar.ics"
+        first = await client.get(path)
+        with counting() as seen:
+            polled = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+        assert polled.status_code == 304 and seen.count == 0
+        await make_session(await make_workshop(community=community), starts_at=dt.datetime(2026, 12, 11, 18, tzinfo=UTC))
+        clock.advance(seconds=1)  # another process's change: seen at the next second
+        assert (await client.get(path, headers={"If-None-Match": first.headers["etag"]})).status_code == 200
