@@ -12,7 +12,7 @@ from typing import Any
 from accounts.auth import issue_token
 from accounts.tables import Community, Organizer, User
 from workshops.tables import Workshop, WorkshopSession
-from workshops.text import render_description
+from workshops.text import render_description, search_text
 
 _seq = itertools.count(1)
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
@@ -79,6 +79,8 @@ async def make_workshop(host: dict[str, Any] | None = None, community: dict[str,
     )
     values.update(overrides)
     values.setdefault("description_html", render_description(values["description"]))  # as the service does
+    values.setdefault("search_text", search_text(values["title"], values["summary"], values["description"],
+                                                 values["tags"]))
     workshop = Workshop(**values)
     await Workshop.insert(workshop)
     return {"id": workshop.id, "host": host, "community": community, **values}

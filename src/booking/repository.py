@@ -401,15 +401,20 @@ async def confirm_by_text(booking_id: int, now: dt.datetime) -> bool:
     booking is no longer confirmed."""
     return bool(await execute(_CONFIRM_BY_TEXT, booking_id, now))
 # ?1 user: every confirmed booking (the personal calendar feed), oldest session first
-BOOKING_VIEWS_OF_USER = Sql(f"{_BOOKING_VIEW} WHERE b.\"user\" = ?1 AND b.status = {_CONFIRMED} ORDER BY s.starts_at, b.id")
-# ?1 user: what the personal feed (BOOKING_VIEWS_OF_USER) is made of, without reading it — its
-# validator (notify.service.personal_feed_version): a booking made or cancelled changes the
-# count or the sum of ids, an edited session or workshop moves an updated_at or a sequence
+# ?1 user, ?2 ending from, ?3 starting before, ?4 at most: the personal feed's bookings, the
+# confirmed ones whose session ends from ?2 and starts before ?3, the first ?4 in start order
+BOOKING_VIEWS_OF_USER = Sql(f"{_BOOKING_VIEW} WHERE b.\"user\" = ?1 AND b.status = {_CONFIRMED}"
+                            " AND s.ends_at >= ?2 AND s.starts_at < ?3 ORDER BY s.starts_at, b.id LIMIT ?4")
+# ?1 user, ?2 ending from, ?3 starting before: what the personal feed (BOOKING_VIEWS_OF_USER) is
+# made of, without reading it — its validator (notify.service.personal_feed_version): a booking
+# made or cancelled changes the count or the sum of ids, an edited session or workshop moves an
+# updated_at or a sequence (over the whole window: a superset of the first ?4 is as good)
 PERSONAL_FEED_VERSION = Sql(
     "SELECT COUNT(*) AS n, COALESCE(SUM(b.id), 0) AS ids, COALESCE(SUM(s.sequence), 0) AS sequences,"
     " MAX(b.updated_at) AS bookings_changed, MAX(s.updated_at) AS sessions_changed,"
     ' MAX(w.updated_at) AS workshops_changed FROM booking b JOIN workshop_session s ON s.id = b."session"'
     f' JOIN workshop w ON w.id = s."workshop" WHERE b."user" = ?1 AND b.status = {_CONFIRMED}'
+    " AND s.ends_at >= ?2 AND s.starts_at < ?3"
 )
 WAITLIST_ENTRY_VIEW_BY_ID = Sql(
     f"SELECT {_VIEW_COLUMNS},"

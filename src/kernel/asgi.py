@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from kernel.caching import changes
 from kernel.errors import problem_body
 
 Scope = dict[str, Any]
@@ -116,7 +117,19 @@ class RequestGuardsMiddleware:
             return
         if method == "OPTIONS":
             send = _with_complete_allow(scope, send)
+        elif method in _BODY_METHODS:
+            send = _counting_writes(send)
         await self.app(scope, receive, send)
+
+
+def _counting_writes(send: Send) -> Send:
+    """`send`, bumping `kernel.caching.changes` as the answer starts (after the handler's commit):
+    the short-lived answers this process keeps are not served again after a write it answered."""
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            changes.bump()
+        await send(message)
+    return sending
 
 
 def _canonical_int_segments(scope: Scope) -> bool:

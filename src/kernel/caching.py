@@ -10,9 +10,10 @@ alone could answer 304 for stale data; `Last-Modified` is sent for clients that 
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from email.utils import format_datetime
 from typing import Any
 
@@ -95,6 +96,27 @@ class RenderedFeeds:
     def __init__(self, size: int = 512) -> None:
         self._size = size
         self._entries: dict[Any, tuple[str, bytes]] = {}
+        self._building: dict[tuple[Any, str], asyncio.Future[bytes]] = {}
+        self.builds = 0  # how many renderings were started (tests)
+
+    async def get_or_build(self, key: Any, etag: str, build: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The kept bytes of this version, or `build()`'s — ONE build per version however many
+        requests ask meanwhile (they all await it; a cancelled request does not cancel it)."""
+        body = self.get(key, etag)
+        if body is not None:
+            return body
+        running = self._building.get((key, etag))
+        if running is None:
+            self.builds += 1
+            running = self._building[key, etag] = asyncio.ensure_future(build())
+
+            def done(future: asyncio.Future[bytes], flight: tuple[Any, str] = (key, etag)) -> None:
+                self._building.pop(flight, None)
+                if not future.cancelled() and future.exception() is None:
+                    self.put(flight[0], flight[1], future.result())
+
+            running.add_done_callback(done)
+        return await asyncio.shield(running)
 
     def get(self, key: Any, etag: str) -> bytes | None:
         entry = self._entries.pop(key, None)
@@ -111,3 +133,77 @@ class RenderedFeeds:
 
 
 rendered_feeds = RenderedFeeds()
+
+
+class Changes:
+    """A count of the writes this process has answered (every POST, PUT, PATCH or DELETE, bumped
+    by `kernel.asgi.RequestGuardsMiddleware` when its answer starts, i.e. after its commit).
+    Part of the key of `ShortLived` answers: a client that writes, then reads from the same
+    process, never gets the answer from before its write."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def bump(self) -> None:
+        self.count += 1
+
+
+changes = Changes()
+
+
+class ShortLived:
+    """Answers kept for the rest of the current second of the runtime's clock, or until this
+    process answers a write (`changes`): public answers that cost a statement and a rendering
+    (the listing) are built once per second per query under load instead of once per request.
+    What another process writes (the worker expiring holds, a second app process) shows up at
+    the next second at the latest — within the `max-age` the answers already send. Each entry
+    keeps the body and its ETag, so a 304 costs a dictionary look-up. Bounded (oldest out)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: dict[Any, Any] = {}
+        self._building: dict[Any, asyncio.Future[Any]] = {}
+
+    async def get_or_build(self, key: Any, now: dt.datetime, build: Callable[[], Awaitable[Any]],
+                           keep: Callable[[Any], bool] = lambda value: True, viewer: Any = None) -> Any:
+        """The current answer, or `build()`'s, kept if `keep(answer)`. Requests that miss at once
+        (every connection at the turn of a second) await ONE build rather than each making its
+        own — only requests of the same `viewer` share one, since an answer that is not kept may
+        be theirs alone; a build started before a write this process answered is not shared
+        after it, nor kept as current."""
+        value = self.get(key, now)
+        if value is not None:
+            return value
+        stamp = self._stamp(now)
+        flight = (key, viewer, stamp)
+        running = self._building.get(flight)
+        if running is None:
+            running = self._building[flight] = asyncio.ensure_future(build())
+
+            def done(future: asyncio.Future[Any]) -> None:
+                self._building.pop(flight, None)
+                if not future.cancelled() and future.exception() is None and keep(future.result()):
+                    self._put(key, stamp, future.result())
+
+            running.add_done_callback(done)
+        return await asyncio.shield(running)
+
+    @staticmethod
+    def _stamp(now: dt.datetime) -> tuple[int, int]:
+        return int(now.timestamp()), changes.count
+
+    def get(self, key: Any, now: dt.datetime) -> Any:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != self._stamp(now):
+            return None
+        return entry[1]
+
+    def _put(self, key: Any, stamp: tuple[int, int], value: Any) -> None:
+        """Keep `value` as the answer of `stamp` (read before it was built: a write answered
+        meanwhile makes it stale at once)."""
+        self._entries.pop(key, None)
+        self._entries[key] = (stamp, value)
+        while len(self._entries) > self._size:
+            self._entries.pop(next(iter(self._entries)))

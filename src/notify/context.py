@@ -225,6 +225,9 @@ async def roster(session_id: int) -> list[RosterLine]:
             for r in await fetch_all(booking_repo.ROSTER, session_id)]
 
 
-async def confirmed_bookings_of_user(user_id: int) -> list[BookingView]:
-    """Every confirmed booking of a user (the personal calendar feed), oldest session first."""
-    return [_booking(r) for r in await fetch_all(booking_repo.BOOKING_VIEWS_OF_USER, user_id)]
+async def confirmed_bookings_of_user(user_id: int, *, ending_from: dt.datetime, starting_before: dt.datetime,
+                                      limit: int) -> list[BookingView]:
+    """The confirmed bookings of a user whose session ends from `ending_from` and starts before
+    `starting_before`, the first `limit` in start order (the personal calendar feed)."""
+    return [_booking(r) for r in await fetch_all(booking_repo.BOOKING_VIEWS_OF_USER, user_id, ending_from,
+                                                 starting_before, limit)]

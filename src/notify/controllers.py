@@ -55,7 +55,10 @@ async def booking_invite(booking_id: FromPath[int], user: UserDep, runtime: Runt
 @get(
     "/calendar/{token:str}/feed.ics",
     summary="Personal calendar feed",
-    description="Every confirmed booking of the feed's owner (`calendar_url` in /api/v1/me), "
+    description=f"The confirmed bookings of the feed's owner (`calendar_url` in /api/v1/me) whose session "
+                f"ended at most {service.FEED_HISTORY.days} days ago or starts within the next "
+                f"{service.FEED_AHEAD.days} days, in start order, at most {service.FEED_MAX_EVENTS} of them "
+                "(the community feed's bounds); "
                 "`METHOD:PUBLISH` (ORGANIZER the host, no ATTENDEE), with the same UIDs and "
                 "SEQUENCE as the email invitations and the invite.ics download. The token in the "
                 "URL is the credential: an unknown or revoked token answers 404.",
@@ -72,11 +75,10 @@ async def personal_feed(request: Request, token: FromPath[str], runtime: Runtime
                                       headers={"Referrer-Policy": "no-referrer"})
     if not_modified is not None:
         return not_modified
-    key = (runtime.worker_id, "personal", user_id)
-    body = rendered_feeds.get(key, version.etag)
-    if body is None:
-        body = (await service.personal_feed(token, runtime.settings, now, user_id=user_id)).encode()
-        rendered_feeds.put(key, version.etag, body)
+    # built once per version in a worker thread, then kept
+    body = await rendered_feeds.get_or_build(
+        (runtime.worker_id, "personal", user_id), version.etag,
+        lambda: service.personal_feed(token, runtime.settings, now, user_id=user_id))
     return Response(body, media_type=CALENDAR, headers=headers)
 
 

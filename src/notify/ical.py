@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from notify.context import Person, SessionView
-from workshops.calendar import PRODID, organizer, workshop_url
+from workshops.calendar import EVENTS_KEPT, PRODID, organizer, spliced, stamped, workshop_url
 
 UTC = dt.timezone.utc
 # VTIMEZONE rules cover the calendar years from one before the first event to two after the
@@ -135,7 +135,30 @@ def invite_ics(item: InviteEvent, *, stamp: dt.datetime, base_url: str, mail_fro
                           mail_from=mail_from).to_ical().decode()
 
 
+@functools.lru_cache(maxsize=EVENTS_KEPT)
+def _published_event(item: InviteEvent, base_url: str, mail_from: str) -> bytes:
+    """A personal feed's VEVENT without DTSTAMP, kept by everything it shows (the item's session,
+    workshop, host and participant are frozen values): a new version of a feed re-serialises
+    only the events that changed."""
+    event = build_event(item, stamp=_NO_STAMP, base_url=base_url, mail_from=mail_from, attendee=False)
+    del event["DTSTAMP"]
+    return event.to_ical()
+
+
+_NO_STAMP = dt.datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def feed_ics(items: Sequence[InviteEvent], *, stamp: dt.datetime, base_url: str, mail_from: str,
              name: str) -> str:
-    return build_calendar(items, method="PUBLISH", stamp=stamp, base_url=base_url, mail_from=mail_from,
-                          name=name).to_ical().decode()
+    """The personal feed (METHOD:PUBLISH), its events' text reused from earlier versions."""
+    calendar = build_calendar(items[:0], method="PUBLISH", stamp=stamp, base_url=base_url, mail_from=mail_from,
+                              name=name)
+    if items:
+        first_year = min(i.session.starts_at for i in items).year - YEARS_BEFORE
+        last_year = max(i.session.ends_at for i in items).year + YEARS_AFTER
+        for tzid in sorted({i.session.timezone for i in items}):
+            timezone = vtimezone(tzid, first_year, last_year)
+            if timezone is not None:
+                calendar.add_component(timezone)
+    events = [stamped(_published_event(item, base_url, mail_from), stamp) for item in items]
+    return spliced(calendar, events).decode()

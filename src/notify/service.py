@@ -1,6 +1,7 @@
 """Calendar use cases: a booking's invite.ics, the personal feed, revoking the feed URL."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from notify.links import calendar_feed_url
 from notify.texting import prepare_text
 from notify.texts import SMS
 from workshops.enums import SessionStatus
-from workshops.service import FeedVersion, version_period
+from workshops.service import FEED_AHEAD, FEED_HISTORY, FEED_MAX_EVENTS, FeedVersion, version_period
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ async def personal_feed_version(token: str, settings: Settings, now: dt.datetime
     user_id = await accounts.user_id_for_calendar_token(token)
     if user_id is None:
         raise NotFound("Unknown or revoked calendar feed.")
-    row = await fetch_one(booking_repo.PERSONAL_FEED_VERSION, user_id)
+    row = await fetch_one(booking_repo.PERSONAL_FEED_VERSION, user_id, now - FEED_HISTORY, now + FEED_AHEAD)
     changed = (row["bookings_changed"], row["sessions_changed"], row["workshops_changed"])
     etag = etag_of_version("personal", user_id, int(row["n"]), int(row["ids"]), int(row["sequences"]),
                            *map(str, changed), version_period(now), settings.base_url)
@@ -81,14 +82,17 @@ async def personal_feed_version(token: str, settings: Settings, now: dt.datetime
     return user_id, FeedVersion(etag=etag, last_modified=max(moments) if moments else None)
 
 
-async def personal_feed(token: str, settings: Settings, now: dt.datetime, user_id: int | None = None) -> str:
-    """Every confirmed booking of the token's owner, with the UIDs of their invitations and
-    the SEQUENCE a download of each would show (the same counter as the emails)."""
+async def personal_feed(token: str, settings: Settings, now: dt.datetime, user_id: int | None = None) -> bytes:
+    """The token owner's confirmed bookings whose session ended at most `FEED_HISTORY` ago or
+    starts within `FEED_AHEAD`, the first `FEED_MAX_EVENTS` in start order (the community feed's
+    bounds), with the UIDs of their invitations and the SEQUENCE a download of each would show
+    (the same counter as the emails). The calendar is built in a worker thread, off the loop."""
     if user_id is None:
         user_id = await accounts.user_id_for_calendar_token(token)
     if user_id is None:
         raise NotFound("Unknown or revoked calendar feed.")
-    bookings = await ctx.confirmed_bookings_of_user(user_id)
+    bookings = await ctx.confirmed_bookings_of_user(user_id, ending_from=now - FEED_HISTORY,
+                                                    starting_before=now + FEED_AHEAD, limit=FEED_MAX_EVENTS)
     cancelled = {b.id: b.session.status == SessionStatus.cancelled for b in bookings}
     sequences = await invites.shown_sequences([
         (b.session.id, user_id, b.session.sequence,
@@ -102,7 +106,9 @@ async def personal_feed(token: str, settings: Settings, now: dt.datetime, user_i
     ]
     person = await ctx.load_person(user_id)
     name = f"Alvéole – {person.display_name}" if person else "Alvéole"
-    return feed_ics(items, stamp=now, base_url=settings.base_url, mail_from=settings.mail_from, name=name)
+    text = await asyncio.to_thread(feed_ics, items, stamp=now, base_url=settings.base_url,
+                                   mail_from=settings.mail_from, name=name)
+    return text.encode()
 
 
 async def rotate_calendar_url(user_id: int, settings: Settings) -> str:

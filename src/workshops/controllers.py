@@ -6,11 +6,10 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.serialization import encode_json
 
 from accounts.auth import CurrentUser
 from kernel.caching import (
-    NOT_MODIFIED, PRIVATE, PUBLIC_FEED, PUBLIC_LISTING, conditional, rendered_feeds, validated,
+    NOT_MODIFIED, PRIVATE, PUBLIC_FEED, PUBLIC_LISTING, rendered_feeds, validated,
 )
 from kernel.http import CALENDAR, MAX_ID, ProblemResponses, RuntimeDep
 from workshops import rules, schemas, service
@@ -56,7 +55,8 @@ async def list_workshops(
     host: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID, description="Host user id")] = None,
     category: Annotated[str | None, QueryParameter(description="Exact category, any case")] = None,
     q: Annotated[str | None, QueryParameter(
-        description="Text in the title, summary or description, or in one of the tags")] = None,
+        description="Text in the title, summary or description, or in one of the tags; "
+                    "case and accents are ignored (\"velo\" finds \"Vélo\")")] = None,
     starts_from: Annotated[str | None, QueryParameter(name="from", description="Date or RFC 3339 date-time")] = None,
     starts_to: Annotated[str | None, QueryParameter(name="to", description="Date or RFC 3339 date-time")] = None,
     near: Annotated[str | None, QueryParameter(description="lat,lon e.g. 48.87,2.38")] = None,
@@ -69,9 +69,10 @@ async def list_workshops(
         community=community, host=None if host is None else str(host), category=category, q=q,
         starts_from=starts_from, starts_to=starts_to, near=near, radius_km=radius_km, payment=payment,
     )
-    page = await service.list_workshops(runtime, query, limit=limit, offset=offset)
-    return conditional(request, encode_json(page), media_type=JSON, cache_control=PUBLIC_LISTING,
-                       last_modified=max((w.updated_at for w in page.items), default=None))
+    answer = await service.listing_answer(runtime, query, limit=limit, offset=offset)
+    sent, not_modified = validated(request, answer.etag, cache_control=PUBLIC_LISTING,
+                                   last_modified=answer.last_modified)
+    return not_modified or Response(content=answer.body, media_type=JSON, headers=sent)
 
 
 @get("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="A workshop with its sessions and rating",
@@ -80,12 +81,11 @@ async def list_workshops(
      responses={**problems(404), **NOT_MODIFIED})
 async def get_workshop(request: Request, workshop_id: FromPath[int], runtime: RuntimeDep,
                        maybe_user: MaybeUserDep) -> Response[schemas.Workshop]:
-    workshop = await service.workshop_detail(runtime, workshop_id, maybe_user)
+    answer = await service.workshop_answer(runtime, workshop_id, maybe_user)
     # a public workshop reads the same for everyone; the others only for their host and moderators
-    public = workshop.status in rules.PUBLIC_STATUSES
-    return conditional(request, encode_json(workshop), media_type=JSON,
-                       cache_control=PUBLIC_LISTING if public else PRIVATE,
-                       last_modified=workshop.updated_at)
+    sent, not_modified = validated(request, answer.etag, cache_control=PUBLIC_LISTING if answer.public else PRIVATE,
+                                   last_modified=answer.last_modified)
+    return not_modified or Response(content=answer.body, media_type=JSON, headers=sent)
 
 
 @patch("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="Edit a workshop (host)",
@@ -148,8 +148,9 @@ async def add_sessions(
 
 @get("/api/v1/sessions/{session_id:int}", tags=TAGS, summary="A session with its seat counts",
      responses=problems(404))
-async def get_session(session_id: FromPath[int], runtime: RuntimeDep, maybe_user: MaybeUserDep) -> schemas.Session:
-    return await service.session_detail(runtime, session_id, maybe_user)
+async def get_session(session_id: FromPath[int], runtime: RuntimeDep,
+                      maybe_user: MaybeUserDep) -> Response[schemas.Session]:
+    return Response(content=await service.session_answer(runtime, session_id, maybe_user), media_type=JSON)
 
 
 @get("/api/v1/hosts/{host_id:int}", tags=["hosts"], summary="A host's public profile",
@@ -174,11 +175,9 @@ async def community_calendar(request: Request, slug: FromPath[str], runtime: Run
         headers={"Content-Disposition": f'inline; filename="{slug}.ics"'})
     if not_modified is not None:
         return not_modified
-    key = (runtime.worker_id, "community", community.id)
-    body = rendered_feeds.get(key, version.etag)
-    if body is None:  # rendering 1000 events costs seconds: once per version
-        body = await service.community_calendar(runtime, slug, community)
-        rendered_feeds.put(key, version.etag, body)
+    # rendering 1000 events costs seconds: once per version, in a worker thread, then kept
+    body = await rendered_feeds.get_or_build((runtime.worker_id, "community", community.id), version.etag,
+                                             lambda: service.community_calendar(runtime, slug, community))
     return Response(content=body, media_type=CALENDAR, headers=headers)
 
 

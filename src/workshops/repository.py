@@ -288,19 +288,9 @@ def _next_session(column: str, now_param: int) -> str:
 
 # --------------------------------------------------------------------------------- listing
 
-_LIKE = "<like>"  # LIKE on SQLite, ILIKE on PostgreSQL
-# the values of workshop w's JSON tags as rows of a column `value`, in each dialect
-_TAG_VALUES = "<tag-values>"
-_TAG_VALUES_SQLITE = "json_each(w.tags) AS tag"
-_TAG_VALUES_POSTGRES = "json_array_elements_text(CAST(w.tags AS json)) AS tag(value)"
-
-
 def _statement(text: str) -> Sql:
-    """`text` with its `_LIKE` marks in each dialect's case-insensitive form, and its
-    `_TAG_VALUES` marks as each dialect's table of tag values."""
-    sqlite = Sql(text.replace(_LIKE, "LIKE").replace(_TAG_VALUES, _TAG_VALUES_SQLITE))
-    postgres = Sql(text.replace(_LIKE, "ILIKE").replace(_TAG_VALUES, _TAG_VALUES_POSTGRES))
-    return Sql.of(sqlite.sqlite, postgres.postgres)
+    """A listing statement (the same text in both dialects but for the placeholders)."""
+    return Sql(text)
 
 
 class _Filter:
@@ -331,13 +321,9 @@ def _listing_filter(query: rules.ListingQuery, community_id: int | None) -> _Fil
     if query.payment:
         f.clauses.append(f"w.payment = {f.param(query.payment)}")
     if query.q:
-        # ILIKE is Unicode-aware on PostgreSQL; SQLite's LIKE ignores case for ASCII letters only.
-        # Tags are matched value by value (the decoded JSON strings), never in the JSON text,
-        # whose quotes, commas and brackets would match every tagged workshop.
-        pattern = f.param(rules.like_pattern(query.q))
-        texts = [f"{column} {_LIKE} {pattern} ESCAPE '\\'" for column in ("w.title", "w.summary", "w.description")]
-        texts.append(f"EXISTS (SELECT 1 FROM {_TAG_VALUES} WHERE tag.value {_LIKE} {pattern} ESCAPE '\\')")
-        f.clauses.append("(" + " OR ".join(texts) + ")")
+        # the title, summary, description and tags, folded when written (case and accents
+        # ignored the same way on both databases: workshops.text.search_text), one per line
+        f.clauses.append(f"w.search_text LIKE {f.param(rules.search_pattern(query.q))} ESCAPE '\\'")
     if query.starts_from or query.starts_before:
         window = []
         if query.starts_from:

@@ -685,6 +685,14 @@ def parse_listing_query(
                         starts_before=end, near=place, payment=payment)
 
 
+def search_pattern(query: str) -> str:
+    """The `LIKE` pattern of a listing's `q` over `search_text`: folded as the stored text is
+    (case and accents ignored), its line breaks read as spaces."""
+    from workshops.text import folded
+
+    return like_pattern(folded(" ".join(query.splitlines())))
+
+
 def like_pattern(text: str) -> str:
     """A `LIKE … ESCAPE '\\'` pattern matching `text` anywhere, its wildcards taken literally."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -9,6 +9,7 @@ seats included) and `validate_session_times` (re-exported from rules).
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from kernel.ids import MAX_ID
-from kernel.caching import etag_of_version
+from kernel.caching import ShortLived, etag_of, etag_of_version
 from kernel.sql import PiccoloTx, as_datetime, write_transaction
 
 from accounts import quotas
@@ -57,14 +58,17 @@ __all__ = [
     "host_profile",
     "hosted_workshops",
     "list_workshops",
+    "listing_answer",
     "moderation_queue",
     "reject_workshop",
     "render_sessions",
+    "session_answer",
     "session_detail",
     "submit_workshop",
     "update_workshop",
     "validate_session_times",
     "visible_workshop",
+    "workshop_answer",
     "workshop_detail",
 ]
 
@@ -402,6 +406,8 @@ def _columns_of(fields: WorkshopFields) -> dict[str, Any]:
         "title": fields.title.strip(), "summary": fields.summary.strip(),
         "description": fields.description, "category": fields.category.strip(),
         "tags": _tags_json(fields.tags), "language": fields.language,
+        "search_text": text.search_text(fields.title.strip(), fields.summary.strip(), fields.description,
+                                        [t.strip() for t in fields.tags]),
         "venue_name": venue.name.strip() if venue else None,
         "venue_address": venue.address.strip() if venue else None,
         "venue_lat": venue.lat if venue else None, "venue_lon": venue.lon if venue else None,
@@ -640,11 +646,56 @@ async def workshop_detail(runtime: Runtime, workshop_id: int, viewer: CurrentUse
 
 
 async def session_detail(runtime: Runtime, session_id: int, viewer: CurrentUser | None) -> schemas.Session:
+    session, _ = await _session_detail(runtime, session_id, viewer)
+    return session
+
+
+async def _session_detail(runtime: Runtime, session_id: int,
+                          viewer: CurrentUser | None) -> tuple[schemas.Session, bool]:
+    """The session as the viewer may see it, and whether everyone may (its workshop is public)."""
     session = await get_session(session_id)
     workshop = await get_workshop(session.workshop_id)
     if not await can_view(viewer, workshop):
         raise NotFound(f"No session {session_id}.")
-    return (await render_sessions(runtime, [session]))[0]
+    return (await render_sessions(runtime, [session]))[0], workshop.is_public
+
+
+@dataclass(frozen=True)
+class PageAnswer:
+    """A read's JSON body with its ETag and last change, and whether it is the same for everyone."""
+
+    body: bytes
+    etag: str
+    last_modified: dt.datetime | None
+    public: bool
+
+
+# the workshop and session reads' public answers, kept as the listing's are (`ShortLived`): a
+# draft's or another non-public answer is never kept (it depends on who asks)
+_pages = ShortLived(1024)
+
+
+async def workshop_answer(runtime: Runtime, workshop_id: int, viewer: CurrentUser | None) -> PageAnswer:
+    """`workshop_detail` as JSON, from the kept public answers when one is current."""
+    async def build() -> PageAnswer:
+        workshop = await workshop_detail(runtime, workshop_id, viewer)
+        body = _JSON.encode(workshop)
+        return PageAnswer(body=body, etag=etag_of(body), last_modified=workshop.updated_at,
+                          public=workshop.status in rules.PUBLIC_STATUSES)
+
+    return await _pages.get_or_build((runtime.worker_id, "workshop", workshop_id), runtime.clock.now(), build,
+                                     keep=lambda answer: answer.public, viewer=viewer and viewer.id)
+
+
+async def session_answer(runtime: Runtime, session_id: int, viewer: CurrentUser | None) -> bytes:
+    """`session_detail` as JSON, from the kept public answers when one is current."""
+    async def build() -> tuple[bytes, bool]:
+        session, public = await _session_detail(runtime, session_id, viewer)
+        return _JSON.encode(session), public
+
+    body, _ = await _pages.get_or_build((runtime.worker_id, "session", session_id), runtime.clock.now(), build,
+                                        keep=lambda answer: answer[1], viewer=viewer and viewer.id)
+    return body
 
 
 async def listing_query(
@@ -664,7 +715,46 @@ async def listing_query(
     )
 
 
+@dataclass(frozen=True)
+class ListingAnswer:
+    """A page of the listing with its JSON body and that body's ETag, built once."""
+
+    page: schemas.WorkshopList
+    body: bytes
+    etag: str
+    last_modified: dt.datetime | None
+
+
+# the listing's answers, kept for the rest of the clock's second or until this process answers a
+# write (see `ShortLived`): under load a page is read and encoded once a second, not per request
+_listings = ShortLived()
+
+
+async def listing_answer(
+    runtime: Runtime, query: rules.ListingQuery, *, limit: int = 50, offset: int = 0,
+) -> ListingAnswer:
+    """`list_workshops`'s page with its JSON and ETag, from the short-lived answers when one is
+    current (the API's listing and the home page share them)."""
+    async def build() -> ListingAnswer:
+        page = await _list_workshops(runtime, query, limit=limit, offset=offset)
+        body = _JSON.encode(page)
+        return ListingAnswer(page=page, body=body, etag=etag_of(body),
+                             last_modified=max((w.updated_at for w in page.items), default=None))
+
+    return await _listings.get_or_build((runtime.worker_id, query, limit, offset), runtime.clock.now(), build)
+
+
+_JSON = msgspec.json.Encoder()
+
+
 async def list_workshops(
+    runtime: Runtime, query: rules.ListingQuery, *, limit: int = 50, offset: int = 0,
+) -> schemas.WorkshopList:
+    """`_list_workshops`, from the short-lived answers when one is current."""
+    return (await listing_answer(runtime, query, limit=limit, offset=offset)).page
+
+
+async def _list_workshops(
     runtime: Runtime, query: rules.ListingQuery, *, limit: int = 50, offset: int = 0,
 ) -> schemas.WorkshopList:
     """Published workshops matching the filters, soonest next session first (or nearest first
@@ -744,7 +834,18 @@ def _latest(*moments: Any) -> dt.datetime | None:
     return max(found) if found else None
 
 
+# the community feeds' validators, kept as the listing's answers are (`ShortLived`): under load a
+# poll costs a look-up, and the aggregate runs once per second per feed
+_feed_versions = ShortLived(256)
+
+
 async def community_calendar_version(runtime: Runtime, slug: str) -> tuple[Any, FeedVersion]:
+    """`_community_calendar_version`, from the kept validators when one is current."""
+    return await _feed_versions.get_or_build((runtime.worker_id, slug), runtime.clock.now(),
+                                             lambda: _community_calendar_version(runtime, slug))
+
+
+async def _community_calendar_version(runtime: Runtime, slug: str) -> tuple[Any, FeedVersion]:
     """The community and its feed's validator (one aggregate over the feed's sessions);
     NotFound for an unknown slug."""
     community = await find_community_by_slug(slug)
@@ -771,7 +872,9 @@ async def community_calendar(runtime: Runtime, slug: str, community: Any = None)
     sessions = _session_records(await repository.feed_session_rows(
         community.id, ending_from=now - FEED_HISTORY, starting_before=now + FEED_AHEAD, limit=FEED_MAX_EVENTS))
     workshops = await get_workshops([s.workshop_id for s in sessions])
-    return calendar.community_feed(
+    # icalendar's objects and to_ical cost ~1.5 s for 1,000 events: in a worker thread
+    return await asyncio.to_thread(
+        calendar.community_feed,
         community_name=community.name, sessions=[(s, workshops[s.workshop_id]) for s in sessions],
         now=now, base_url=runtime.settings.base_url, mail_from=runtime.settings.mail_from,
     )

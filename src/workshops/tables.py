@@ -19,6 +19,7 @@ class Workshop(Table, tablename="workshop"):
     summary = Varchar(length=500)
     description = Text(default="")
     description_html = Text(default="")  # rendered when saved (workshops.text), read by the pages
+    search_text = Text(default="")  # what `q` searches, folded when saved (workshops.text.search_text)
     category = Varchar(length=40, index=True)
     tags = JSON(default=[])
     language = Varchar(length=8, default="en")

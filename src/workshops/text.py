@@ -5,6 +5,8 @@ paid once per save by its author, never per view."""
 from __future__ import annotations
 
 import asyncio
+import unicodedata
+from collections.abc import Iterable
 
 import nh3
 from markdown_it import MarkdownIt
@@ -31,3 +33,17 @@ def render_description(text: str) -> str:
 async def rendered_description(text: str) -> str:
     """`render_description` in a worker thread: the event loop keeps answering meanwhile."""
     return await asyncio.to_thread(render_description, text) if text else ""
+
+
+def folded(text: str) -> str:
+    """`text` as search compares it: case folded (Unicode's, "ß" → "ss") and accents stripped
+    (decomposed, combining marks dropped), so "Vélo" and "VELO" both read "velo"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def search_text(title: str, summary: str, description: str, tags: Iterable[str]) -> str:
+    """What `q` searches in a workshop, kept with the row when it is written: its title,
+    summary, description and each tag, folded, one per line (a query never spans two: its own
+    line breaks are read as spaces, see `search_pattern`)."""
+    return "\n".join(folded(part) for part in (title, summary, description, *tags))

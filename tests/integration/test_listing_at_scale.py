@@ -14,6 +14,7 @@ from tests.conftest import T0
 from tests.factories import make_community, make_user
 from workshops import repository, rules
 from workshops.tables import Workshop, WorkshopSession
+from workshops.text import search_text
 
 H = dt.timedelta(hours=1)
 
@@ -30,7 +31,8 @@ async def city(db):
                  description="bike repair" if n % 3 == 0 else "cooking", category=("repair", "food")[n % 2],
                  tags=["tag"], language="en", capacity=10, payment=("free", "on_site")[n % 5 == 0],
                  price_cents=0 if n % 5 else 500, currency="eur",
-                 status="draft" if n % 10 == 9 else "published", created_at=T0, updated_at=T0, published_at=T0)
+                 status="draft" if n % 10 == 9 else "published", created_at=T0, updated_at=T0, published_at=T0,
+                 search_text=search_text(f"Workshop {n}", "s", "bike repair" if n % 3 == 0 else "cooking", ["tag"]))
         for n in range(100)
     ]
     await Workshop.insert(*workshops)

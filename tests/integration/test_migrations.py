@@ -81,3 +81,17 @@ async def test_accounts_from_before_verification_count_as_verified(db):
     await manager.run()
     rows = {r["id"]: r["email_verified_at"] for r in await User.select(User.id, User.email_verified_at)}
     assert rows[old["id"]] == NOW and rows[erased["id"]] is None
+
+
+async def test_workshops_from_before_search_text_are_folded(db):
+    """The data step of the search-text migration: existing workshops get their folded text."""
+    from tests.factories import make_workshop
+    from workshops.piccolo_migrations import workshops_2026_12_08t12_00_01_000000 as data_step
+    from workshops.tables import Workshop
+
+    old = await make_workshop(title="Café Vélo", summary="Réparer", description="ÉTÉ", tags=["Straße"],
+                              search_text="")
+    manager = await data_step.forwards()
+    await manager.run()
+    row = await Workshop.select(Workshop.search_text).where(Workshop.id == old["id"]).first()
+    assert row["search_text"] == "cafe velo\nreparer\nete\nstrasse"

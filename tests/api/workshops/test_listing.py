@@ -88,9 +88,19 @@ class TestListing:
         ("BIKE", ["lyon", "bike", "online"]), ("bike polo", ["lyon"]), ("starter", ["bread"]),
         ("FLOUR", ["bread"]), ("pain", ["bread"]), ("vélo", ["bike"]), ("100%_", ["online"]),
         ("%", ["online"]), ("_f", ["online"]), ("0_", []), ("nothing like it", []),
+        # accents and case ignored both ways, on both databases (the tag is "vélo")
+        ("velo", ["bike"]), ("VELO", ["bike"]), ("VÉLO", ["bike"]), ("Sourdough BREAD", ["bread"]),
     ])
     async def test_q_searches_text_and_tags(self, client, shelf, q, expected):
         assert ids(await client.get(WORKSHOPS, params={"q": q})) == [shelf[k]["id"] for k in expected]
+
+    async def test_q_ignores_accents_and_case_in_every_field(self, client, cast):
+        cafe = await make_workshop(host=cast.host, community=cast.community, title="Le Café des RÉPARATEURS",
+                                   summary="Crème brûlée", description="Rendez-vous **rue de l'Été**",
+                                   tags=["Straße"])
+        for q in ("CAFE", "café", "Cafe des reparateurs", "creme BRULEE", "rue de l'ete", "strasse", "STRAẞE"):
+            assert ids(await client.get(WORKSHOPS, params={"q": q})) == [cafe["id"]], q
+        assert ids(await client.get(WORKSHOPS, params={"q": "reparateurs\ncreme"})) == []  # never across fields
 
     async def test_payment(self, client, shelf):
         assert ids(await client.get(WORKSHOPS, params={"payment": "on_site"})) == [shelf["bread"]["id"]]
