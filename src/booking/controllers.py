@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
-
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from accounts.auth import CurrentUser, required_user
-from kernel.caching import ShortLived
 from kernel.http import Limit, Offset, ProblemResponses, RuntimeDep
 from booking import service
 from booking.controllers_attendance import ROUTES as attendance_routes
@@ -124,24 +121,13 @@ class WaitlistController(Controller):
         return await service.accept_offer(runtime, user, entry_id)
 
 
-_my_bookings = ShortLived(1024)
-
-
 class MyBookingsController(Controller):
     path = "/api/v1/me"
     tags = ["me"]
 
     @get("/bookings", summary="My bookings, newest first", responses=problems(400, 401))
-    async def bookings(self, user: UserDep, runtime: RuntimeDep, limit: Limit = 50,
-                       offset: Offset = 0) -> Response[BookingList]:
-        # kept for the rest of the second, for this user alone, as the listing is (ShortLived):
-        # their own writes through this process are seen at once, others' within the second
-        async def build() -> bytes:
-            return msgspec.json.encode(await service.my_bookings(runtime, user, limit, offset))
-
-        body = await _my_bookings.get_or_build((runtime.worker_id, user.id, limit, offset), runtime.clock.now(),
-                                               build, viewer=user.id)
-        return Response(content=body, media_type="application/json")
+    async def bookings(self, user: UserDep, runtime: RuntimeDep, limit: Limit = 50, offset: Offset = 0) -> BookingList:
+        return await service.my_bookings(runtime, user, limit, offset)
 
     @get("/waitlist", summary="My waitlist entries, newest first", responses=problems(400, 401))
     async def waitlist(self, user: UserDep, runtime: RuntimeDep, limit: Limit = 50, offset: Offset = 0) -> WaitlistList:

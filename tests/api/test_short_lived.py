@@ -99,22 +99,6 @@ async def test_requests_that_miss_at_once_share_one_build(app, clock):
         assert many.count == one.count > 0
 
 
-async def test_my_bookings_are_kept_for_their_owner_alone_and_fresh_after_their_booking(app, clock):
-    clock.set(dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC))
-    async with running(app), await plain_client(app) as client:
-        alice, bob = await make_user(), await make_user()
-        session = await make_session(await make_workshop(), starts_at=dt.datetime(2026, 12, 10, 18, tzinfo=UTC))
-        assert (await client.get("/api/v1/me/bookings", headers=auth(alice))).json()["total"] == 0
-        booked = await client.post(f"/api/v1/sessions/{session['id']}/bookings", json={}, headers=auth(bob))
-        assert booked.status_code == 201
-        assert (await client.get("/api/v1/me/bookings", headers=auth(bob))).json()["total"] == 1
-        assert (await client.get("/api/v1/me/bookings", headers=auth(alice))).json()["total"] == 0
-        with counting() as seen:
-            again = await client.get("/api/v1/me/bookings", headers=auth(bob))
-        assert again.json()["total"] == 1
-        assert not any("booking" in statement for statement in seen.sent)  # the token lookup alone
-
-
 async def test_a_community_feed_poll_is_a_look_up_within_the_second(app, clock):
     clock.set(dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC))
     async with running(app), await plain_client(app) as client:
