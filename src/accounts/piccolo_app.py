@@ -2,14 +2,14 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, QuotaEvent, User
+from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, QuotaEvent, Relay, User
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[User, AuthToken, OneTimeToken, Community, Organizer, QuotaEvent],
+    table_classes=[User, AuthToken, OneTimeToken, Community, Organizer, Relay, QuotaEvent],
     migration_dependencies=[],
     commands=[],
 )
