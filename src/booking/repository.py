@@ -51,6 +51,7 @@ from workshops.repository import (
     community_sessions_from,
     lock_session,
     session_view_from,
+    sessions_ended_before,
 )
 
 
@@ -138,7 +139,18 @@ INSERT_BOOKING = Sql(
 )
 BOOKING_COLUMNS = (
     "id, \"session\", \"user\", seats, status, attendance, amount_cents, currency, "
-    "late_cancellation, checkout_url, hold_expires_at, checkin_code, created_at, refund_status, refunded_cents"
+    "late_cancellation, checkout_url, hold_expires_at, checkin_code, created_at, refund_status, refunded_cents, "
+    "source, booked_by, guest_name, guest_phone, guest_note"
+)
+# a booking for a neighbour without an account (`user` NULL, no active_slot: a relay may book
+# for several): ?1 session, ?2 seats, ?3 status, ?4 attendance, ?5 amount, ?6 currency,
+# ?7 check-in code, ?8 booked_by, ?9 source, ?10 guest name, ?11 phone, ?12 note, ?13 now
+INSERT_GUEST_BOOKING = Sql(
+    "INSERT INTO booking (\"session\", \"user\", seats, status, attendance, amount_cents, currency, "
+    "late_cancellation, hold_expires_at, checkin_code, active_slot, waitlist_entry_id, created_at, "
+    "updated_at, booked_by, source, guest_name, guest_phone, guest_note) "
+    "VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, false, NULL, ?7, NULL, NULL, ?13, ?13, ?8, ?9, ?10, ?11, ?12) "
+    "RETURNING id"
 )
 SELECT_BOOKING = Sql(f"SELECT {BOOKING_COLUMNS} FROM booking WHERE id = ?1")
 CONFIRM_HOLD = Sql(
@@ -191,6 +203,38 @@ USER_ACTIVE_ENTRIES = Sql(
     f"AND status IN ({_ACTIVE_ENTRY})"
 )
 
+# the door (issue 22): ?1 session, ?2 now — free and on-site bookings made ahead (by their
+# participant or a relay) not checked in become released no-shows: cancelled (their seats free
+# again), attendance no_show, `released_at` set
+RELEASE_NO_SHOWS = Sql(
+    f"UPDATE booking SET status = {_sql(BookingStatus.cancelled)}, active_slot = NULL, "
+    f"attendance = {_sql(Attendance.no_show)}, released_at = ?2, cancelled_at = ?2, cancelled_by = 'released', "
+    f"updated_at = ?2 WHERE \"session\" = ?1 AND status = {_CONFIRMED} AND attendance = {_sql(Attendance.unknown)} "
+    "AND source IN ('self', 'relay') RETURNING id, \"user\", booked_by, seats"
+)
+_STANDBY_WAITING = "'waiting'"
+WAITING_STANDBY = Sql(
+    f"SELECT id, name, seats FROM standby_entry WHERE \"session\" = ?1 AND status = {_STANDBY_WAITING} ORDER BY id"
+)
+COUNT_STANDBY = Sql(
+    f"SELECT COUNT(*) AS n FROM standby_entry WHERE \"session\" = ?1 AND status = {_STANDBY_WAITING}"
+)
+# ?1 session, ?2 name, ?3 seats, ?4 added by, ?5 now
+INSERT_STANDBY = Sql(
+    "INSERT INTO standby_entry (\"session\", name, seats, status, added_by, booking_id, created_at) "
+    f"VALUES (?1, ?2, ?3, {_STANDBY_WAITING}, ?4, NULL, ?5) RETURNING id"
+)
+# ?1 sessions ended before this instant (30 days ago): the names, phones and notes of people
+# without an account are erased; the bookings stay, and count
+ERASE_GUESTS = Sql(
+    "UPDATE booking SET guest_name = NULL, guest_phone = NULL, guest_note = NULL WHERE \"user\" IS NULL "
+    "AND (guest_name IS NOT NULL OR guest_phone IS NOT NULL OR guest_note IS NOT NULL) "
+    f"AND \"session\" IN ({sessions_ended_before('?1')})"
+)
+ERASE_STANDBY_NAMES = Sql(
+    f"UPDATE standby_entry SET name = NULL WHERE name IS NOT NULL AND \"session\" IN ({sessions_ended_before('?1')})"
+)
+SERVE_STANDBY = Sql("UPDATE standby_entry SET status = 'served', booking_id = ?2 WHERE id = ?1")
 
 # ------------------------------------------------------------------- the service's reads
 
@@ -340,8 +384,9 @@ _BOOKING_VIEW = (
     " b.id AS b_id, b.seats AS b_seats, b.status AS b_status, b.attendance AS b_attendance,"
     " b.amount_cents AS b_amount_cents, b.currency AS b_currency, b.created_at AS b_created_at,"
     " b.checkout_url AS b_checkout_url, b.hold_expires_at AS b_hold_expires_at,"
-    " b.checkin_code AS b_checkin_code"
-    + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = b."user"'
+    " b.checkin_code AS b_checkin_code, b.guest_name AS b_guest_name, b.source AS b_source"
+    # a booking for a neighbour without an account: the relay who made it is told
+    + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = COALESCE(b."user", b.booked_by)'
 )
 BOOKING_VIEW_BY_ID = Sql(f"{_BOOKING_VIEW} WHERE b.id = ?1")
 # ?1 user: every confirmed booking (the personal calendar feed), oldest session first
@@ -361,13 +406,14 @@ WAITLIST_ENTRY_VIEW_BY_ID = Sql(
     + session_view_from("waitlist_entry", "e") + ' JOIN app_user p ON p.id = e."user" WHERE e.id = ?1'
 )
 # ?1 session[, ?2 booked no later than]: (id, user) of its confirmed bookings
-CONFIRMED_OF_SESSION = Sql(f'SELECT id, "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} ORDER BY id')
+# (a neighbour's booking: the relay who made it)
+CONFIRMED_OF_SESSION = Sql(f'SELECT id, COALESCE("user", booked_by) AS "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} ORDER BY id')
 CONFIRMED_OF_SESSION_BOOKED_BY = Sql(
-    f'SELECT id, "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} AND created_at <= ?2 ORDER BY id')
+    f'SELECT id, COALESCE("user", booked_by) AS "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} AND created_at <= ?2 ORDER BY id')
 # ?1 session: the host's roster (confirmed bookings with the participant's name)
 ROSTER = Sql(
-    "SELECT b.id, b.seats, b.attendance, u.display_name FROM booking b"
-    ' JOIN app_user u ON u.id = b."user"'
+    "SELECT b.id, b.seats, b.attendance, COALESCE(b.guest_name, u.display_name, '') AS display_name FROM booking b"
+    ' LEFT JOIN app_user u ON u.id = b."user"'
     f" WHERE b.\"session\" = ?1 AND b.status = {_CONFIRMED} ORDER BY b.created_at, b.id"
 )
 
@@ -500,16 +546,23 @@ MARKS_OF_BOOKING = Sql(
 # ?1 session: its active bookings (kind 'booking') and waitlist entries ('entry') with the
 # participants' names, in one statement; `position` counts the waiting entries up to each
 ROSTER_OF_SESSION = Sql(
-    "SELECT 'booking' AS kind, b.id, u.display_name, b.seats, b.status, b.attendance, b.amount_cents,"
-    " b.currency, CAST(NULL AS INTEGER) AS position"
-    ' FROM booking b JOIN app_user u ON u.id = b."user"'
+    "SELECT 'booking' AS kind, b.id, COALESCE(b.guest_name, u.display_name, '') AS display_name, b.seats,"
+    " b.status, b.attendance, b.amount_cents, b.currency, CAST(NULL AS INTEGER) AS position, b.source,"
+    " b.guest_phone, b.guest_note"
+    ' FROM booking b LEFT JOIN app_user u ON u.id = b."user"'
     f' WHERE b."session" = ?1 AND b.status IN ({_ACTIVE_BOOKING})'
     " UNION ALL "
     "SELECT 'entry' AS kind, e.id, u.display_name, e.seats, e.status, NULL, NULL, NULL,"
     f" CASE WHEN e.status = {_WAITING} THEN (SELECT COUNT(*) FROM waitlist_entry o"
-    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END'
+    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END, NULL, NULL, NULL'
     ' FROM waitlist_entry e JOIN app_user u ON u.id = e."user"'
     f' WHERE e."session" = ?1 AND e.status IN ({_ACTIVE_ENTRY})'
+    " UNION ALL "
+    # the standby list at the door (kind 'standby'): waiting, in order
+    "SELECT 'standby' AS kind, d.id, COALESCE(d.name, ''), d.seats, d.status, NULL, NULL, NULL,"
+    " (SELECT COUNT(*) FROM standby_entry o WHERE o.\"session\" = d.\"session\" AND o.status = 'waiting'"
+    "  AND o.id <= d.id), NULL, NULL, NULL"
+    " FROM standby_entry d WHERE d.\"session\" = ?1 AND d.status = 'waiting'"
 )
 FEEDBACK_OF_BOOKING = Sql("SELECT id FROM feedback WHERE booking = ?1")
 # ?1 booking, ?2 rating, ?3 comment, ?4 now

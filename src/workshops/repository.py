@@ -453,3 +453,9 @@ def community_sessions_from(community: str, starts_before: str) -> str:
             ' JOIN app_user h ON h.id = w."host"'
             f' WHERE w."community" = {community} AND w.published_at IS NOT NULL'
             f" AND s.starts_at < {starts_before}")
+
+
+def sessions_ended_before(ended_before: str) -> str:
+    """SELECT of the ids of the sessions that ended before `ended_before` (an SQL expression):
+    `booking.repository` erases the guests' names and phones of those sessions."""
+    return f"SELECT s.id FROM workshop_session s WHERE s.ends_at < {ended_before}"

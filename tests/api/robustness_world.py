@@ -46,6 +46,10 @@ class World:
             values["session_id"] = self.ended["session_id"]  # check-in opens 1 h before the start
         if self.ended and "booking_id" in op.path_params and op.path.endswith(("/attendance", "/feedback")):
             values["booking_id"] = self.ended["booking_id"]  # marks and feedback need a held session
+        if self.ended and op.path.endswith("/walk-ins"):
+            values["session_id"] = self.ended["door_session_id"]  # the door opens 1 h before the start
+        if self.ended and op.path.endswith("/standby"):
+            values["session_id"] = self.ended["door_full_session_id"]  # ... and standby is for a full one
         if self.ended and op.path.startswith("/feedback/"):
             values["token"] = self.ended["token"]  # the emailed feedback link
         return values
@@ -91,6 +95,8 @@ class World:
                                 "timezone": "Europe/Paris", "locale": "fr", "lat": 48.85, "lon": 2.35,
                                 "moderation": True},
             "OrganizerCreate": {"email": self.users["stranger"]["email"]},
+            "RelayCreate": {"email": self.users["stranger"]["email"]},
+            "DoorCreate": {"name": "Paul", "seats": 1},
             "WorkshopCreate": {
                 "community": self.community["slug"], "title": "Bread baking", "summary": "Sourdough.",
                 "description": "Bring an apron.", "category": "cooking", "tags": ["bread"],
@@ -217,6 +223,9 @@ async def seed_world(client: Any) -> World:
     ended = await make_session(workshop=await make_workshop(host=host, community=community, title="Held"),
                                starts_at=T0 - dt.timedelta(hours=3), ends_at=T0 - dt.timedelta(hours=1))
     attended = await make_booking_row(ended, participant)
+    door = await make_session(workshop=workshop, capacity=50, starts_at=T0 + dt.timedelta(minutes=30))
+    door_full = await make_session(workshop=workshop, capacity=1, starts_at=T0 + dt.timedelta(minutes=30))
+    await make_booking_row(door_full, users["other"])
     rated = await make_booking_row(ended, users["other"])
     feedback = Feedback(booking=rated["id"], rating=2, comment="Too short.", created_at=T0)
     await Feedback.insert(feedback)
@@ -224,10 +233,11 @@ async def seed_world(client: Any) -> World:
     ids = {"workshop_id": workshop["id"], "session_id": session["id"], "booking_id": booking["id"],
            "entry_id": entry["id"], "host_id": host["id"], "slug": community["slug"], "token": token,
            "message_id": message["id"] if message else 1, "feedback_id": feedback.id,
-           "community_id": community["id"]}
+           "community_id": community["id"], "user_id": users["stranger"]["id"]}
     await _one_time_links(await user(verified=False))
     return World(users=users, community=community, ids=ids, submitted_workshop_id=submitted["id"],
                  full_session_id=full["id"],                  calendar_token=token,
                  ended={"session_id": ended["id"], "booking_id": attended["id"],
-                        "checkin_code": attended["checkin_code"],
+                        "checkin_code": attended["checkin_code"], "door_session_id": door["id"],
+                        "door_full_session_id": door_full["id"],
                         "token": link_token(secret, attended["id"], ended["ends_at"])})
