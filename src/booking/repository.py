@@ -384,11 +384,28 @@ _BOOKING_VIEW = (
     " b.id AS b_id, b.seats AS b_seats, b.status AS b_status, b.attendance AS b_attendance,"
     " b.amount_cents AS b_amount_cents, b.currency AS b_currency, b.created_at AS b_created_at,"
     " b.checkout_url AS b_checkout_url, b.hold_expires_at AS b_hold_expires_at,"
-    " b.checkin_code AS b_checkin_code, b.guest_name AS b_guest_name, b.source AS b_source"
+    " b.checkin_code AS b_checkin_code, b.guest_name AS b_guest_name, b.source AS b_source,"
+    ' b."user" AS b_user, b.booked_by AS b_booked_by, b.guest_phone AS b_guest_phone, b.guest_note AS b_guest_note'
     # a booking for a neighbour without an account: the relay who made it is told
     + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = COALESCE(b."user", b.booked_by)'
 )
 BOOKING_VIEW_BY_ID = Sql(f"{_BOOKING_VIEW} WHERE b.id = ?1")
+
+
+# ?1 the relay: the neighbours' bookings they made, the latest sessions first
+NEIGHBOURS_BOOKINGS = Sql(
+    f"{_BOOKING_VIEW} WHERE b.booked_by = ?1 AND b.source = 'relay' ORDER BY s.starts_at DESC, b.id DESC LIMIT 200"
+)
+
+
+async def neighbours_bookings(relay_id: int) -> list[Any]:
+    return await fetch_all(NEIGHBOURS_BOOKINGS, relay_id)
+
+
+async def booking_view(booking_id: int) -> Any:
+    """A booking with its session, workshop, host, community and the person told of it (the
+    participant, or the relay who made it): the printable slip's one read."""
+    return await fetch_one(BOOKING_VIEW_BY_ID, booking_id)
 # ?1 user: every confirmed booking (the personal calendar feed), oldest session first
 BOOKING_VIEWS_OF_USER = Sql(f"{_BOOKING_VIEW} WHERE b.\"user\" = ?1 AND b.status = {_CONFIRMED} ORDER BY s.starts_at, b.id")
 # ?1 user: what the personal feed (BOOKING_VIEWS_OF_USER) is made of, without reading it — its

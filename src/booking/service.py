@@ -95,6 +95,12 @@ async def book_for_guest(runtime: Runtime, user: CurrentUser, session_id: int, s
         quotas_on=runtime.settings.rate_limits))
 
 
+async def neighbours_bookings(user: CurrentUser) -> list[Any]:
+    """The bookings the user made for neighbours (as a relay, host or organizer), with their
+    sessions and workshops: the latest sessions first."""
+    return await repository.neighbours_bookings(user.id)
+
+
 def _door_name(name: str | None) -> str | None:
     name = (name or "").strip()
     if "\x00" in name:

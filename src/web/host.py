@@ -779,6 +779,7 @@ async def roster_page(session_id: FromPath[str], request: Request, runtime: Runt
         checked_in=next((item for item in roster.items if str(item.booking_id) == checked), None),
         again=request.query_params.get("again") == "1",
         confirmed=BookingStatus.confirmed,
+        release_minutes=int(runtime.settings.noshow_release.total_seconds() // 60),
     )
 
 
