@@ -446,6 +446,10 @@ _NO_SHOW = _sql(Attendance.no_show)
 _CANCELLED_SESSION = f"'{SessionStatus.cancelled}'"
 
 
+_WALK_IN = f"b.source = 'walk_in' AND b.status = {_CONFIRMED}"
+_FROM_STANDBY = f"b.source = 'standby' AND b.status = {_CONFIRMED}"
+
+
 def _seats_if(condition: str) -> str:
     return f"SUM(CASE WHEN {condition} THEN b.seats ELSE 0 END)"
 
@@ -456,6 +460,9 @@ REPORT_FIGURES = (
     "sessions", "cancelled_sessions", "capacity", "open_capacity", "booked_seats", "open_booked_seats",
     "attended_seats", "no_show_seats", "open_no_show_seats", "unknown_seats", "late_cancellations",
     "waitlist_length", "waitlist_promoted", "rating_total", "rating_count",
+    # the door and the desk (issue 22): bookings made by relays (not cancelled, or released),
+    # walk-in seats, standby seats served, seats of no-shows released to standby
+    "relay_bookings", "walk_in_seats", "standby_seats_served", "released_no_show_seats",
 )
 # (BIGINT: PostgreSQL sums bigints as numeric)
 _SUMS = ", ".join(f"CAST(SUM({name}) AS BIGINT) AS {name}" for name in REPORT_FIGURES)
@@ -478,7 +485,11 @@ _REPORT = (
     " AS late_cancellations, "
     "SUM(f.rating) AS rating_total, COUNT(f.rating) AS rating_count, "
     f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NULL THEN 1 ELSE 0 END) AS new_participants, "
-    f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NOT NULL THEN 1 ELSE 0 END) AS returning_participants "
+    f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NOT NULL THEN 1 ELSE 0 END) AS returning_participants, "
+    f"SUM(CASE WHEN b.source = 'relay' AND (b.status = {_CONFIRMED} OR b.released_at IS NOT NULL) THEN 1 ELSE 0 END)"
+    " AS relay_bookings, "
+    f"{_seats_if(_WALK_IN)} AS walk_in_seats, {_seats_if(_FROM_STANDBY)} AS standby_seats_served, "
+    f"{_seats_if('b.released_at IS NOT NULL')} AS released_no_show_seats "
     'FROM ss JOIN booking b ON b."session" = ss.session_id LEFT JOIN feedback f ON f.booking = b.id '
     'LEFT JOIN earlier e ON e.uid = b."user" GROUP BY b."session"), '
     # waitlist entries per session
@@ -498,7 +509,10 @@ _REPORT = (
     "COALESCE(sb.late_cancellations, 0) AS late_cancellations, COALESCE(sw.waitlist_length, 0) AS waitlist_length, "
     "COALESCE(sw.waitlist_promoted, 0) AS waitlist_promoted, COALESCE(sb.rating_total, 0) AS rating_total, "
     "COALESCE(sb.rating_count, 0) AS rating_count, COALESCE(sb.new_participants, 0) AS new_participants, "
-    "COALESCE(sb.returning_participants, 0) AS returning_participants "
+    "COALESCE(sb.returning_participants, 0) AS returning_participants, "
+    "COALESCE(sb.relay_bookings, 0) AS relay_bookings, COALESCE(sb.walk_in_seats, 0) AS walk_in_seats, "
+    "COALESCE(sb.standby_seats_served, 0) AS standby_seats_served, "
+    "COALESCE(sb.released_no_show_seats, 0) AS released_no_show_seats "
     "FROM ss LEFT JOIN sb ON sb.sid = ss.session_id LEFT JOIN sw ON sw.sid = ss.session_id), "
     # distinct people (confirmed bookings of sessions not cancelled) per workshop: one each,
     # however many of its sessions they booked

@@ -131,3 +131,34 @@ class TestStandbyAndRelease:
         assert answer.status_code == 200 and answer.json()["released_seats"] == 0
         row = await Booking.select(Booking.status, Booking.attendance).where(Booking.id == paid["id"]).first()
         assert row == {"status": "confirmed", "attendance": "unknown"}
+
+
+async def test_the_report_counts_the_door_and_the_desk(client, cast, clock):
+    """Relay bookings, walk-ins, standby seats served and released no-shows, per session, per
+    workshop and for the community (JSON and CSV)."""
+    sid = cast["session"]["id"]
+    relay = await make_user()
+    await client.post(f"/api/v1/communities/{cast['community']['slug']}/relays", json={"email": relay["email"]},
+                      headers=auth(cast["organizer"]))
+    guest = await client.post(f"/api/v1/sessions/{sid}/bookings", json={"seats": 1, "guest": {"name": "Ana"}},
+                              headers=auth(relay))
+    assert guest.status_code == 201
+    await book(client, cast["participant"], sid, 1, expect=201)
+    at_start(clock, cast, minutes=-5)
+    assert (await door(client, cast, "host", "walk-ins", {"seats": 1})).status_code == 201
+    assert (await door(client, cast, "host", "standby", {"name": "Inès", "seats": 2})).status_code == 201
+    at_start(clock, cast, minutes=15)
+    assert (await door(client, cast, "host", "release-no-shows")).json()["released_seats"] == 2
+    report = (await client.get(f"/api/v1/communities/{cast['community']['slug']}/attendance",
+                               headers=auth(cast["organizer"]))).json()
+    (row,) = [r for r in report["items"] if r["session_id"] == sid]
+    door_figures = {k: row[k] for k in ("relay_bookings", "walk_in_seats", "standby_seats_served",
+                                        "released_no_show_seats")}
+    assert door_figures == {"relay_bookings": 1, "walk_in_seats": 1, "standby_seats_served": 2,
+                            "released_no_show_seats": 2}
+    assert {k: report["total"][k] for k in door_figures} == door_figures
+    assert {k: report["workshops"][0][k] for k in door_figures} == door_figures
+    csv = await client.get(f"/api/v1/communities/{cast['community']['slug']}/attendance?format=csv",
+                           headers=auth(cast["organizer"]))
+    header = csv.text.lstrip("\ufeff").splitlines()[0].split(",")
+    assert header[-4:] == ["relay_bookings", "walk_in_seats", "standby_seats_served", "released_no_show_seats"]
