@@ -31,7 +31,7 @@ from booking import rules
 from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
 from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
 from booking.schemas import (
-    Attendance, Booking, BookingSource, BookingStatus, GuestView, RefundStatus, StandbyStatus, WaitlistStatus,
+    Attendance, Booking, BookingSource, BookingStatus, GuestView, RefundStatus, WaitlistStatus,
 )
 from accounts import quotas
 from accounts.repository import IS_ORGANIZER, IS_RELAY

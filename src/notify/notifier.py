@@ -48,9 +48,9 @@ from typing import Any
 
 from kernel.events import (
     BookingCancelled,
-    BookingReleased,
     BookingConfirmed,
     BookingPendingPayment,
+    BookingReleased,
     DomainEvent,
     EmailVerificationRequested,
     HoldExpired,

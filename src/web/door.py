@@ -28,10 +28,10 @@ from kernel.http import RuntimeDep
 from kernel.i18n import LANGUAGES
 from kernel.phones import display_phone
 from web.kit import (
-    _static_response,
     N_,
     MaybeUserDep,
     UserDep,
+    _static_response,
     form_of,
     money,
     page_viewer,
@@ -107,7 +107,7 @@ def paper_stylesheet() -> Response:
 @get("/s/{code:str}", include_in_schema=False)
 async def short_link(code: FromPath[str]) -> Redirect:
     """A session's short code (any case) → 303 to its workshop's page; unknown → 404."""
-    session_id, workshop_id = await workshops_service.session_of_short_code(code)
+    _, workshop_id = await workshops_service.session_of_short_code(code)
     return Redirect(path=f"/workshops/{workshop_id}", status_code=303)
 
 

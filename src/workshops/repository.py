@@ -22,7 +22,15 @@ from typing import Any
 
 from accounts.repository import person_columns
 from kernel.sql import (
-    Sql, UniqueViolation, execute, fetch_all, fetch_one, fetch_value, is_postgres, placeholders, unique_violations,
+    Sql,
+    UniqueViolation,
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_value,
+    is_postgres,
+    placeholders,
+    unique_violations,
 )
 from workshops import rules
 from workshops.enums import SessionStatus, WorkshopStatus
