@@ -88,6 +88,12 @@ PAGES = {
     "moderation": ("/organize/moderation", ORGANIZER),
     "reject": (lambda page: _href(page, "/organize/moderation", "main a[href$='/reject']"), ORGANIZER),
     "dashboard": ("/organize/dashboard?community=belleville", ORGANIZER),
+    "programme": ("/communities/belleville/programme", None),
+    "slip": (lambda page: f"/bookings/{page.request.get('/api/v1/me/bookings').json()['items'][0]['id']}/slip",
+             PARTICIPANT),
+    "relays": ("/organize/communities/belleville/relays", ORGANIZER),
+    "desk": ("/desk", HOST),
+    "neighbours": ("/me/neighbours", HOST),
     "admin-communities": ("/admin/communities", ADMIN),
     "admin-community": (lambda page: _href(page, "/admin/communities", "main a[href^='/admin/communities/']"), ADMIN),
 }
