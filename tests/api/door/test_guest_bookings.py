@@ -148,3 +148,15 @@ async def test_the_worker_erases_a_neighbours_name_and_phone_30_days_after_the_s
     assert row == {"guest_name": None, "guest_phone": None, "guest_note": None, "seats": 2, "source": "relay",
                    "status": "confirmed"}
     assert (await run_once(runtime))["booking.erase_guests"] == 0
+
+
+async def test_the_relays_confirmation_names_the_neighbour(client, cast, runtime):
+    from alveole.worker import run_once
+    from notify.tables import OutboxMessage
+
+    booking = (await guest_book(client, cast["relay"], cast["session"]["id"])).json()
+    await run_once(runtime)  # the worker renders and sends it
+    sent = await OutboxMessage.select(OutboxMessage.body_text, OutboxMessage.recipient_email).where(
+        OutboxMessage.dedupe_key == f"booking_confirmed:{booking['id']}").first()
+    assert sent["recipient_email"] == cast["relay"]["email"]
+    assert "Mme Lefèvre" in sent["body_text"]
