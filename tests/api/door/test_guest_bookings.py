@@ -160,3 +160,17 @@ async def test_the_relays_confirmation_names_the_neighbour(client, cast, runtime
         OutboxMessage.dedupe_key == f"booking_confirmed:{booking['id']}").first()
     assert sent["recipient_email"] == cast["relay"]["email"]
     assert "Mme Lefèvre" in sent["body_text"]
+
+
+async def test_the_relay_is_reminded_and_no_feedback_request_goes_to_a_guest(client, cast, clock, runtime):
+    from alveole.worker import run_once
+
+    booking = (await guest_book(client, cast["relay"], cast["session"]["id"])).json()
+    clock.set(cast["session"]["starts_at"] - dt.timedelta(hours=1, minutes=59))
+    await run_once(runtime)
+    reminders = await rows("SELECT recipient, dedupe_key FROM outbox_message WHERE kind = 'reminder'")
+    assert [r["dedupe_key"].split(":")[1] for r in reminders] == [str(booking["id"])], reminders
+    assert reminders and {r["recipient"] for r in reminders} == {cast["relay"]["id"]}
+    clock.set(cast["session"]["ends_at"] + dt.timedelta(hours=2))
+    await run_once(runtime)
+    assert not await rows("SELECT id FROM outbox_message WHERE kind = 'feedback_request'")
