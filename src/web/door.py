@@ -198,8 +198,11 @@ async def neighbours_page(request: Request, runtime: RuntimeDep, user: UserDep) 
 @post("/me/neighbours/{booking_id:str}/cancel", include_in_schema=False, back_to=NEIGHBOURS)
 async def cancel_neighbour(booking_id: FromPath[str], request: Request, runtime: RuntimeDep,
                            user: UserDep) -> Response:
+    number = path_id(booking_id)  # a path naming no booking is a 404
     try:
-        await booking_service.cancel_booking(runtime, user, path_id(booking_id))
+        await booking_service.cancel_booking(runtime, user, number)
+    except (Forbidden, NotFound):
+        raise
     except DomainError as error:
         return see_other(NEIGHBOURS, runtime.settings, flash=_refusal(error))
     return see_other(NEIGHBOURS, runtime.settings, flash=N_("The booking is cancelled."))

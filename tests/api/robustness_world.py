@@ -187,6 +187,13 @@ async def _one_time_links(owner: dict[str, Any]) -> None:
                                                created_at=T0, expires_at=T0 + dt.timedelta(days=30)))
 
 
+async def _short_code(session_id: int) -> str:
+    from workshops.tables import WorkshopSession
+
+    row = await WorkshopSession.select(WorkshopSession.short_code).where(WorkshopSession.id == session_id).first()
+    return row["short_code"]
+
+
 async def seed_world(client: Any) -> World:
     """Users in every role, a community, a published and a submitted workshop, a session with a
     booking, a full session with a waitlist entry, and their outbox messages."""
@@ -233,7 +240,8 @@ async def seed_world(client: Any) -> World:
     ids = {"workshop_id": workshop["id"], "session_id": session["id"], "booking_id": booking["id"],
            "entry_id": entry["id"], "host_id": host["id"], "slug": community["slug"], "token": token,
            "message_id": message["id"] if message else 1, "feedback_id": feedback.id,
-           "community_id": community["id"], "user_id": users["stranger"]["id"]}
+           "community_id": community["id"], "user_id": users["stranger"]["id"],
+           "code": await _short_code(session["id"])}
     await _one_time_links(await user(verified=False))
     return World(users=users, community=community, ids=ids, submitted_workshop_id=submitted["id"],
                  full_session_id=full["id"],                  calendar_token=token,
