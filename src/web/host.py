@@ -32,6 +32,7 @@ from booking.errors import CapacityBelowBookings, MarksOnCancelledSession
 from booking.schemas import BookingStatus, Roster, SessionChange
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
+from kernel.phones import display_phone
 from web.kit import (
     N_,
     UserDep,
@@ -780,6 +781,7 @@ async def roster_page(session_id: FromPath[str], request: Request, runtime: Runt
         again=request.query_params.get("again") == "1",
         confirmed=BookingStatus.confirmed,
         release_minutes=int(runtime.settings.noshow_release.total_seconds() // 60),
+        phones={item.booking_id: display_phone(item.guest_phone) for item in roster.items if item.guest_phone},
     )
 
 

@@ -180,6 +180,7 @@ class TestRosterDoor:
         html_page(page)
         assert page.text.index('id="checkin"') < page.text.index('id="door"')
         assert "Inès" in page.text and "Paul" in page.text
+        assert "06 12 34 56 78" in page.text  # Mme Lefèvre's phone, as French people write it
         early = await client.post(f"/sessions/{sid}/release-no-shows", data={"csrf_token": token}, headers=BROWSER)
         assert early.status_code == 303
         assert not await rows("SELECT id FROM booking WHERE source = 'standby'")
