@@ -11,13 +11,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from accounts import privacy
 from accounts import service
-from accounts.auth import CurrentUser, token_from
+from accounts.auth import CurrentUser, is_organizer_of, token_from
 from accounts.schemas import (
     Accepted, ChangePassword, Community, CommunityCreate, CommunityPage, CommunityUpdate, Credentials, Export,
-    ForgotPassword, Login, Organizer, OrganizerCreate, ResetPassword, User, UserCreate, UserUpdate,
+    ForgotPassword, Login, Organizer, OrganizerCreate, Relay, RelayCreate, RelayList, ResetPassword, User, UserCreate, UserUpdate,
     VerifyEmail,
 )
 from accounts.csrf import cleared_cookies, session_cookies
+from kernel.errors import Forbidden
 from kernel.http import MAX_ID, ProblemResponses, RuntimeDep, client_address
 
 UserDep = NamedDependency[CurrentUser]
@@ -199,4 +200,42 @@ class CommunityController(Controller):
         return Response(organizer, status_code=201 if created else 200)
 
 
-ROUTES: list = [AuthController, MeController, CommunityController]
+class RelayController(Controller):
+    """A community's relays (its organizers and admins): people who may book for neighbours
+    without an account."""
+
+    path = "/api/v1/communities/{slug:str}/relays"
+    tags = ["communities"]
+
+    @post("/", status_code=201, summary="Name a relay of the community (organizer)",
+          description="201 when newly named; naming the same person again answers 200 and changes "
+                      "nothing. No account with this email → 404.",
+          responses={200: ResponseSpec(data_container=Relay, description="Already a relay"),
+                     **problems(400, 401, 403, 404)})
+    async def name_relay(self, slug: FromPath[str], data: JSONBody[RelayCreate],
+                         user: UserDep) -> Response[Relay]:
+        await _organizer_of(user, slug)
+        relay, created = await service.name_relay(slug, data.email)
+        return Response(relay, status_code=201 if created else 200)
+
+    @get("/", summary="The community's relays (organizer)", responses=problems(401, 403, 404))
+    async def list_relays(self, slug: FromPath[str], user: UserDep) -> RelayList:
+        community = await _organizer_of(user, slug)
+        return await service.community_relays(community.id)
+
+    @delete("/{user_id:int}", status_code=204, summary="Remove a relay (organizer)",
+            description="The bookings they made stay.", responses=problems(401, 403, 404))
+    async def remove_relay(self, slug: FromPath[str], user_id: FromPath[int], user: UserDep) -> None:
+        community = await _organizer_of(user, slug)
+        await service.remove_relay(community.id, user_id)
+
+
+async def _organizer_of(user: CurrentUser, slug: str) -> Community:
+    """The community, if the user organizes it (or is an admin); else 403 (404 if none)."""
+    community = await service.get_community(slug)
+    if not user.is_admin and not await is_organizer_of(user, community.id):
+        raise Forbidden("Only the community's organizers may manage its relays.")
+    return community
+
+
+ROUTES: list = [AuthController, MeController, CommunityController, RelayController]

@@ -8,6 +8,7 @@ from accounts.tables import (
     OneTimeToken,
     Organizer,
     QuotaEvent,
+    Relay,
     SmsOptOut,
     User,
 )
@@ -17,7 +18,7 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[User, AuthToken, OneTimeToken, Community, Organizer, QuotaEvent, SmsOptOut],
+    table_classes=[User, AuthToken, OneTimeToken, Community, Organizer, Relay, QuotaEvent, SmsOptOut],
     migration_dependencies=[],
     commands=[],
 )

@@ -53,5 +53,6 @@ async def delete_account(runtime: Runtime, user_id: int) -> None:
         await repository.delete_tokens_of(user_id)
         await repository.delete_one_time_tokens_of(user_id)
         await repository.delete_organizer_rows_of(user_id)
+        await repository.delete_relay_rows_of(user_id)
         for provider in runtime.personal_data:
             await provider.erase(user_id)

@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, SmsOptOut, User
-from kernel.sql import Sql, as_datetime, execute, fetch_all, fetch_one, fetch_value, unique_violations
+from accounts.tables import AuthToken, Community, OneTimeToken, Organizer, Relay, SmsOptOut, User
+from kernel.sql import Sql, UniqueViolation, as_datetime, execute, fetch_all, fetch_one, fetch_value, unique_violations
 
 PERSON_COLUMNS = "id, email, display_name, locale, timezone, deleted_at"
 PERSON_BY_ID = Sql(f"SELECT {PERSON_COLUMNS} FROM app_user WHERE id = ?1")
@@ -28,6 +28,9 @@ COMMUNITY_ORGANIZERS = Sql(
 )
 # ?1 community id, ?2 user id (the booking engine asks inside its serialised transaction)
 IS_ORGANIZER = Sql('SELECT 1 FROM community_organizer WHERE community = ?1 AND "user" = ?2')
+# ?1 community id, ?2 user id: a relay of the community (the booking engine asks it inside its
+# serialised transaction before booking for a guest)
+IS_RELAY = Sql('SELECT 1 FROM community_relay WHERE community = ?1 AND "user" = ?2')
 
 
 # ---- quotas (accounts.quotas): a user's recent actions, sought by (user_id, action, at)
@@ -418,3 +421,51 @@ async def user_language_at(phone: str) -> str | None:
     """The locale of an account with this number (a reply's language), if any."""
     row = await User.select(User.locale).where((User.phone == phone) & _ACTIVE).first()
     return row["locale"] if row else None
+
+
+# ----------------------------------------------------------------------------------- relays
+
+# ?1 community id: its relays who still have an account, by name
+COMMUNITY_RELAYS = Sql(
+    "SELECT u.id, u.email, u.display_name FROM community_relay r JOIN app_user u ON u.id = r.\"user\""
+    ' WHERE r."community" = ?1 AND u.deleted_at IS NULL ORDER BY u.display_name, u.id'
+)
+# ?1 user id: the communities where the user is a relay, by name
+_RELAY_COMMUNITIES = Sql(
+    "SELECT c.id, c.slug, c.name, c.timezone, c.locale, c.lat, c.lon, c.moderation FROM community_relay r"
+    ' JOIN community c ON c.id = r."community" WHERE r."user" = ?1 ORDER BY c.name, c.id'
+)
+
+
+async def relays_of(community_id: int) -> list[Any]:
+    return await fetch_all(COMMUNITY_RELAYS, community_id)
+
+
+async def relay_communities(user_id: int) -> list[Any]:
+    return await fetch_all(_RELAY_COMMUNITIES, user_id)
+
+
+async def insert_relay(community_id: int, user_id: int) -> bool:
+    """False when the pair was already named (one row per pair, enforced by the database)."""
+    pair = f"{community_id}:{user_id}"
+    if await Relay.exists().where(Relay.pair == pair):
+        return False
+    try:
+        with unique_violations():
+            await Relay.insert(Relay(community=community_id, user=user_id, pair=pair))
+    except UniqueViolation:  # named concurrently
+        if await Relay.exists().where(Relay.pair == pair):
+            return False
+        raise
+    return True
+
+
+async def delete_relay(community_id: int, user_id: int) -> bool:
+    """False when the user was not a relay of the community."""
+    removed = await Relay.delete().where(
+        (Relay.community == community_id) & (Relay.user == user_id)).returning(Relay.id)
+    return bool(removed)
+
+
+async def delete_relay_rows_of(user_id: int) -> None:
+    await Relay.delete().where(Relay.user == user_id)

@@ -149,6 +149,23 @@ class OrganizerCreate(Struct, forbid_unknown_fields=True):
     email: Email
 
 
+class RelayCreate(Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class Relay(Struct):
+    """A relay of a community: may book for neighbours without an account there."""
+
+    user_id: int
+    display_name: str
+    email: str
+
+
+class RelayList(Struct):
+    items: list[Relay]
+    total: int
+
+
 class Organizer(Struct):
     community: str
     user_id: int

@@ -49,7 +49,8 @@ __all__ = [
     "user_id_for_calendar_token", "rotate_calendar_token", "register", "login", "logout",
     "get_me", "update_me", "create_community", "list_communities", "get_community",
     "find_community_by_slug", "find_community_by_id", "name_organizer", "user_id_for_email",
-    "rename_community", "community_organizers", "remove_organizer", "verify_email",
+    "rename_community", "community_organizers", "remove_organizer", "name_relay",
+    "community_relays", "remove_relay", "relay_communities", "verify_email",
     "resend_verification", "forgot_password", "reset_password", "change_password",
     "logout_everywhere", "require_verified", "link_is_usable",
 ]
@@ -555,6 +556,36 @@ async def community_organizers(community_id: int) -> list[schemas.Organizer]:
     return [schemas.Organizer(community=community.slug, user_id=r["id"], email=r["email"],
                               display_name=r["display_name"])
             for r in await repository.organizers_of(community_id)]
+
+
+async def name_relay(slug: str, email: str) -> tuple[schemas.Relay, bool]:
+    """Make the account with `email` a relay of the community; True when newly named (naming
+    someone twice changes nothing)."""
+    community = await get_community(slug)
+    user = await repository.active_user_by_email(valid_email(email))
+    if user is None:
+        raise NotFound("No account with this email.")
+    created = await repository.insert_relay(community.id, user["id"])
+    return schemas.Relay(user_id=user["id"], display_name=user["display_name"], email=user["email"]), created
+
+
+async def community_relays(community_id: int) -> schemas.RelayList:
+    """The relays of a community who still have an account, by name."""
+    items = [schemas.Relay(user_id=r["id"], display_name=r["display_name"], email=r["email"])
+             for r in await repository.relays_of(community_id)]
+    return schemas.RelayList(items=items, total=len(items))
+
+
+async def remove_relay(community_id: int, user_id: int) -> None:
+    """The user is no longer a relay of the community (the bookings they made stay)."""
+    if not (is_id(community_id) and is_id(user_id) and await repository.delete_relay(community_id, user_id)):
+        raise NotFound("This person is not a relay of this community.")
+
+
+async def relay_communities(user_id: int) -> list[schemas.Community]:
+    """The communities where the user is a relay, by name."""
+    return [schemas.Community(**{**row, "moderation": bool(row["moderation"])})
+            for row in await repository.relay_communities(user_id)]
 
 
 async def remove_organizer(community_id: int, user_id: int) -> None:

@@ -70,6 +70,17 @@ class Organizer(Table, tablename="community_organizer"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class Relay(Table, tablename="community_relay"):
+    """A person who may book for neighbours without an account in this community (a library
+    desk, a social worker, a postal worker), named by its organizers."""
+
+    community = ForeignKey(Community, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    # "community_id:user_id": one row per pair, enforced by the database
+    pair = Varchar(length=40, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class QuotaEvent(Table, tablename="quota_event"):
     """One action of a user that makes the service write to other people (a booking, a session
     change…), kept for the longest quota window: `accounts.quotas` counts a user's recent ones.

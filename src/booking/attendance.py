@@ -19,7 +19,7 @@ from booking import ops, repository, rules
 from booking.repository import BOOKING_BY_CODE, INSERT_MARK, SELECT_BOOKING, SET_ATTENDANCE
 from booking.schemas import (
     Attendance, AttendanceHistory, AttendanceMarkRecord, Booking, BookingStatus, MarkVia, Roster, RosterItem,
-    RosterWaitlistItem,
+    RosterWaitlistItem, StandbyEntryView,
 )
 from booking.service import ensure_id
 from booking.store import run
@@ -128,20 +128,26 @@ async def roster(runtime: Runtime, user: CurrentUser, session_id: int) -> Roster
     ensure_id(session_id, "session")
     session = await _session_view(session_id)
     await ensure_manager_of(user, session["h_id"], session["c_id"], session["w_status"], "session")
-    items, waitlist = [], []
+    items, waitlist, standby = [], [], []
     for row in await repository.roster_rows(session_id):
         if row["kind"] == "booking":
             items.append(RosterItem(
                 booking_id=row["id"], display_name=row["display_name"], seats=row["seats"], status=row["status"],
                 attendance=row["attendance"], amount_cents=row["amount_cents"], currency=row["currency"],
-                payment=session["w_payment"], confirmed_by_text=row["confirmed_by_text_at"] is not None))
+                payment=session["w_payment"], source=row["source"] if row["source"] != "self" else None, guest_phone=row["guest_phone"],
+                guest_note=row["guest_note"], confirmed_by_text=row["confirmed_by_text_at"] is not None))
+        elif row["kind"] == "standby":
+            standby.append(StandbyEntryView(id=row["id"], position=row["position"], seats=row["seats"],
+                                            name=row["display_name"] or None))
         else:
             waitlist.append(RosterWaitlistItem(id=row["id"], display_name=row["display_name"], seats=row["seats"],
                                                position=row["position"], status=row["status"]))
     items.sort(key=lambda item: (_name_key(item.display_name), item.booking_id))
     waitlist.sort(key=lambda entry: entry.id)
     booked = sum(item.seats for item in items if item.status == BookingStatus.confirmed)
-    return Roster(session_id=session_id, items=items, total=len(items), booked_seats=booked, waitlist=waitlist)
+    standby.sort(key=lambda entry: entry.position)
+    return Roster(session_id=session_id, items=items, total=len(items), booked_seats=booked, waitlist=waitlist,
+                  standby=standby)
 
 
 async def _session_view(session_id: int) -> Any:

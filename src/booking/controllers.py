@@ -13,7 +13,7 @@ from booking import service
 from booking.controllers_attendance import ROUTES as attendance_routes
 from booking.payment_controllers import ROUTES as payment_routes
 from booking.schemas import (
-    Booking, BookingCreate, BookingList, SessionCancel, SessionChange, WaitlistEntry,
+    Booking, BookingCreate, BookingList, DoorCreate, ReleaseResult, SessionCancel, StandbyEntryView, SessionChange, WaitlistEntry,
     WaitlistJoin, WaitlistList,
 )
 from workshops.schemas import Session
@@ -44,20 +44,52 @@ class SessionBookingController(Controller):
     tags = ["bookings"]
 
     @post("/bookings", status_code=201, summary="Book seats",
-          description="Free and on-site workshops are confirmed at once. With an `Idempotency-Key` "
+          description="With `guest: {name, phone?, note?}`, a relay of the community, the host or an "
+                      "organizer books for a neighbour without an account (free and on-site workshops "
+                      "only, else 409 `invalid-state`). "
+                      "Free and on-site workshops are confirmed at once. With an `Idempotency-Key` "
                       "header a retry answers the first booking (200) instead of booking again; "
                       "the same key with another body is 422. Errors: 409 `session-full`, "
                       "`already-booked` (also while on the waitlist), `booking-closed` (started, "
                       "cancelled or unpublished), `payments-not-configured`.",
-          responses=problems(400, 401, 404, 409, 422))
+          responses=problems(400, 401, 403, 404, 409, 422))
     async def book(self, session_id: FromPath[int], request: Request, idempotency_key: IdempotencyKey = None,
                    data: JSONBody[BookingCreate | None] = None) -> Response[Booking]:
         # The hot path takes no injected dependencies: with two of them Litestar resolves them
         # in an anyio task group, which cost ~15% of the event loop's time per booking.
         user = await required_user(request)
+        data = data or NO_SEATS
+        if data.guest is not None:
+            guest_booking = await service.book_for_guest(request.app.state.runtime, user, session_id,
+                                                         data.seats, data.guest)
+            return Response(guest_booking, status_code=201)
         booking, created = await service.book(request.app.state.runtime, user, session_id,
-                                              (data or NO_SEATS).seats, idempotency_key)
+                                              data.seats, idempotency_key)
         return Response(booking, status_code=201 if created else 200)
+
+    @post("/walk-ins", status_code=201, summary="Let someone in at the door (host, organizer)",
+          description="From an hour before the start to the end (else 409 `invalid-state`): a booking "
+                      "`source:\"walk_in\"`, attended, counted against capacity (full → 409 `session-full`).",
+          responses=problems(400, 401, 403, 404, 409))
+    async def walk_in(self, session_id: FromPath[int], data: JSONBody[DoorCreate], user: UserDep,
+                      runtime: RuntimeDep) -> Booking:
+        return await service.add_walk_in(runtime, user, session_id, data)
+
+    @post("/standby", status_code=201, summary="Put someone on standby at the door (host, organizer)",
+          description="Only when the seats wanted are not free (else 409 `invalid-state`: add a walk-in); "
+                      "from an hour before the start to the end.",
+          responses=problems(400, 401, 403, 404, 409))
+    async def standby(self, session_id: FromPath[int], data: JSONBody[DoorCreate], user: UserDep,
+                      runtime: RuntimeDep) -> StandbyEntryView:
+        return await service.add_standby(runtime, user, session_id, data)
+
+    @post("/release-no-shows", status_code=200, summary="Release the no-shows to standby (host, organizer)",
+          description="From start + ALVEOLE_NOSHOW_RELEASE_MINUTES (before → 409 `invalid-state`): free and "
+                      "on-site bookings not checked in become no-shows and their seats go to the standby "
+                      "list in order; paid-online bookings are never released.",
+          responses=problems(401, 403, 404, 409))
+    async def release_no_shows(self, session_id: FromPath[int], user: UserDep, runtime: RuntimeDep) -> ReleaseResult:
+        return await service.release_no_shows(runtime, user, session_id)
 
     @post("/waitlist", status_code=201, summary="Join the waitlist",
           description="Only when the seats wanted are not free (409 `invalid-state`: book instead). "

@@ -12,4 +12,5 @@ JOBS: list[Job] = [
     Job("booking.purge_idempotency_keys", service.purge_idempotency_keys),
     Job("booking.purge_quota_events", service.purge_quota_events),
     Job("booking.carry_out_refunds", checkout.carry_out_refunds),
+    Job("booking.erase_guests", service.erase_guests),
 ]

@@ -18,6 +18,7 @@ from kernel.events import (
     BookingCancelled,
     BookingConfirmed,
     BookingPendingPayment,
+    BookingReleased,
     DomainEvent,
     HoldExpired,
     OfferExpired,
@@ -29,15 +30,18 @@ from kernel.events import (
 from booking import rules
 from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
 from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
-from booking.schemas import Attendance, Booking, BookingStatus, RefundStatus, WaitlistStatus
+from booking.schemas import (
+    Attendance, Booking, BookingSource, BookingStatus, GuestView, RefundStatus, WaitlistStatus,
+)
 from accounts import quotas
-from accounts.repository import IS_ORGANIZER
+from accounts.repository import IS_ORGANIZER, IS_RELAY
 from booking.repository import (
     CANCEL_BOOKING, CANCEL_SESSION_BOOKINGS, CLAIM_KEY, CLOSE_ENTRY, CONFIRM_HOLD,
     CONFIRMED_BOOKING_IDS, EXPIRE_HOLDS, EXPIRE_OFFERS, INSERT_BOOKING, INSERT_ENTRY, KEY_BOOKED,
     LOCK_AND_COUNT, OCCUPANCY, OFFER_ENTRY, PURGE_KEYS, REFUND_BOOKING, REFUND_SESSION_BOOKINGS,
     SELECT_BOOKING, SELECT_ENTRY, SELECT_KEY, SET_REFUND_STATUS,
     USER_ACTIVE_BOOKINGS, USER_ACTIVE_ENTRIES, WAITING_THAT_FIT, WITHDRAW_SESSION_ENTRIES,
+    COUNT_STANDBY, ERASE_GUESTS, ERASE_STANDBY_NAMES, INSERT_GUEST_BOOKING, INSERT_STANDBY, RELEASE_NO_SHOWS, SERVE_STANDBY, WAITING_STANDBY,
 )
 from kernel.sql import Tx, UniqueViolation, as_datetime
 from workshops import rules as workshop_rules
@@ -68,6 +72,9 @@ def booking_from_row(row: Any) -> Booking:
         checkout_url=row["checkout_url"] if row["status"] == BookingStatus.pending_payment else None,
         hold_expires_at=as_datetime(row["hold_expires_at"]),
         refund_status=row["refund_status"], refunded_cents=row["refunded_cents"] or 0,
+        source=row["source"], booked_by=row["booked_by"] if row["source"] != BookingSource.self_ else None,
+        guest=GuestView(name=row["guest_name"], phone=row["guest_phone"], note=row["guest_note"])
+        if row["user"] is None else None,
     )
 
 
@@ -209,7 +216,7 @@ class Unit:
             id=row["id"], session_id=facts.id, user_id=user_id, seats=seats, status=new.status,
             attendance=Attendance.unknown, amount_cents=new.amount_cents, currency=new.currency,
             late_cancellation=False, checkin_code=code, created_at=self.now,
-            hold_expires_at=new.hold_expires_at,
+            hold_expires_at=new.hold_expires_at, source=BookingSource.self_,
         )
         if new.status == BookingStatus.confirmed:
             self.events.append(BookingConfirmed(self.now, booking_id=booking.id, session_id=facts.id,
@@ -219,6 +226,28 @@ class Unit:
                 self.now, booking_id=booking.id, session_id=facts.id, user_id=user_id,
                 checkout_url="", hold_expires_at=new.hold_expires_at))
         return booking
+
+    async def insert_guest_booking(self, facts: SessionFacts, *, booked_by: int, seats: int, source: BookingSource,
+                                   name: str | None, phone: str | None = None, note: str | None = None,
+                                   attendance: Attendance = Attendance.unknown) -> Booking:
+        """A booking for someone without an account (`user` NULL): the one who made it
+        (`booked_by`) is told what the participant would be."""
+        new = rules.new_booking(facts, seats, self.now, self.policy)
+        code = new_checkin_code()
+        row = await self.tx.one(
+            INSERT_GUEST_BOOKING, facts.id, seats, new.status.value, attendance.value, new.amount_cents,
+            new.currency, code, booked_by, source.value, name, phone, note, self.now)
+        return Booking(
+            id=row["id"], session_id=facts.id, user_id=None, seats=seats, status=new.status,
+            attendance=attendance, amount_cents=new.amount_cents, currency=new.currency,
+            late_cancellation=False, checkin_code=code, created_at=self.now, source=source,
+            booked_by=booked_by, guest=GuestView(name=name, phone=phone, note=note),
+        )
+
+    async def ensure_manager(self, facts: SessionFacts, actor_id: int, actor_is_admin: bool) -> str:
+        """The host, an organizer of the community or an admin (the door's operations)."""
+        organizer = actor_id != facts.host_id and await self.is_organizer(facts.community_id, actor_id)
+        return rules.manager_role(actor_id, facts.host_id, organizer, actor_is_admin)
 
     async def cancel(self, locked: Locked, booking_id: int, status: str, by: str, late: bool = False,
                      user_id: int = 0) -> None:
@@ -239,6 +268,9 @@ class Unit:
             return
         if not await self.is_organizer(facts.community_id, user_id):
             raise NotFound("no such session")
+
+    async def is_relay(self, community_id: int, user_id: int) -> bool:
+        return await self.tx.one(IS_RELAY, community_id, user_id) is not None
 
     async def is_organizer(self, community_id: int, user_id: int) -> bool:
         return await self.tx.one(IS_ORGANIZER, community_id, user_id) is not None
@@ -301,6 +333,98 @@ async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: 
     return booking, True
 
 
+async def book_for_guest(tx: Tx, *, session_id: int, actor_id: int, seats: int, name: str,
+                         phone: str | None, note: str | None, now: dt.datetime, policy: BookingPolicy,
+                         actor_is_admin: bool = False, quotas_on: bool = False) -> Booking:
+    """A relay of the community, the host or an organizer books for a neighbour without an
+    account: the same capacity rule, free and on-site workshops only; the one who booked is told."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id)
+    await unit.ensure_visible(locked.facts, actor_id, actor_is_admin)
+    facts = locked.facts
+    if not (actor_id == facts.host_id or actor_is_admin or await unit.is_organizer(facts.community_id, actor_id)
+            or await unit.is_relay(facts.community_id, actor_id)):
+        raise Forbidden("only a relay of this community, the host or an organizer may book for a neighbour")
+    rules.check_seats(seats, facts.max_seats_per_booking)
+    rules.ensure_open(facts, now)
+    rules.ensure_guest_payment(facts)
+    rules.ensure_room(facts.capacity, locked.occupancy.taken, seats)
+    await quotas.spend(tx, user_id=actor_id, action=quotas.BOOKING, now=now, enabled=quotas_on)
+    booking = await unit.insert_guest_booking(facts, booked_by=actor_id, seats=seats, source=BookingSource.relay,
+                                              name=name, phone=phone, note=note)
+    unit.events.append(BookingConfirmed(now, booking_id=booking.id, session_id=facts.id, user_id=actor_id))
+    await unit.flush()
+    return booking
+
+
+async def add_walk_in(tx: Tx, *, session_id: int, actor_id: int, name: str | None, seats: int,
+                      now: dt.datetime, policy: BookingPolicy, actor_is_admin: bool = False) -> Booking:
+    """The host or an organizer lets someone in at the door (from an hour before the start to
+    the end): a booking counted against capacity, attended at once."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id)
+    await unit.ensure_visible(locked.facts, actor_id, actor_is_admin)
+    facts = locked.facts
+    await unit.ensure_manager(facts, actor_id, actor_is_admin)
+    rules.ensure_door_open(facts, now)
+    rules.ensure_room(facts.capacity, locked.occupancy.taken, seats)
+    booking = await unit.insert_guest_booking(facts, booked_by=actor_id, seats=seats, source=BookingSource.walk_in,
+                                              name=name, attendance=Attendance.attended)
+    await unit.flush()
+    return booking
+
+
+async def add_standby(tx: Tx, *, session_id: int, actor_id: int, name: str | None, seats: int,
+                      now: dt.datetime, policy: BookingPolicy, actor_is_admin: bool = False) -> tuple[int, int]:
+    """Someone waits at the door of a full session; returns (entry id, position)."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id)
+    await unit.ensure_visible(locked.facts, actor_id, actor_is_admin)
+    facts = locked.facts
+    await unit.ensure_manager(facts, actor_id, actor_is_admin)
+    rules.ensure_door_open(facts, now)
+    if seats > facts.capacity:
+        raise rules.invalid_seats(f"the session has {facts.capacity} seats")
+    rules.ensure_full_for_standby(facts.capacity, locked.occupancy.taken, seats)
+    waiting = (await tx.one(COUNT_STANDBY, session_id))["n"]
+    row = await tx.one(INSERT_STANDBY, session_id, name, seats, actor_id, now)
+    await unit.flush()
+    return row["id"], waiting + 1
+
+
+async def release_no_shows(tx: Tx, *, session_id: int, actor_id: int, now: dt.datetime, policy: BookingPolicy,
+                           release_after: dt.timedelta, actor_is_admin: bool = False) -> tuple[int, list[int]]:
+    """From start + `release_after`: free and on-site bookings not checked in are released
+    (no-shows, their seats free) and the standby list is served in order, each entry becoming
+    an attended booking; paid-online bookings are never released. Returns (seats released,
+    standby entries served)."""
+    unit = Unit(tx, now, policy)
+    locked = await unit.lock(session_id)
+    await unit.ensure_visible(locked.facts, actor_id, actor_is_admin)
+    facts = locked.facts
+    await unit.ensure_manager(facts, actor_id, actor_is_admin)
+    rules.ensure_release_time(facts, now, release_after)
+    released = 0
+    if facts.payment != "stripe":
+        for row in await tx.all(RELEASE_NO_SHOWS, session_id, now):
+            released += row["seats"]
+            told = row["user"] if row["user"] is not None else row["booked_by"]
+            unit.events.append(BookingReleased(now, booking_id=row["id"], session_id=session_id, user_id=told))
+    await unit.count(locked)
+    free = rules.seats_free(facts.capacity, locked.occupancy.taken)
+    rows = {r["id"]: r for r in await tx.all(WAITING_STANDBY, session_id)}
+    waiting = [WaitingEntry(r["id"], 0, r["seats"]) for r in rows.values()]
+    served: list[int] = []
+    for entry in rules.next_waitlist_entries(waiting, free):  # in order; a big party keeps its place
+        booking = await unit.insert_guest_booking(
+            facts, booked_by=actor_id, seats=entry.seats, source=BookingSource.standby,
+            name=rows[entry.id]["name"], attendance=Attendance.attended)
+        await tx.execute(SERVE_STANDBY, entry.id, booking.id)
+        served.append(entry.id)
+    await unit.flush()
+    return released, served
+
+
 async def cancel_booking(tx: Tx, *, booking_id: int, actor_id: int, now: dt.datetime,
                          policy: BookingPolicy) -> Booking:
     """Cancel one booking (by its participant, the host or an organizer of the community),
@@ -312,14 +436,16 @@ async def cancel_booking(tx: Tx, *, booking_id: int, actor_id: int, now: dt.date
     locked = await unit.lock(row["session"])
     facts = locked.facts
     row = await tx.one(SELECT_BOOKING, booking_id)  # as it is now that the session is locked
-    organizer = actor_id not in (row["user"], facts.host_id) and await unit.is_organizer(
+    # a neighbour's booking: the relay who made it acts for its participant, and is told
+    participant = row["user"] if row["user"] is not None else row["booked_by"]
+    organizer = actor_id not in (participant, facts.host_id) and await unit.is_organizer(
         facts.community_id, actor_id)
-    by = rules.cancellation_role(actor_id, row["user"], facts.host_id, organizer)
+    by = rules.cancellation_role(actor_id, participant, facts.host_id, organizer)
     if by is None:
         raise Forbidden("only the participant, the host or an organizer may cancel this booking")
     late = by == "participant" and rules.is_late_cancellation(
         facts.starts_at, facts.cancellation_deadline_hours, now)
-    await unit.cancel(locked, booking_id, row["status"], by, late, row["user"])
+    await unit.cancel(locked, booking_id, row["status"], by, late, participant)
     await unit.count(locked)
     await unit.promote(locked)
     await unit.flush()
@@ -505,6 +631,14 @@ async def release_user_in_session(tx: Tx, *, session_id: int, user_id: int, now:
         await unit.promote(locked)
     await unit.flush()
     return released
+
+
+async def erase_guests(tx: Tx, *, ended_before: dt.datetime) -> int:
+    """Forget the names, phones and notes of people without an account (and of the standby
+    list) of the sessions ended before `ended_before`; the bookings stay for the counts."""
+    erased = await tx.execute(ERASE_GUESTS, ended_before)
+    await tx.execute(ERASE_STANDBY_NAMES, ended_before)
+    return erased
 
 
 async def purge_idempotency_keys(tx: Tx, *, before: dt.datetime) -> int:

@@ -3,7 +3,7 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from booking.tables import (
-    AttendanceMark, Booking, Feedback, IdempotencyKey, PaymentEvent, Refund, WaitlistEntry,
+    AttendanceMark, Booking, Feedback, IdempotencyKey, PaymentEvent, Refund, StandbyEntry, WaitlistEntry,
 )
 
 CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
@@ -11,7 +11,8 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="booking",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[Booking, IdempotencyKey, WaitlistEntry, Feedback, AttendanceMark, PaymentEvent, Refund],
+    table_classes=[Booking, IdempotencyKey, WaitlistEntry, Feedback, AttendanceMark, PaymentEvent, Refund,
+                   StandbyEntry],
     migration_dependencies=["workshops.piccolo_app"],
     commands=[],
 )

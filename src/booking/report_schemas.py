@@ -33,6 +33,10 @@ class AttendanceRow(Struct, kw_only=True):
     host_id: int
     host_name: str
     rating_count: int
+    relay_bookings: int  # booked for neighbours by relays (not cancelled, or released)
+    walk_in_seats: int  # let in at the door
+    standby_seats_served: int  # served from the standby list
+    released_no_show_seats: int  # seats of no-shows given to the standby list
 
 
 class AttendanceFigures(Struct, kw_only=True):
@@ -55,6 +59,10 @@ class AttendanceFigures(Struct, kw_only=True):
     rating_count: int
     new_participants: int
     returning_participants: int
+    relay_bookings: int
+    walk_in_seats: int
+    standby_seats_served: int
+    released_no_show_seats: int
 
 
 class WorkshopAttendance(AttendanceFigures, kw_only=True):

@@ -57,6 +57,8 @@ One row per session, in start order:
   null without any, `rating_count` of them;
 - `new_participants`: people with a confirmed booking whose first confirmed booking in this
   community is in the range; `returning_participants`: those who had one before `from`;
+- `relay_bookings` (bookings made for neighbours by relays, not cancelled or released),
+  `walk_in_seats`, `standby_seats_served`, `released_no_show_seats`: the door and the desk;
 - `cancelled`: a cancelled session is listed but has no rates, and its capacity is left out of
   the totals' (its bookings were cancelled with it).
 
@@ -162,8 +164,13 @@ def _figures(row: Any) -> dict[str, Any]:
         no_show_rate=_ratio(row["open_no_show_seats"], row["open_booked_seats"]),
         average_rating=_ratio(row["rating_total"], row["rating_count"], _RATING_DIGITS),
         rating_count=row["rating_count"], new_participants=row["new_participants"],
-        returning_participants=row["returning_participants"],
+        returning_participants=row["returning_participants"], **_door_figures(row),
     )
+
+
+def _door_figures(row: Any) -> dict[str, int]:
+    return {name: row[name] for name in ("relay_bookings", "walk_in_seats", "standby_seats_served",
+                                         "released_no_show_seats")}
 
 
 _NOTHING = dict.fromkeys((*repository.REPORT_FIGURES, "new_participants", "returning_participants"), 0)
@@ -186,6 +193,7 @@ def session_row(row: Any) -> AttendanceRow:
         waitlist_promoted=row["waitlist_promoted"], new_participants=row["new_participants"],
         returning_participants=row["returning_participants"], cancelled=row["cancelled_sessions"] == 1,
         host_id=row["host_id"], host_name=row["host_name"], rating_count=row["rating_count"],
+        **_door_figures(row),
     )
 
 

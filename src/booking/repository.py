@@ -55,6 +55,7 @@ from workshops.repository import (
     lock_session,
     recipe_chain_held_sessions,
     session_view_from,
+    sessions_ended_before,
 )
 
 
@@ -142,7 +143,18 @@ INSERT_BOOKING = Sql(
 )
 BOOKING_COLUMNS = (
     "id, \"session\", \"user\", seats, status, attendance, amount_cents, currency, "
-    "late_cancellation, checkout_url, hold_expires_at, checkin_code, created_at, refund_status, refunded_cents"
+    "late_cancellation, checkout_url, hold_expires_at, checkin_code, created_at, refund_status, refunded_cents, "
+    "source, booked_by, guest_name, guest_phone, guest_note"
+)
+# a booking for a neighbour without an account (`user` NULL, no active_slot: a relay may book
+# for several): ?1 session, ?2 seats, ?3 status, ?4 attendance, ?5 amount, ?6 currency,
+# ?7 check-in code, ?8 booked_by, ?9 source, ?10 guest name, ?11 phone, ?12 note, ?13 now
+INSERT_GUEST_BOOKING = Sql(
+    "INSERT INTO booking (\"session\", \"user\", seats, status, attendance, amount_cents, currency, "
+    "late_cancellation, hold_expires_at, checkin_code, active_slot, waitlist_entry_id, created_at, "
+    "updated_at, booked_by, source, guest_name, guest_phone, guest_note) "
+    "VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, false, NULL, ?7, NULL, NULL, ?13, ?13, ?8, ?9, ?10, ?11, ?12) "
+    "RETURNING id"
 )
 SELECT_BOOKING = Sql(f"SELECT {BOOKING_COLUMNS} FROM booking WHERE id = ?1")
 CONFIRM_HOLD = Sql(
@@ -195,6 +207,38 @@ USER_ACTIVE_ENTRIES = Sql(
     f"AND status IN ({_ACTIVE_ENTRY})"
 )
 
+# the door (issue 22): ?1 session, ?2 now — free and on-site bookings made ahead (by their
+# participant or a relay) not checked in become released no-shows: cancelled (their seats free
+# again), attendance no_show, `released_at` set
+RELEASE_NO_SHOWS = Sql(
+    f"UPDATE booking SET status = {_sql(BookingStatus.cancelled)}, active_slot = NULL, "
+    f"attendance = {_sql(Attendance.no_show)}, released_at = ?2, cancelled_at = ?2, cancelled_by = 'released', "
+    f"updated_at = ?2 WHERE \"session\" = ?1 AND status = {_CONFIRMED} AND attendance = {_sql(Attendance.unknown)} "
+    "AND source IN ('self', 'relay') RETURNING id, \"user\", booked_by, seats"
+)
+_STANDBY_WAITING = "'waiting'"
+WAITING_STANDBY = Sql(
+    f"SELECT id, name, seats FROM standby_entry WHERE \"session\" = ?1 AND status = {_STANDBY_WAITING} ORDER BY id"
+)
+COUNT_STANDBY = Sql(
+    f"SELECT COUNT(*) AS n FROM standby_entry WHERE \"session\" = ?1 AND status = {_STANDBY_WAITING}"
+)
+# ?1 session, ?2 name, ?3 seats, ?4 added by, ?5 now
+INSERT_STANDBY = Sql(
+    "INSERT INTO standby_entry (\"session\", name, seats, status, added_by, booking_id, created_at) "
+    f"VALUES (?1, ?2, ?3, {_STANDBY_WAITING}, ?4, NULL, ?5) RETURNING id"
+)
+# ?1 sessions ended before this instant (30 days ago): the names, phones and notes of people
+# without an account are erased; the bookings stay, and count
+ERASE_GUESTS = Sql(
+    "UPDATE booking SET guest_name = NULL, guest_phone = NULL, guest_note = NULL WHERE \"user\" IS NULL "
+    "AND (guest_name IS NOT NULL OR guest_phone IS NOT NULL OR guest_note IS NOT NULL) "
+    f"AND \"session\" IN ({sessions_ended_before('?1')})"
+)
+ERASE_STANDBY_NAMES = Sql(
+    f"UPDATE standby_entry SET name = NULL WHERE name IS NOT NULL AND \"session\" IN ({sessions_ended_before('?1')})"
+)
+SERVE_STANDBY = Sql("UPDATE standby_entry SET status = 'served', booking_id = ?2 WHERE id = ?1")
 
 # ------------------------------------------------------------------- the service's reads
 
@@ -386,8 +430,10 @@ _BOOKING_VIEW = (
     " b.id AS b_id, b.seats AS b_seats, b.status AS b_status, b.attendance AS b_attendance,"
     " b.amount_cents AS b_amount_cents, b.currency AS b_currency, b.created_at AS b_created_at,"
     " b.checkout_url AS b_checkout_url, b.hold_expires_at AS b_hold_expires_at,"
-    " b.checkin_code AS b_checkin_code"
-    + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = b."user"'
+    " b.checkin_code AS b_checkin_code, b.guest_name AS b_guest_name, b.source AS b_source,"
+    ' b."user" AS b_user, b.booked_by AS b_booked_by, b.guest_phone AS b_guest_phone, b.guest_note AS b_guest_note'
+    # a booking for a neighbour without an account: the relay who made it is told
+    + session_view_from("booking", "b") + ' JOIN app_user p ON p.id = COALESCE(b."user", b.booked_by)'
 )
 BOOKING_VIEW_BY_ID = Sql(f"{_BOOKING_VIEW} WHERE b.id = ?1")
 # ?1 booking, ?2 now: the participant answered OUI/YES to a text (the first answer counts)
@@ -400,6 +446,24 @@ async def confirm_by_text(booking_id: int, now: dt.datetime) -> bool:
     """Record that the participant confirmed by text; False if it was already recorded or the
     booking is no longer confirmed."""
     return bool(await execute(_CONFIRM_BY_TEXT, booking_id, now))
+
+
+# ?1 the relay: the neighbours' bookings they made, the latest sessions first
+NEIGHBOURS_BOOKINGS = Sql(
+    f"{_BOOKING_VIEW} WHERE b.booked_by = ?1 AND b.source = 'relay' ORDER BY s.starts_at DESC, b.id DESC LIMIT 200"
+)
+
+
+async def neighbours_bookings(relay_id: int) -> list[Any]:
+    return await fetch_all(NEIGHBOURS_BOOKINGS, relay_id)
+
+
+async def booking_view(booking_id: int) -> Any:
+    """A booking with its session, workshop, host, community and the person told of it (the
+    participant, or the relay who made it): the printable slip's one read."""
+    return await fetch_one(BOOKING_VIEW_BY_ID, booking_id)
+
+
 # ?1 user: every confirmed booking (the personal calendar feed), oldest session first
 # ?1 user, ?2 ending from, ?3 starting before, ?4 at most: the personal feed's bookings, the
 # confirmed ones whose session ends from ?2 and starts before ?3, the first ?4 in start order
@@ -422,13 +486,14 @@ WAITLIST_ENTRY_VIEW_BY_ID = Sql(
     + session_view_from("waitlist_entry", "e") + ' JOIN app_user p ON p.id = e."user" WHERE e.id = ?1'
 )
 # ?1 session[, ?2 booked no later than]: (id, user) of its confirmed bookings
-CONFIRMED_OF_SESSION = Sql(f'SELECT id, "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} ORDER BY id')
+# (a neighbour's booking: the relay who made it)
+CONFIRMED_OF_SESSION = Sql(f'SELECT id, COALESCE("user", booked_by) AS "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} ORDER BY id')
 CONFIRMED_OF_SESSION_BOOKED_BY = Sql(
-    f'SELECT id, "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} AND created_at <= ?2 ORDER BY id')
+    f'SELECT id, COALESCE("user", booked_by) AS "user" FROM booking WHERE "session" = ?1 AND status = {_CONFIRMED} AND created_at <= ?2 ORDER BY id')
 # ?1 session: the host's roster (confirmed bookings with the participant's name)
 ROSTER = Sql(
-    "SELECT b.id, b.seats, b.attendance, u.display_name FROM booking b"
-    ' JOIN app_user u ON u.id = b."user"'
+    "SELECT b.id, b.seats, b.attendance, COALESCE(b.guest_name, u.display_name, '') AS display_name FROM booking b"
+    ' LEFT JOIN app_user u ON u.id = b."user"'
     f" WHERE b.\"session\" = ?1 AND b.status = {_CONFIRMED} ORDER BY b.created_at, b.id"
 )
 
@@ -444,6 +509,10 @@ _NO_SHOW = _sql(Attendance.no_show)
 _CANCELLED_SESSION = f"'{SessionStatus.cancelled}'"
 
 
+_WALK_IN = f"b.source = 'walk_in' AND b.status = {_CONFIRMED}"
+_FROM_STANDBY = f"b.source = 'standby' AND b.status = {_CONFIRMED}"
+
+
 def _seats_if(condition: str) -> str:
     return f"SUM(CASE WHEN {condition} THEN b.seats ELSE 0 END)"
 
@@ -454,6 +523,9 @@ REPORT_FIGURES = (
     "sessions", "cancelled_sessions", "capacity", "open_capacity", "booked_seats", "open_booked_seats",
     "attended_seats", "no_show_seats", "open_no_show_seats", "unknown_seats", "late_cancellations",
     "waitlist_length", "waitlist_promoted", "rating_total", "rating_count",
+    # the door and the desk (issue 22): bookings made by relays (not cancelled, or released),
+    # walk-in seats, standby seats served, seats of no-shows released to standby
+    "relay_bookings", "walk_in_seats", "standby_seats_served", "released_no_show_seats",
 )
 # (BIGINT: PostgreSQL sums bigints as numeric)
 _SUMS = ", ".join(f"CAST(SUM({name}) AS BIGINT) AS {name}" for name in REPORT_FIGURES)
@@ -476,7 +548,11 @@ _REPORT = (
     " AS late_cancellations, "
     "SUM(f.rating) AS rating_total, COUNT(f.rating) AS rating_count, "
     f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NULL THEN 1 ELSE 0 END) AS new_participants, "
-    f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NOT NULL THEN 1 ELSE 0 END) AS returning_participants "
+    f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NOT NULL THEN 1 ELSE 0 END) AS returning_participants, "
+    f"SUM(CASE WHEN b.source = 'relay' AND (b.status = {_CONFIRMED} OR b.released_at IS NOT NULL) THEN 1 ELSE 0 END)"
+    " AS relay_bookings, "
+    f"{_seats_if(_WALK_IN)} AS walk_in_seats, {_seats_if(_FROM_STANDBY)} AS standby_seats_served, "
+    f"{_seats_if('b.released_at IS NOT NULL')} AS released_no_show_seats "
     'FROM ss JOIN booking b ON b."session" = ss.session_id LEFT JOIN feedback f ON f.booking = b.id '
     'LEFT JOIN earlier e ON e.uid = b."user" GROUP BY b."session"), '
     # waitlist entries per session
@@ -496,7 +572,10 @@ _REPORT = (
     "COALESCE(sb.late_cancellations, 0) AS late_cancellations, COALESCE(sw.waitlist_length, 0) AS waitlist_length, "
     "COALESCE(sw.waitlist_promoted, 0) AS waitlist_promoted, COALESCE(sb.rating_total, 0) AS rating_total, "
     "COALESCE(sb.rating_count, 0) AS rating_count, COALESCE(sb.new_participants, 0) AS new_participants, "
-    "COALESCE(sb.returning_participants, 0) AS returning_participants "
+    "COALESCE(sb.returning_participants, 0) AS returning_participants, "
+    "COALESCE(sb.relay_bookings, 0) AS relay_bookings, COALESCE(sb.walk_in_seats, 0) AS walk_in_seats, "
+    "COALESCE(sb.standby_seats_served, 0) AS standby_seats_served, "
+    "COALESCE(sb.released_no_show_seats, 0) AS released_no_show_seats "
     "FROM ss LEFT JOIN sb ON sb.sid = ss.session_id LEFT JOIN sw ON sw.sid = ss.session_id), "
     # distinct people (confirmed bookings of sessions not cancelled) per workshop: one each,
     # however many of its sessions they booked
@@ -561,16 +640,23 @@ MARKS_OF_BOOKING = Sql(
 # ?1 session: its active bookings (kind 'booking') and waitlist entries ('entry') with the
 # participants' names, in one statement; `position` counts the waiting entries up to each
 ROSTER_OF_SESSION = Sql(
-    "SELECT 'booking' AS kind, b.id, u.display_name, b.seats, b.status, b.attendance, b.amount_cents,"
-    " b.currency, CAST(NULL AS INTEGER) AS position, b.confirmed_by_text_at"
-    ' FROM booking b JOIN app_user u ON u.id = b."user"'
+    "SELECT 'booking' AS kind, b.id, COALESCE(b.guest_name, u.display_name, '') AS display_name, b.seats,"
+    " b.status, b.attendance, b.amount_cents, b.currency, CAST(NULL AS INTEGER) AS position, b.source,"
+    " b.guest_phone, b.guest_note, b.confirmed_by_text_at"
+    ' FROM booking b LEFT JOIN app_user u ON u.id = b."user"'
     f' WHERE b."session" = ?1 AND b.status IN ({_ACTIVE_BOOKING})'
     " UNION ALL "
     "SELECT 'entry' AS kind, e.id, u.display_name, e.seats, e.status, NULL, NULL, NULL,"
     f" CASE WHEN e.status = {_WAITING} THEN (SELECT COUNT(*) FROM waitlist_entry o"
-    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END, NULL'
+    f'  WHERE o."session" = e."session" AND o.status = {_WAITING} AND o.id <= e.id) END, NULL, NULL, NULL, NULL'
     ' FROM waitlist_entry e JOIN app_user u ON u.id = e."user"'
     f' WHERE e."session" = ?1 AND e.status IN ({_ACTIVE_ENTRY})'
+    " UNION ALL "
+    # the standby list at the door (kind 'standby'): waiting, in order
+    "SELECT 'standby' AS kind, d.id, COALESCE(d.name, ''), d.seats, d.status, NULL, NULL, NULL,"
+    " (SELECT COUNT(*) FROM standby_entry o WHERE o.\"session\" = d.\"session\" AND o.status = 'waiting'"
+    "  AND o.id <= d.id), NULL, NULL, NULL, NULL"
+    " FROM standby_entry d WHERE d.\"session\" = ?1 AND d.status = 'waiting'"
 )
 FEEDBACK_OF_BOOKING = Sql("SELECT id FROM feedback WHERE booking = ?1")
 # ?1 booking, ?2 rating, ?3 comment, ?4 now

@@ -365,3 +365,43 @@ def clean_comment(comment: str) -> str:
         raise ValidationFailed("comment: control characters are not allowed",
                                errors=[{"field": "comment", "message": "control characters are not allowed"}])
     return text.replace("\r\n", "\n")
+
+
+# ------------------------------------------------------------- the door and the desk (issue 22)
+
+WALK_IN_OPENS_BEFORE = dt.timedelta(hours=1)
+
+
+def ensure_guest_payment(session: SessionFacts) -> None:
+    """A neighbour without an account books free and on-site workshops only (nobody could pay
+    online for them)."""
+    if session.payment == Payment.stripe:
+        raise InvalidState("a neighbour's booking is for free and on-site workshops only")
+
+
+def ensure_door_open(session: SessionFacts, now: dt.datetime) -> None:
+    """Walk-ins and standby: from an hour before the start to the end, of a published session
+    not cancelled."""
+    if session.status == SessionStatus.cancelled:
+        raise BookingClosed("the session is cancelled")
+    if session.workshop_status != WorkshopStatus.published:
+        raise BookingClosed("the workshop is not published")
+    if not session.starts_at - WALK_IN_OPENS_BEFORE <= now <= session.ends_at:
+        raise InvalidState("the door opens an hour before the start and closes at the end")
+
+
+def ensure_full_for_standby(capacity: int, taken: int, seats: int) -> None:
+    if seats <= seats_free(capacity, taken):
+        raise InvalidState("there are seats free: add a walk-in instead")
+
+
+def ensure_release_time(session: SessionFacts, now: dt.datetime, release_after: dt.timedelta) -> None:
+    """No-shows' seats go to the standby list from start + ALVEOLE_NOSHOW_RELEASE_MINUTES (and
+    before the end), never before."""
+    if session.status == SessionStatus.cancelled:
+        raise InvalidState("the session is cancelled")
+    if now < session.starts_at + release_after:
+        minutes = int(release_after.total_seconds() // 60)
+        raise InvalidState(f"no-shows may be released from {minutes} minutes after the start")
+    if now > session.ends_at:
+        raise InvalidState("the session has ended")

@@ -19,6 +19,24 @@ class BookingStatus(StrEnum):
     expired = "expired"
 
 
+class BookingSource(StrEnum):
+    """Who made a booking: the participant (`self`), a relay, the host or an organizer for a
+    neighbour (`relay`), the host at the door (`walk_in`), or a standby seat served at the door."""
+
+    self_ = "self"
+    relay = "relay"
+    walk_in = "walk_in"
+    standby = "standby"
+
+
+class StandbyStatus(StrEnum):
+    """`waiting` at the door → `served` (a booking `source:"standby"`) or `left`."""
+
+    waiting = "waiting"
+    served = "served"
+    left = "left"
+
+
 class RefundStatus(StrEnum):
     """`pending` (to be sent to Stripe by the worker, retried with back-off) → `requested`
     (Stripe has it, not final yet) → `succeeded`, or `failed` (Stripe refused it: a person
@@ -61,16 +79,54 @@ BookingStatusValue = one_of(BookingStatus)
 AttendanceValue = one_of(Attendance)
 WaitlistStatusValue = one_of(WaitlistStatus)
 RefundStatusValue = one_of(RefundStatus)
+BookingSourceValue = one_of(BookingSource)
+
+
+GuestName = Annotated[str, Meta(min_length=1, max_length=100, description="How the host will call them at the door")]
+
+
+class Guest(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A neighbour without an account, booked for by a relay, the host or an organizer."""
+
+    name: GuestName
+    phone: Annotated[str, Meta(max_length=40, description="Any usual form; kept in E.164")] | None = None
+    note: Annotated[str, Meta(max_length=300)] | None = None
 
 
 class BookingCreate(Struct, kw_only=True):
     seats: Seats = 1
+    guest: Guest | None = None  # booking for a neighbour (a relay, the host or an organizer)
+
+
+class GuestView(Struct, kw_only=True):
+    name: str | None  # null once erased (30 days after the session)
+    phone: str | None = None
+    note: str | None = None
+
+
+class DoorCreate(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A walk-in or a standby entry at the door: a name is optional."""
+
+    name: Annotated[str, Meta(max_length=100)] | None = None
+    seats: Seats = 1
+
+
+class StandbyEntryView(Struct, kw_only=True):
+    id: int
+    position: int
+    seats: int
+    name: str | None = None
+
+
+class ReleaseResult(Struct, kw_only=True):
+    released_seats: int
+    served: list[int]
 
 
 class Booking(Struct, kw_only=True, omit_defaults=True):
     id: int
     session_id: int
-    user_id: int
+    user_id: int | None  # null for a neighbour without an account (see `guest`)
     seats: int
     status: BookingStatusValue
     attendance: AttendanceValue
@@ -79,10 +135,13 @@ class Booking(Struct, kw_only=True, omit_defaults=True):
     late_cancellation: bool
     checkin_code: str
     created_at: dt.datetime
+    source: BookingSourceValue  # self, relay, walk_in or standby
     checkout_url: str | None = None  # only while a Stripe payment is pending
     hold_expires_at: dt.datetime | None = None  # only for pending_payment
     refund_status: RefundStatusValue | None = None  # only once a refund exists
     refunded_cents: int = 0  # what Stripe has given back (shown when not 0)
+    guest: GuestView | None = None  # a booking for a neighbour without an account
+    booked_by: int | None = None  # who made it, when not its participant
 
 
 class BookingList(Struct, kw_only=True):
@@ -157,7 +216,7 @@ class CheckIn(Struct, kw_only=True, forbid_unknown_fields=True):
                                                   "or as scanned from the QR code")]
 
 
-class RosterItem(Struct, kw_only=True):
+class RosterItem(Struct, kw_only=True, omit_defaults=True):
     booking_id: int
     display_name: str
     seats: int
@@ -169,6 +228,9 @@ class RosterItem(Struct, kw_only=True):
     payment: Literal["free", "on_site", "stripe"]
     # the participant answered OUI/YES to a text message about it
     confirmed_by_text: bool = False
+    source: BookingSourceValue | None = None  # relay, walk_in, standby: made for someone without an account
+    guest_phone: str | None = None  # a neighbour's phone, for the host to call
+    guest_note: str | None = None
 
 
 class RosterWaitlistItem(Struct, kw_only=True):
@@ -185,6 +247,7 @@ class Roster(Struct, kw_only=True):
     total: int
     booked_seats: int
     waitlist: list[RosterWaitlistItem]
+    standby: list[StandbyEntryView] = []  # people waiting at the door, in order
 
 
 class AttendanceMarkRecord(Struct, kw_only=True):

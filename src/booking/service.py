@@ -22,8 +22,10 @@ from kernel.runtime import Runtime
 from booking import checkout, ops, repository, rules
 from booking.rules import BookingPolicy
 from booking.schemas import (
-    Booking, BookingList, PlaceInSession, SessionChange, WaitlistEntry, WaitlistList, WaitlistStatus,
+    Booking, BookingList, DoorCreate, Guest, PlaceInSession, ReleaseResult, SessionChange, StandbyEntryView,
+    WaitlistEntry, WaitlistList, WaitlistStatus,
 )
+from kernel.phones import normalise_phone
 from booking.store import run
 from kernel.sql import as_datetime
 from workshops.schemas import Session
@@ -67,6 +69,69 @@ async def book(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
     return await checkout.open_checkout(runtime, booking), created
 
 
+async def book_for_guest(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
+                         guest: Guest) -> Booking:
+    """A relay of the community, the host or an organizer books for a neighbour without an
+    account (`ops.book_for_guest`); a phone is kept in E.164 (400 naming `guest.phone`)."""
+    require_verified(user)
+    ensure_id(session_id, "session")
+    name = guest.name.strip()
+    errors = []
+    if not name or "\x00" in name:
+        errors.append({"field": "guest.name", "message": "the neighbour's name is required"})
+    phone = None
+    if guest.phone is not None and guest.phone.strip():
+        phone = normalise_phone(guest.phone.strip())
+        if phone is None:
+            errors.append({"field": "guest.phone", "message": "not a phone number"})
+    note = (guest.note or "").strip() or None
+    if note is not None and "\x00" in note:
+        errors.append({"field": "guest.note", "message": "no NUL characters"})
+    if errors:
+        raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+    return await run(runtime, partial(
+        ops.book_for_guest, session_id=session_id, actor_id=user.id, seats=seats, name=name, phone=phone,
+        note=note, now=runtime.clock.now(), policy=policy_of(runtime), actor_is_admin=user.is_admin,
+        quotas_on=runtime.settings.rate_limits))
+
+
+async def neighbours_bookings(user: CurrentUser) -> list[Any]:
+    """The bookings the user made for neighbours (as a relay, host or organizer), with their
+    sessions and workshops: the latest sessions first."""
+    return await repository.neighbours_bookings(user.id)
+
+
+def _door_name(name: str | None) -> str | None:
+    name = (name or "").strip()
+    if "\x00" in name:
+        raise ValidationFailed("name: no NUL characters", errors=[{"field": "name", "message": "no NUL characters"}])
+    return name or None
+
+
+async def add_walk_in(runtime: Runtime, user: CurrentUser, session_id: int, data: DoorCreate) -> Booking:
+    ensure_id(session_id, "session")
+    return await run(runtime, partial(
+        ops.add_walk_in, session_id=session_id, actor_id=user.id, name=_door_name(data.name), seats=data.seats,
+        now=runtime.clock.now(), policy=policy_of(runtime), actor_is_admin=user.is_admin))
+
+
+async def add_standby(runtime: Runtime, user: CurrentUser, session_id: int, data: DoorCreate) -> StandbyEntryView:
+    ensure_id(session_id, "session")
+    name = _door_name(data.name)
+    entry_id, position = await run(runtime, partial(
+        ops.add_standby, session_id=session_id, actor_id=user.id, name=name, seats=data.seats,
+        now=runtime.clock.now(), policy=policy_of(runtime), actor_is_admin=user.is_admin))
+    return StandbyEntryView(id=entry_id, position=position, seats=data.seats, name=name)
+
+
+async def release_no_shows(runtime: Runtime, user: CurrentUser, session_id: int) -> ReleaseResult:
+    ensure_id(session_id, "session")
+    released, served = await run(runtime, partial(
+        ops.release_no_shows, session_id=session_id, actor_id=user.id, now=runtime.clock.now(),
+        policy=policy_of(runtime), release_after=runtime.settings.noshow_release, actor_is_admin=user.is_admin))
+    return ReleaseResult(released_seats=released, served=served)
+
+
 async def cancel_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> Booking:
     ensure_id(booking_id, "booking")
     booking = await run(runtime, partial(ops.cancel_booking, booking_id=booking_id, actor_id=user.id,
@@ -87,7 +152,8 @@ async def get_booking(runtime: Runtime, user: CurrentUser, booking_id: int) -> B
     row = await repository.booking_with_parties(booking_id)
     if row is None:
         raise NotFound("no such booking")
-    if user.id not in (row["user"], row["host"]) and not await is_organizer_of(user, row["community"]):
+    if (user.id not in (row["user"], row["host"], row["booked_by"])
+            and not await is_organizer_of(user, row["community"])):
         raise Forbidden("only the participant, the host or an organizer may see this booking")
     return ops.booking_from_row(row)
 
@@ -218,6 +284,14 @@ async def expire_offers(runtime: Runtime, policy: BookingPolicy | None = None) -
 async def purge_idempotency_keys(runtime: Runtime) -> int:
     before = runtime.clock.now() - rules.IDEMPOTENCY_KEY_TTL
     return await run(runtime, partial(ops.purge_idempotency_keys, before=before))
+
+
+GUESTS_KEPT_FOR = dt.timedelta(days=30)
+
+
+async def erase_guests(runtime: Runtime) -> int:
+    """Neighbours' names and phones are erased 30 days after their session (counts stay)."""
+    return await run(runtime, partial(ops.erase_guests, ended_before=runtime.clock.now() - GUESTS_KEPT_FOR))
 
 
 async def purge_quota_events(runtime: Runtime) -> int:

@@ -6,7 +6,9 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from booking.schemas import Attendance, BookingStatus, MarkVia, RefundStatus, WaitlistStatus
+from booking.schemas import (
+    Attendance, BookingSource, BookingStatus, MarkVia, RefundStatus, StandbyStatus, WaitlistStatus,
+)
 
 USER = LazyTableReference("User", module_path="accounts.tables")
 SESSION = LazyTableReference("WorkshopSession", module_path="workshops.tables")
@@ -44,6 +46,16 @@ class Booking(Table, tablename="booking"):
     cancelled_by = Varchar(length=12, null=True, default=None)  # participant | host | organizer | system
     # when the participant answered OUI/YES to a text about this booking (the roster shows it)
     confirmed_by_text_at = Timestamptz(null=True, default=None)
+    # who made it: the participant themself (`source` self), or a relay, the host or an
+    # organizer for a neighbour without an account (`user` NULL, guest_* set): relay, walk_in,
+    # standby. The guest's name, phone (E.164) and note are erased 30 days after the session.
+    booked_by = ForeignKey(USER, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    source = Varchar(length=8, default=BookingSource.self_, choices=BookingSource)
+    guest_name = Varchar(length=100, null=True, default=None)
+    guest_phone = Varchar(length=20, null=True, default=None)
+    guest_note = Varchar(length=300, null=True, default=None)
+    # a free or on-site booking not checked in whose seats went to the standby list at the door
+    released_at = Timestamptz(null=True, default=None)
 
 
 class IdempotencyKey(Table, tablename="booking_idempotency_key"):
@@ -67,6 +79,19 @@ class WaitlistEntry(Table, tablename="waitlist_entry"):
     booking_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class StandbyEntry(Table, tablename="standby_entry"):
+    """Someone waiting at the door of a full session (by name, no account), served in order when
+    the no-shows' seats are released."""
+
+    session = ForeignKey(SESSION, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=100, null=True, default=None)
+    seats = Integer()
+    status = Varchar(length=8, default=StandbyStatus.waiting, choices=StandbyStatus)
+    added_by = ForeignKey(USER, on_delete=OnDelete.restrict, null=True, default=None, index=False)
+    booking_id = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class Feedback(Table, tablename="feedback"):

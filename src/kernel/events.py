@@ -151,6 +151,17 @@ class BookingCancelled(DomainEvent):
 
 
 @dataclass(frozen=True)
+class BookingReleased(DomainEvent):
+    """A free or on-site booking not checked in by start + ALVEOLE_NOSHOW_RELEASE_MINUTES: its
+    seats went to the people on standby at the door (`user_id`: its participant, or the relay
+    who made it)."""
+
+    booking_id: int
+    session_id: int
+    user_id: int
+
+
+@dataclass(frozen=True)
 class RefundIssued(DomainEvent):
     booking_id: int
     user_id: int

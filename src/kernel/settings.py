@@ -76,6 +76,9 @@ class Settings:
     # how long a request waits for the database (a connection, the write lock) before a 503
     db_wait_seconds: float = 5.0
     rate_limits: bool = True
+    # after a session's start, seats of free and on-site bookings not checked in may be released
+    # to the people on standby at the door (ALVEOLE_NOSHOW_RELEASE_MINUTES)
+    noshow_release: dt.timedelta = dt.timedelta(minutes=10)
     # peers whose X-Forwarded-For / Forwarded is believed (kernel.http.client_address); none by default
     # (typed loosely: Litestar's signature models cannot describe a union of two address classes)
     trusted_proxies: tuple[Any, ...] = ()
@@ -144,6 +147,7 @@ class Settings:
             stripe_timeout = float(get("STRIPE_TIMEOUT_SECONDS") or 5)
             request_timeout = float(get("REQUEST_TIMEOUT_SECONDS") or 30)
             db_wait = float(get("DB_WAIT_SECONDS") or 5)
+            noshow_minutes = int(get("NOSHOW_RELEASE_MINUTES") or 10)
         except ValueError as exc:
             raise SettingsError(f"bad number in settings: {exc}") from None
         if poll <= 0:
@@ -157,6 +161,8 @@ class Settings:
             raise SettingsError("ALVEOLE_REQUEST_TIMEOUT_SECONDS must be more than 0 and at most 600")
         if not 0 < db_wait <= 60:
             raise SettingsError("ALVEOLE_DB_WAIT_SECONDS must be more than 0 and at most 60")
+        if not 0 <= noshow_minutes <= 24 * 60:
+            raise SettingsError("ALVEOLE_NOSHOW_RELEASE_MINUTES must be 0 to 1440")
         rate_limits = (get("RATE_LIMITS") or "on").lower()
         if rate_limits not in ("on", "off"):
             raise SettingsError("ALVEOLE_RATE_LIMITS must be 'on' or 'off'")
@@ -183,6 +189,7 @@ class Settings:
             request_timeout=request_timeout,
             db_wait_seconds=db_wait,
             rate_limits=rate_limits == "on",
+            noshow_release=dt.timedelta(minutes=noshow_minutes),
             trusted_proxies=parse_networks(get("TRUSTED_PROXIES") or ""),
         )
 

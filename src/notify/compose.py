@@ -48,7 +48,7 @@ FEEDBACK_OPEN_FOR = FEEDBACK_CLOSES_AFTER_END
 BOOKING_KINDS = frozenset({
     "booking_confirmed", "waitlist_booked", "booking_cancelled", "session_updated",
     "session_cancelled", "payment_link", "hold_expired", "refund_issued", "reminder",
-    "feedback_request",
+    "feedback_request", "booking_released",
 })
 ENTRY_KINDS = frozenset({"waitlist_joined", "waitlist_offer", "offer_expired"})
 WORKSHOP_KINDS = frozenset({"workshop_submitted", "workshop_approved", "workshop_rejected"})

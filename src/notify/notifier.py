@@ -9,6 +9,7 @@ a fan-out expanded again after a crash) still yields one email:
 | BookingConfirmed(via_waitlist=True)     | waitlist_booked     | waitlist_booked:{booking_id}                       | user_id   |
 | BookingPendingPayment                   | payment_link        | payment_link:{booking_id}                          | user_id   |
 | BookingCancelled                        | booking_cancelled   | booking_cancelled:{booking_id}                     | user_id   |
+| BookingReleased                         | booking_released    | booking_released:{booking_id}                      | user_id   |
 | RefundIssued                            | refund_issued       | refund_issued:{booking_id}                         | user_id   |
 | HoldExpired                             | hold_expired        | hold_expired:{booking_id}                          | user_id   |
 | WaitlistJoined                          | waitlist_joined     | waitlist_joined:{entry_id}                         | user_id   |
@@ -49,6 +50,7 @@ from kernel.events import (
     BookingCancelled,
     BookingConfirmed,
     BookingPendingPayment,
+    BookingReleased,
     DomainEvent,
     EmailVerificationRequested,
     HoldExpired,
@@ -72,6 +74,7 @@ KINDS = (
     "waitlist_joined", "waitlist_offer", "waitlist_booked", "offer_expired", "hold_expired",
     "payment_link", "refund_issued", "reminder", "host_roster", "workshop_submitted",
     "workshop_approved", "workshop_rejected", "feedback_request", "verify_email", "password_reset",
+    "booking_released",
 )
 # Kinds whose email carries an iCalendar part (and bumps the participant's SEQUENCE)
 CALENDAR_METHODS = {
@@ -147,6 +150,8 @@ class OutboxNotifier:
             case BookingCancelled(booking_id=booking_id, user_id=user_id):
                 return [OutboxRow("booking_cancelled", f"booking_cancelled:{booking_id}", user_id,
                                   payload)]
+            case BookingReleased(booking_id=booking_id, user_id=user_id):
+                return [OutboxRow("booking_released", f"booking_released:{booking_id}", user_id, payload)]
             case RefundIssued(booking_id=booking_id, user_id=user_id):
                 return [OutboxRow("refund_issued", f"refund_issued:{booking_id}", user_id, payload)]
             case HoldExpired(booking_id=booking_id, user_id=user_id):

@@ -370,11 +370,12 @@ def _planned(template: str) -> Sql:
 
 # ?1, ?2 the window of starts_at; ?3 the offset in seconds (the reminder's dedupe key)
 DUE_REMINDERS = _planned(
-    'SELECT b.id AS booking_id, b."user" AS user_id, b.created_at AS booked_at,'
+    # a neighbour's booking: the relay who made it is reminded (walk-ins and standby are at the door)
+    'SELECT b.id AS booking_id, COALESCE(b."user", b.booked_by) AS user_id, b.created_at AS booked_at,'
     " s.id AS session_id, s.starts_at AS starts_at"
     " FROM workshop_session s CROSS JOIN booking b"
     ' WHERE b."session" = s.id AND s.starts_at > ?1 AND s.starts_at <= ?2'
-    f" AND {{f}}s.status = {_SCHEDULED} AND {{f}}b.status = {_CONFIRMED}"
+    f" AND {{f}}s.status = {_SCHEDULED} AND {{f}}b.status = {_CONFIRMED} AND b.source IN ('self', 'relay')"
     " AND NOT EXISTS (SELECT 1 FROM outbox_message o"
     "  WHERE o.dedupe_key = 'reminder:' || b.id || ':' || ?3)"
 )

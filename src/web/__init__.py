@@ -11,10 +11,10 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from web import account, admin, dev, host, kit, organizer, participant, public, recipes
+from web import account, admin, dev, door, host, kit, organizer, participant, public, recipes
 
 PAGES = [kit.stylesheet, *public.ROUTES, *account.ROUTES, *participant.ROUTES, *host.ROUTES,
-         *organizer.ROUTES, *recipes.ROUTES, *dev.ROUTES,
+         *organizer.ROUTES, *recipes.ROUTES, *door.ROUTES, *dev.ROUTES,
          # the admin pages' `user` is an admin: one guard instead of a check in each handler
          Router(path="/", route_handlers=admin.ROUTES, dependencies={"user": Provide(kit.signed_in_admin)})]
 

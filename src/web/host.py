@@ -32,6 +32,7 @@ from booking.errors import CapacityBelowBookings, MarksOnCancelledSession
 from booking.schemas import BookingStatus, Roster, SessionChange
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.http import RuntimeDep
+from kernel.phones import display_phone
 from web.kit import (
     CATEGORY_LABELS,
     N_,
@@ -802,6 +803,8 @@ async def roster_page(session_id: FromPath[str], request: Request, runtime: Runt
         checked_in=next((item for item in roster.items if str(item.booking_id) == checked), None),
         again=request.query_params.get("again") == "1",
         confirmed=BookingStatus.confirmed,
+        release_minutes=int(runtime.settings.noshow_release.total_seconds() // 60),
+        phones={item.booking_id: display_phone(item.guest_phone) for item in roster.items if item.guest_phone},
     )
 
 

@@ -21,7 +21,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accounts.repository import person_columns
-from kernel.sql import Sql, execute, fetch_all, fetch_one, fetch_value, is_postgres, placeholders
+from kernel.sql import (
+    Sql,
+    UniqueViolation,
+    execute,
+    fetch_all,
+    fetch_one,
+    fetch_value,
+    is_postgres,
+    placeholders,
+    unique_violations,
+)
 from workshops import rules
 from workshops.enums import SessionStatus, WorkshopStatus
 from workshops.tables import Recipe, Workshop, WorkshopSession
@@ -262,7 +272,16 @@ async def insert_sessions(workshop_id: int, occurrences: Sequence[tuple[dt.datet
                         created_at=now, updated_at=now)
         for start, end in occurrences
     ]
-    await WorkshopSession.insert(*rows)
+    for attempt in range(3):
+        try:
+            with unique_violations():
+                await WorkshopSession.insert(*rows)
+            break
+        except UniqueViolation:  # two short codes met (1 in ~10^8 per pair): draw them again
+            if attempt == 2:
+                raise
+            for row in rows:
+                row.short_code = rules.new_short_code()
     return [row.id for row in rows]
 
 
@@ -576,3 +595,31 @@ def recipe_chain_held_sessions(recipe: str, now: str) -> str:
         f" WHERE s.status <> '{SessionStatus.cancelled.value}' AND s.ends_at <= {now}"
         " AND w.published_at IS NOT NULL)"
     )
+
+
+def sessions_ended_before(ended_before: str) -> str:
+    """SELECT of the ids of the sessions that ended before `ended_before` (an SQL expression):
+    `booking.repository` erases the guests' names and phones of those sessions."""
+    return f"SELECT s.id FROM workshop_session s WHERE s.ends_at < {ended_before}"
+
+
+# ------------------------------------------------------------- short codes and the programme
+
+_BY_SHORT_CODE = Sql('SELECT s.id, s."workshop" AS workshop_id FROM workshop_session s WHERE s.short_code = ?1')
+# ?1 community, ?2 from, ?3 to: the published workshops' scheduled sessions starting in [from, to)
+_PROGRAMME = Sql(
+    "SELECT s.id, s.short_code, s.starts_at, s.ends_at, s.timezone, w.id AS workshop_id, w.title, w.summary,"
+    " w.venue_name, w.venue_address, w.online_url, w.payment, w.price_cents, w.currency"
+    ' FROM workshop_session s JOIN workshop w ON w.id = s."workshop"'
+    f" WHERE w.\"community\" = ?1 AND w.status = '{WorkshopStatus.published.value}'"
+    f" AND s.status = '{SessionStatus.scheduled.value}' AND s.starts_at >= ?2 AND s.starts_at < ?3"
+    " ORDER BY s.starts_at, s.id"
+)
+
+
+async def session_by_short_code(code: str) -> Any:
+    return await fetch_one(_BY_SHORT_CODE, code)
+
+
+async def programme(community_id: int, starts_from: dt.datetime, starts_before: dt.datetime) -> list[Any]:
+    return await fetch_all(_PROGRAMME, community_id, starts_from, starts_before)

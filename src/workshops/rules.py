@@ -6,6 +6,7 @@ into queries. Validation failures name the field (or query parameter) at fault.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import functools
 import math
 import re
@@ -758,3 +759,22 @@ def check_recipe(fields: RecipeFields) -> list[FieldProblem]:
 def clean_items(items: Iterable[str]) -> tuple[str, ...]:
     """A list as typed, its items trimmed and the blank ones left out (a form's empty lines)."""
     return tuple(item.strip() for item in items if not is_blank(item))
+
+
+# ------------------------------------------------------------------------ short codes (issue 22)
+# A session's short code (`/s/{code}`, on the printed programme): 6 characters read aloud or
+# typed from paper, so no look-alikes (no 0/O, 1/I/L, and no U): 31^6 ≈ 887 million codes.
+SHORT_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+SHORT_CODE_LENGTH = 6
+
+
+def new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+
+
+def normalise_short_code(text: str) -> str | None:
+    """What a person typed (any case, spaces or a dash) as a code, or None if it cannot be one."""
+    code = "".join(text.split()).replace("-", "").upper()
+    if len(code) != SHORT_CODE_LENGTH or any(c not in SHORT_CODE_ALPHABET for c in code):
+        return None
+    return code

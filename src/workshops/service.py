@@ -878,3 +878,22 @@ async def community_calendar(runtime: Runtime, slug: str, community: Any = None)
         community_name=community.name, sessions=[(s, workshops[s.workshop_id]) for s in sessions],
         now=now, base_url=runtime.settings.base_url, mail_from=runtime.settings.mail_from,
     )
+
+
+# ------------------------------------------------------------ short codes and the programme
+
+PROGRAMME_DAYS = 14
+
+
+async def session_of_short_code(code: str) -> tuple[int, int]:
+    """(session id, workshop id) of a short code typed or printed (any case); NotFound else."""
+    normal = rules.normalise_short_code(code)
+    row = await repository.session_by_short_code(normal) if normal else None
+    if row is None:
+        raise NotFound("no session has this code")
+    return row["id"], row["workshop_id"]
+
+
+async def programme(community_id: int, now: dt.datetime, days: int = PROGRAMME_DAYS) -> list[Any]:
+    """The community's published sessions of the next `days` days, in order (one query)."""
+    return await repository.programme(community_id, now, now + dt.timedelta(days=days))

@@ -6,6 +6,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
+from workshops.rules import new_short_code
+
 from workshops.enums import Payment, SessionStatus, WaitlistMode, WorkshopStatus
 
 USER = LazyTableReference("User", module_path="accounts.tables")
@@ -59,6 +61,8 @@ class WorkshopSession(Table, tablename="workshop_session"):
     cancel_reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # `/s/{code}` and the printed programme: 6 characters without look-alikes, made at creation
+    short_code = Varchar(length=6, unique=True, null=True, default=new_short_code)
 
 
 class Recipe(Table, tablename="recipe"):

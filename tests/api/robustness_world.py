@@ -48,6 +48,10 @@ class World:
             values["booking_id"] = self.ended["booking_id"]  # marks and feedback need a held session
         if self.ended and op.path.endswith("/recipe"):
             values["workshop_id"] = self.ended["workshop_id"]  # a recipe is published once it ran
+        if self.ended and op.path.endswith("/walk-ins"):
+            values["session_id"] = self.ended["door_session_id"]  # the door opens 1 h before the start
+        if self.ended and op.path.endswith("/standby"):
+            values["session_id"] = self.ended["door_full_session_id"]  # ... and standby is for a full one
         if self.ended and op.path.startswith("/feedback/"):
             values["token"] = self.ended["token"]  # the emailed feedback link
         return values
@@ -93,6 +97,8 @@ class World:
                                 "timezone": "Europe/Paris", "locale": "fr", "lat": 48.85, "lon": 2.35,
                                 "moderation": True},
             "OrganizerCreate": {"email": self.users["stranger"]["email"]},
+            "RelayCreate": {"email": self.users["stranger"]["email"]},
+            "DoorCreate": {"name": "Paul", "seats": 1},
             "WorkshopCreate": {
                 "community": self.community["slug"], "title": "Bread baking", "summary": "Sourdough.",
                 "description": "Bring an apron.", "category": "cooking", "tags": ["bread"],
@@ -187,6 +193,13 @@ async def _one_time_links(owner: dict[str, Any]) -> None:
                                                created_at=T0, expires_at=T0 + dt.timedelta(days=30)))
 
 
+async def _short_code(session_id: int) -> str:
+    from workshops.tables import WorkshopSession
+
+    row = await WorkshopSession.select(WorkshopSession.short_code).where(WorkshopSession.id == session_id).first()
+    return row["short_code"]
+
+
 async def seed_world(client: Any) -> World:
     """Users in every role, a community, a published and a submitted workshop, a session with a
     booking, a full session with a waitlist entry, and their outbox messages."""
@@ -223,6 +236,9 @@ async def seed_world(client: Any) -> World:
     held = await make_workshop(host=host, community=community, title="Held")
     ended = await make_session(workshop=held, starts_at=T0 - dt.timedelta(hours=3), ends_at=T0 - dt.timedelta(hours=1))
     attended = await make_booking_row(ended, participant)
+    door = await make_session(workshop=workshop, capacity=50, starts_at=T0 + dt.timedelta(minutes=30))
+    door_full = await make_session(workshop=workshop, capacity=1, starts_at=T0 + dt.timedelta(minutes=30))
+    await make_booking_row(door_full, users["other"])
     rated = await make_booking_row(ended, users["other"])
     feedback = Feedback(booking=rated["id"], rating=2, comment="Too short.", created_at=T0)
     await Feedback.insert(feedback)
@@ -233,10 +249,12 @@ async def seed_world(client: Any) -> World:
     ids = {"workshop_id": workshop["id"], "session_id": session["id"], "booking_id": booking["id"],
            "entry_id": entry["id"], "host_id": host["id"], "slug": community["slug"], "token": token,
            "message_id": message["id"] if message else 1, "feedback_id": feedback.id,
-           "community_id": community["id"], "recipe_id": recipe.json()["id"]}
+           "community_id": community["id"], "recipe_id": recipe.json()["id"], "user_id": users["stranger"]["id"],
+           "code": await _short_code(session["id"])}
     await _one_time_links(await user(verified=False))
     return World(users=users, community=community, ids=ids, submitted_workshop_id=submitted["id"],
                  full_session_id=full["id"],                  calendar_token=token,
                  ended={"session_id": ended["id"], "booking_id": attended["id"], "workshop_id": held["id"],
-                        "checkin_code": attended["checkin_code"],
+                        "checkin_code": attended["checkin_code"], "door_session_id": door["id"],
+                        "door_full_session_id": door_full["id"],
                         "token": link_token(secret, attended["id"], ended["ends_at"])})

@@ -104,6 +104,12 @@ PAGES = {
     "recipe-logged-in": (lambda page: _href(page, "/recipes", "main .card a[href^='/recipes/']"), HOST),
     "publish-recipe": (lambda page: _href(page, "/host", "main a[href$='/recipe']"), HOST),
     "publish-recipe-refused": (lambda page: _recipe_refused(page), HOST),
+    "programme": ("/communities/belleville/programme", None),
+    "slip": (lambda page: f"/bookings/{page.request.get('/api/v1/me/bookings').json()['items'][0]['id']}/slip",
+             PARTICIPANT),
+    "relays": ("/organize/communities/belleville/relays", ORGANIZER),
+    "desk": ("/desk", HOST),
+    "neighbours": ("/me/neighbours", HOST),
     "admin-communities": ("/admin/communities", ADMIN),
     "admin-community": (lambda page: _href(page, "/admin/communities", "main a[href^='/admin/communities/']"), ADMIN),
 }

@@ -10,6 +10,7 @@ import pytest
 
 from kernel.events import (
     BookingCancelled,
+    BookingReleased,
     BookingConfirmed,
     BookingPendingPayment,
     HoldExpired,
@@ -144,6 +145,7 @@ async def scenario(kind: str, runtime, clock, recipient_locale: str):
                                                        hold_expires_at=now + dt.timedelta(minutes=30),
                                                        **common)],
         "hold_expired": lambda: [HoldExpired(session_id=session["id"], **common)],
+        "booking_released": lambda: [BookingReleased(session_id=session["id"], **common)],
         "refund_issued": lambda: [RefundIssued(amount_cents=3000, currency="eur", **common)],
         "session_updated": lambda: [SessionUpdated(at=now, session_id=session["id"], sequence=1,
                                                    booking_ids=(booking["id"],))],

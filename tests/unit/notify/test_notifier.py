@@ -142,4 +142,4 @@ def test_every_kind_has_text_and_html_templates_and_calendar_kinds_are_known():
         assert (files("notify") / "templates" / "email" / f"{kind}.txt").is_file(), kind
         assert (files("notify") / "templates" / "email" / f"{kind}.html").is_file(), kind
     assert set(CALENDAR_METHODS) <= set(KINDS)
-    assert len(KINDS) == len(set(KINDS)) == 19  # + verify_email, password_reset
+    assert len(KINDS) == len(set(KINDS)) == 20  # + verify_email, password_reset, booking_released
