@@ -227,7 +227,7 @@ class RosterItem(Struct, kw_only=True, omit_defaults=True):
     currency: str
     payment: Literal["free", "on_site", "stripe"]
     # the participant answered OUI/YES to a text message about it
-    confirmed_by_text: bool = False
+    confirmed_by_text: bool  # always present (omit_defaults would drop a False)
     source: BookingSourceValue | None = None  # relay, walk_in, standby: made for someone without an account
     guest_phone: str | None = None  # a neighbour's phone, for the host to call
     guest_note: str | None = None

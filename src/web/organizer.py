@@ -297,7 +297,9 @@ CSV_HEADINGS = {
     "no_show_rate": N_("No-show rate"), "waitlist_promoted": N_("Served from the waitlist"),
     "new_participants": N_("New participants"), "returning_participants": N_("Returning participants"),
     "cancelled": N_("Session cancelled"), "host_id": N_("Host number"), "host_name": N_("Host's name"),
-    "rating_count": N_("Number of ratings"),
+    "rating_count": N_("Number of ratings"), "relay_bookings": N_("Booked by relays"),
+    "walk_in_seats": N_("Walk-ins (seats)"), "standby_seats_served": N_("Served from standby (seats)"),
+    "released_no_show_seats": N_("Released no-shows (seats)"),
 }
 
 
@@ -317,8 +319,6 @@ async def dashboard_csv(request: Request, runtime: RuntimeDep, user: UserDep) ->
     separator = reports.check_separator(request.query_params.get("sep"))
     report = await reports.attendance_report(runtime, user, community.slug, filters["from"], filters["to"])
     return csv_download(report, separator, csv_headings(page_viewer(request, user).language))
-
-
 
 
 ROUTES = [moderation_queue, approve_workshop, reject_form, reject_workshop, dashboard, dashboard_csv]
