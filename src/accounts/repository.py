@@ -6,6 +6,8 @@ a user or a community for speed, it takes the fragments below (e.g. `PERSON_COLU
 - `PERSON_BY_ID`, `COMMUNITY_ORGANIZERS` and `person_columns` for notify's read model and the
   booking views (a participant, a host, the organizers to tell);
 - `IS_ORGANIZER`, asked by the booking engine inside its serialised transaction;
+- `ORGANIZED_COMMUNITIES`, a sub-select of the communities user ?1 organizes (the header's count
+  of what waits for moderation, `workshops.repository.waiting_count`);
 - `QUOTA_*`, the per-user quota statements `accounts.quotas` runs in the caller's transaction.
 """
 from __future__ import annotations
@@ -28,6 +30,8 @@ COMMUNITY_ORGANIZERS = Sql(
 )
 # ?1 community id, ?2 user id (the booking engine asks inside its serialised transaction)
 IS_ORGANIZER = Sql('SELECT 1 FROM community_organizer WHERE community = ?1 AND "user" = ?2')
+# a sub-select (text, not a statement): the ids of the communities user ?1 organizes
+ORGANIZED_COMMUNITIES = 'SELECT o."community" FROM community_organizer o WHERE o."user" = ?1'
 
 
 # ---- quotas (accounts.quotas): a user's recent actions, sought by (user_id, action, at)

@@ -187,14 +187,50 @@ async def workshop_ids_of_host(host_id: int, limit: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
+# what waits for moderation: a submitted workshop, or a published one's pending revision
+_WAITING = (f"(w.status = '{WorkshopStatus.submitted}' OR (w.status = '{WorkshopStatus.published}'"
+            " AND w.revision_submitted_at IS NOT NULL))")
+# since when it waits (a submitted workshop: its last change)
+_WAITING_SINCE = "COALESCE(w.revision_submitted_at, w.updated_at)"
+
+
+@functools.lru_cache(maxsize=64)
+def _waiting_ids(count: int | None) -> Sql:
+    where = "" if count is None else f' AND w."community" IN ({placeholders(2, count)})'
+    return Sql(f"SELECT w.id FROM workshop w WHERE {_WAITING}{where}"
+               f" ORDER BY {_WAITING_SINCE}, w.id LIMIT ?1")
+
+
 async def submitted_workshop_ids(community_ids: Sequence[int] | None, limit: int) -> list[int]:
-    """Submitted workshops waiting for moderation, oldest change first (the longest waiting),
-    in these communities (None: every community)."""
-    query = Workshop.select(Workshop.id).where(Workshop.status == WorkshopStatus.submitted)
-    if community_ids is not None:
-        query = query.where(Workshop.community.is_in(list(community_ids)))
-    rows = await query.order_by(Workshop.updated_at).order_by(Workshop.id).limit(limit)
+    """What waits for moderation (submitted workshops and published ones with a pending revision),
+    the longest waiting first, in these communities (None: every community)."""
+    if community_ids is not None and not community_ids:
+        return []
+    ids = None if community_ids is None else list(community_ids)
+    rows = await fetch_all(_waiting_ids(None if ids is None else len(ids)), limit, *(ids or ()))
     return [r["id"] for r in rows]
+
+
+_WAITING_COUNT_ALL = Sql(f"SELECT count(*) FROM workshop w WHERE {_WAITING}")
+
+
+def _waiting_count_for(organizer_of: str) -> Sql:
+    return Sql(f'SELECT count(*) FROM workshop w WHERE {_WAITING} AND w."community" IN ({organizer_of})')
+
+
+async def waiting_count(user_id: int | None) -> int:
+    """How many workshops wait for moderation in the communities `user_id` organizes (None:
+    every community, for an admin): one statement, the organizer rows read in it through
+    `accounts.repository.ORGANIZED_COMMUNITIES` (the header's count on every organizer's page)."""
+    if user_id is None:
+        return int(await fetch_value(_WAITING_COUNT_ALL) or 0)
+    return int(await fetch_value(_waiting_count_statement(), user_id) or 0)
+
+
+@functools.cache
+def _waiting_count_statement() -> Sql:
+    from accounts.repository import ORGANIZED_COMMUNITIES
+    return _waiting_count_for(ORGANIZED_COMMUNITIES)
 
 
 # -------------------------------------------------------------------------------- sessions

@@ -41,6 +41,12 @@ class Workshop(Table, tablename="workshop"):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     published_at = Timestamptz(null=True, default=None)
+    # a published workshop's edit waiting for moderation (workshops.service.update_workshop): the
+    # proposed content fields as JSON in the API's shape ("" when none), its description rendered
+    # when submitted, and when it was last changed (NULL when no revision waits)
+    revision = Text(default="")
+    revision_description_html = Text(default="")
+    revision_submitted_at = Timestamptz(null=True, default=None)
 
 
 class WorkshopSession(Table, tablename="workshop_session"):
