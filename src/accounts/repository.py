@@ -326,6 +326,15 @@ async def community_by_slug(slug: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+async def communities_by_id(community_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The communities with these (distinct) ids, in one statement."""
+    if not community_ids:
+        return []
+    statement = Sql(f"SELECT {_COMMUNITY_SQL_COLUMNS} FROM community"
+                    f" WHERE id IN ({', '.join(f'?{i}' for i in range(1, len(community_ids) + 1))})")
+    return [dict(row) for row in await fetch_all(statement, *community_ids)]
+
+
 async def community_by_id(community_id: int) -> dict[str, Any] | None:
     return await Community.select(*_COMMUNITY_COLUMNS).where(Community.id == community_id).first()
 

@@ -102,8 +102,13 @@ async def workshop_page(workshop_id: FromPath[str], request: Request, runtime: R
     language = viewer.language
     upcoming = _upcoming(workshop, runtime.clock.now())
     price_msgid, price = price_text(workshop, language)
+    # organizers decide here too: a submitted workshop, or a pending revision (which only the
+    # host and the moderators are shown); one more query, only when something waits
+    waits = workshop.status == WorkshopStatus.submitted or workshop.pending_revision is not None
+    moderates = waits and maybe_user is not None and (
+        maybe_user.is_admin or workshop.community in await accounts_service.organizer_slugs(maybe_user.id))
     return render(
-        viewer, "public/workshop.html", workshop=workshop, price_msgid=price_msgid,
+        viewer, "public/workshop.html", workshop=workshop, price_msgid=price_msgid, moderates=moderates,
         price=price, sessions=[(s, *session_when(s, language)) for s in upcoming[:UPCOMING_SHOWN]],
         more_sessions=max(0, len(upcoming) - UPCOMING_SHOWN), statuses=WorkshopStatus,
         rating=rating_text(workshop.rating, language), description=Markup(await workshops_service.description_html(workshop.id)),

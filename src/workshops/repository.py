@@ -256,6 +256,18 @@ async def session_rows(session_ids: Sequence[int]) -> list[Any]:
     return await fetch_all(_sessions_by_id(len(ids)), *ids) if ids else []
 
 
+@functools.lru_cache(maxsize=64)
+def _upcoming_of(count: int) -> Sql:
+    return Sql(f"SELECT {SESSION_ROW_COLUMNS} FROM workshop_session s"
+               f" WHERE s.\"workshop\" IN ({placeholders(2, count)}) AND s.status = '{SessionStatus.scheduled}'"
+               " AND s.starts_at >= ?1 ORDER BY s.starts_at, s.id")
+
+
+async def upcoming_sessions_of(workshop_ids: Sequence[int], now: dt.datetime) -> list[Any]:
+    """The scheduled sessions of these (distinct) workshops starting from `now`, in start order."""
+    return await fetch_all(_upcoming_of(len(workshop_ids)), now, *workshop_ids) if workshop_ids else []
+
+
 async def sessions_of(workshop_id: int) -> list[Any]:
     """Every session of the workshop, any status, in start order."""
     return await fetch_all(_SESSIONS_OF, workshop_id)

@@ -179,6 +179,16 @@ class Workshop(WorkshopSummary, kw_only=True):
     pending_revision: PendingRevision | None = None
 
 
+class WaitingWorkshop(Struct, kw_only=True):
+    """A moderation card: the workshop with its upcoming sessions (and its pending revision,
+    if that is what waits), its community's name and zone, and since when it waits."""
+
+    workshop: Workshop
+    community_name: str
+    community_timezone: str
+    waiting_since: dt.datetime
+
+
 class WorkshopList(Struct, kw_only=True):
     items: list[WorkshopSummary]
     total: int
