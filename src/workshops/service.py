@@ -17,13 +17,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from kernel.ids import MAX_ID
-from kernel.caching import etag_of_version
-from kernel.sql import PiccoloTx, as_datetime, write_transaction
 
 from accounts import quotas
 from accounts.auth import CurrentUser, is_organizer_of, organizer_community_ids
-from accounts.service import find_communities_by_id, find_community_by_id, find_community_by_slug, get_public_profile, require_verified
+from accounts.service import (
+    find_communities_by_id,
+    find_community_by_id,
+    find_community_by_slug,
+    get_public_profile,
+    require_verified,
+)
+from kernel.caching import etag_of_version
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.events import (
     DomainEvent,
@@ -32,11 +36,13 @@ from kernel.events import (
     WorkshopRejected,
     WorkshopSubmitted,
 )
+from kernel.ids import MAX_ID
+from kernel.ports import BookingStats, Rating
 from kernel.runtime import Runtime
+from kernel.sql import PiccoloTx, as_datetime, write_transaction
 from workshops import calendar, repository, rules, schemas, text
 from workshops.enums import Payment, SessionStatus, WorkshopStatus
 from workshops.errors import PaymentsNotConfigured
-from kernel.ports import BookingStats, Rating
 from workshops.rules import VenueFields, WorkshopFields, validate_session_times
 
 __all__ = [
@@ -60,11 +66,11 @@ __all__ = [
     "moderation_queue",
     "reject_workshop",
     "render_sessions",
+    "revised",
     "session_detail",
     "submit_workshop",
     "update_workshop",
     "validate_session_times",
-    "revised",
     "visible_workshop",
     "waiting_count",
     "workshop_detail",

@@ -160,7 +160,7 @@ class TestCards:
         assert f'id="workshop-{cast.published["id"]}"' in answer.text
         assert "Changes to a published workshop" in page.visible
         rows = re.findall(r'<tr><th scope="row">(.*?)</th><td class="old">(.*?)</td><td class="new">(.*?)</td></tr>',
-                          answer.text, re.S)
+                          answer.text, re.DOTALL)
         assert rows == [("Title", "Bike repair", "Bike repair for beginners"),
                         ("Where", "Maison du quartier, 1 rue de la Paix, Paris", "Atelier Vélo, 2 rue des Cascades"),
                         ("How participants pay", "Free", "€5.00, paid on site")]
