@@ -16,7 +16,7 @@ from msgspec import UNSET
 
 from accounts.auth import CurrentUser, is_organizer_of
 from accounts.service import require_verified
-from kernel.ids import MAX_ID
+from kernel.ids import MAX_ID, is_id
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.runtime import Runtime
 from booking import checkout, ops, repository, rules
@@ -135,6 +135,14 @@ async def my_waitlist(runtime: Runtime, user: CurrentUser, limit: int, offset: i
     """The user's entries, newest first, with their places in line."""
     rows, total = await repository.entries_of_user(user.id, limit, offset)
     return WaitlistList(items=[_entry_from_row(r) for r in rows], total=total)
+
+
+async def my_waitlist_entry(runtime: Runtime, user: CurrentUser, entry_id: int) -> WaitlistEntry:
+    """One of the user's own entries (an offer's page); NotFound for anyone else's."""
+    row = await repository.entry_of_user(user.id, entry_id) if is_id(entry_id) else None
+    if row is None:
+        raise NotFound(f"No waitlist entry {entry_id}.")
+    return _entry_from_row(row)
 
 
 # ---------------------------------------------------------------------------------- sessions

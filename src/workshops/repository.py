@@ -214,23 +214,26 @@ async def submitted_workshop_ids(community_ids: Sequence[int] | None, limit: int
 _WAITING_COUNT_ALL = Sql(f"SELECT count(*) FROM workshop w WHERE {_WAITING}")
 
 
-def _waiting_count_for(organizer_of: str) -> Sql:
-    return Sql(f'SELECT count(*) FROM workshop w WHERE {_WAITING} AND w."community" IN ({organizer_of})')
+@functools.cache
+def _organizer_nav() -> Sql:
+    from accounts.repository import ORGANIZED_COMMUNITIES
+    count_them = ORGANIZED_COMMUNITIES.replace('SELECT o."community"', "SELECT count(*)", 1)
+    return Sql(f"SELECT ({count_them}) AS communities,"
+               f' (SELECT count(*) FROM workshop w WHERE {_WAITING} AND w."community" IN ({ORGANIZED_COMMUNITIES}))'
+               " AS waiting")
 
 
 async def waiting_count(user_id: int | None) -> int:
-    """How many workshops wait for moderation in the communities `user_id` organizes (None:
-    every community, for an admin): one statement, the organizer rows read in it through
-    `accounts.repository.ORGANIZED_COMMUNITIES` (the header's count on every organizer's page)."""
-    if user_id is None:
-        return int(await fetch_value(_WAITING_COUNT_ALL) or 0)
-    return int(await fetch_value(_waiting_count_statement(), user_id) or 0)
+    """How many workshops wait for moderation in every community (an admin's count)."""
+    return int(await fetch_value(_WAITING_COUNT_ALL) or 0)
 
 
-@functools.cache
-def _waiting_count_statement() -> Sql:
-    from accounts.repository import ORGANIZED_COMMUNITIES
-    return _waiting_count_for(ORGANIZED_COMMUNITIES)
+async def organizer_nav(user_id: int) -> tuple[int, int]:
+    """(how many communities user ?1 organizes, how many workshops wait for moderation in them):
+    one statement, for the header of every page, the organizer rows read in it through
+    `accounts.repository.ORGANIZED_COMMUNITIES`."""
+    row = await fetch_one(_organizer_nav(), user_id)
+    return int(row["communities"] or 0), int(row["waiting"] or 0)
 
 
 # -------------------------------------------------------------------------------- sessions

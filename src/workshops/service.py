@@ -64,6 +64,7 @@ __all__ = [
     "hosted_workshops",
     "list_workshops",
     "moderation_queue",
+    "organizer_nav",
     "reject_workshop",
     "render_sessions",
     "revised",
@@ -72,7 +73,6 @@ __all__ = [
     "update_workshop",
     "validate_session_times",
     "visible_workshop",
-    "waiting_count",
     "workshop_detail",
 ]
 
@@ -855,9 +855,13 @@ async def moderation_queue(runtime: Runtime, user: CurrentUser,
     return queue
 
 
-async def waiting_count(user: CurrentUser) -> int:
-    """How many workshops wait for the user's moderation (the header's count): one query."""
-    return await repository.waiting_count(None if user.is_admin else user.id)
+async def organizer_nav(user: CurrentUser) -> tuple[bool, int]:
+    """(whether the user moderates anything, how many workshops wait for them): the header's
+    Moderation link and its count, in one query (every community for an admin)."""
+    if user.is_admin:
+        return True, await repository.waiting_count(None)
+    communities, waiting = await repository.organizer_nav(user.id)
+    return communities > 0, waiting
 
 
 async def host_profile(runtime: Runtime, host_id: int) -> schemas.HostProfile:

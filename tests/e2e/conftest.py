@@ -146,7 +146,15 @@ def log_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label(re.compile("^(Email address|Adresse e-mail)")).fill(email)
     page.get_by_label(re.compile("^(Password|Mot de passe)")).fill(password)
     page.get_by_role("button", name=re.compile("^(Log in|Se connecter)$")).click()
-    assert page.locator("header").get_by_role("button", name=re.compile("Log out|Se déconnecter")).count() == 1
+    assert page.locator("header").get_by_role("button", name=re.compile("Log out|Se déconnecter"),
+                                              include_hidden=True).count() == 1
+
+
+def open_menu(page) -> None:
+    """Unfold the header's account menu (a <details>: no script needed)."""
+    menu = page.locator("header details")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
 
 
 @pytest.fixture(scope="module")

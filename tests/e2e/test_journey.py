@@ -29,7 +29,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from kernel.i18n import LOCALE_DIR
-from tests.e2e.conftest import ORGANIZER, emailed_link, expect_title, log_in, sign_up
+from tests.e2e.conftest import ORGANIZER, emailed_link, expect_title, log_in, open_menu, sign_up
 
 pytestmark = pytest.mark.slow
 PARIS = ZoneInfo("Europe/Paris")
@@ -176,6 +176,7 @@ def submit(journey: Journey) -> None:
 
 
 def _to_host_page(journey: Journey, page) -> None:
+    open_menu(page)
     page.get_by_role("navigation", name=journey.t("Main")).get_by_role(
         "link", name=journey.t("Host"), exact=True).click()
     assert page.url.endswith("/host"), page.url

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, expect_title, sign_up
+from tests.e2e.conftest import DEMO_PASSWORD, ORGANIZER, expect_title, open_menu, sign_up
 
 pytestmark = pytest.mark.slow
 
@@ -18,6 +18,7 @@ def test_sign_up_see_the_workshops_then_log_out(new_page):
     assert page.url.endswith("/")
     status = page.get_by_role("status")
     assert "Welcome" in status.inner_text()
+    open_menu(page)
     assert "Logged in as Noor" in page.locator("header").inner_text()
     assert "Belleville" in page.title()
     assert page.get_by_role("link", name="Pain au levain").is_visible()
@@ -119,3 +120,26 @@ def test_the_skip_link_and_visible_focus(new_page):
     assert focused == ["Skip to main content", "solid"]
     page.keyboard.press("Enter")
     assert page.url.endswith("#main")
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_the_logged_in_header_is_compact_at_360_px(new_page, locale):
+    """Issue 19.6: the logged-in header took 7 lines on a phone. Now at most 3, the account's
+    items folded in a menu that opens without JavaScript; an organizer has Moderation (with
+    what waits) and Dashboard in it."""
+    page = new_page(locale=locale, width=360, user=ORGANIZER)
+    page.goto("/")
+    header = page.locator("header")
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) || 24")
+    assert header.bounding_box()["height"] <= 3 * line + 40, header.bounding_box()
+    moderation = header.get_by_role("link", name=re.compile("^(Moderation|Modération)"))
+    assert re.search(r"\d+ (waiting|en attente)", moderation.inner_text() + moderation.text_content())
+    moderation.click()
+    assert "/organize/moderation" in page.url
+    page.locator("header").get_by_role("link", name=re.compile("^(Dashboard|Tableau de bord)$")).click()
+    assert "/organize/dashboard" in page.url
+    assert not header.get_by_role("link", name=re.compile("My account|Mon compte")).is_visible()
+    open_menu(page)
+    page.locator("header").get_by_role("link", name=re.compile("My account|Mon compte")).click()
+    assert page.url.endswith("/me/account")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
