@@ -94,11 +94,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         process.communicate(timeout=30)
 
 
-def emailed_link(server: DemoServer, to: str, kind: str) -> str:
+def emailed_link(server: DemoServer, to: str, kind: str, pattern: str = mail_files.ONE_TIME_LINK) -> str:
     """The path of the link (`/verify/…`, `/reset/…`) in the `kind` email to `to`, read from
     the server's mail files (`tests.mail_files`: the server runs without its worker)."""
     env = {**os.environ, "ALVEOLE_DATABASE_URL": f"sqlite:///{server.database}", "ALVEOLE_RATE_LIMITS": "off"}
-    return mail_files.emailed_link(env, server.database.parent / "mail", server.url, to, kind)
+    return mail_files.emailed_link(env, server.database.parent / "mail", server.url, to, kind, pattern)
 
 
 @pytest.fixture(scope="session")
