@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-
 ONE_TIME_LINK = r"/(?:verify|reset)/[A-Za-z0-9_-]+"
 
 

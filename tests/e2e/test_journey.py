@@ -22,8 +22,8 @@ import functools
 import itertools
 import re
 import sqlite3
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
