@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -202,8 +203,10 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _phone_shot(journey: Journey, target, name: str) -> None:
-    """A 360 px picture for the docs (English run only; the French one goes with the test's)."""
-    if journey.language == "en":
+    """A 360 px picture, with the test's; into docs/screenshots too (English run) when
+    ALVEOLE_DOCS_SCREENSHOTS=1, so an ordinary run leaves the checkout as it was."""
+    target.screenshot(path=str(journey.shots / f"{journey.language}-phone-{name}.png"))
+    if journey.language == "en" and os.environ.get("ALVEOLE_DOCS_SCREENSHOTS") == "1":
         target.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
