@@ -10,19 +10,22 @@ import sys
 import time
 from pathlib import Path
 
+ONE_TIME_LINK = r"/(?:verify|reset)/[A-Za-z0-9_-]+"
 
-def _link_in(mail_dir: Path, base_url: str, to: str, kind: str) -> str | None:
+
+def _link_in(mail_dir: Path, base_url: str, to: str, kind: str, pattern: str = ONE_TIME_LINK) -> str | None:
     for path in sorted(mail_dir.glob("*.eml")) if mail_dir.exists() else ():
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         if message["X-Alveole-Kind"] == kind and to in str(message["To"]):
             text = message.get_body(preferencelist=("plain",)).get_content()
-            link = re.search(re.escape(base_url) + r"(/(?:verify|reset)/[A-Za-z0-9_-]+)", text)
+            link = re.search(re.escape(base_url) + f"({pattern})", text)
             assert link, text
             return link.group(1)
     return None
 
 
-def emailed_link(env: dict[str, str], mail_dir: Path, base_url: str, to: str, kind: str) -> str:
+def emailed_link(env: dict[str, str], mail_dir: Path, base_url: str, to: str, kind: str,
+                 pattern: str = ONE_TIME_LINK) -> str:
     """The path (`/verify/…`, `/reset/…`) of the link in the `kind` email to `to`: `alveole
     worker` runs with the server's `env` until that email is in `mail_dir`, then stops."""
     worker_env = {**env, "ALVEOLE_MAIL_DIR": str(mail_dir), "ALVEOLE_BASE_URL": base_url,
@@ -31,7 +34,7 @@ def emailed_link(env: dict[str, str], mail_dir: Path, base_url: str, to: str, ki
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     try:
-        while (link := _link_in(mail_dir, base_url, to, kind)) is None:
+        while (link := _link_in(mail_dir, base_url, to, kind, pattern)) is None:
             assert worker.poll() is None, "the worker stopped"
             assert time.monotonic() < deadline, f"no {kind} email to {to}"
             time.sleep(0.2)  # polling for the worker's file, not waiting for a deadline

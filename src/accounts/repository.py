@@ -6,6 +6,8 @@ a user or a community for speed, it takes the fragments below (e.g. `PERSON_COLU
 - `PERSON_BY_ID`, `COMMUNITY_ORGANIZERS` and `person_columns` for notify's read model and the
   booking views (a participant, a host, the organizers to tell);
 - `IS_ORGANIZER`, asked by the booking engine inside its serialised transaction;
+- `ORGANIZED_COMMUNITIES`, a sub-select of the communities user ?1 organizes (the header's count
+  of what waits for moderation, `workshops.repository.waiting_count`);
 - `QUOTA_*`, the per-user quota statements `accounts.quotas` runs in the caller's transaction.
 """
 from __future__ import annotations
@@ -31,6 +33,8 @@ IS_ORGANIZER = Sql('SELECT 1 FROM community_organizer WHERE community = ?1 AND "
 # ?1 community id, ?2 user id: a relay of the community (the booking engine asks it inside its
 # serialised transaction before booking for a guest)
 IS_RELAY = Sql('SELECT 1 FROM community_relay WHERE community = ?1 AND "user" = ?2')
+# a sub-select (text, not a statement): the ids of the communities user ?1 organizes
+ORGANIZED_COMMUNITIES = 'SELECT o."community" FROM community_organizer o WHERE o."user" = ?1'
 
 
 # ---- quotas (accounts.quotas): a user's recent actions, sought by (user_id, action, at)
@@ -325,6 +329,15 @@ async def count_communities() -> int:
 async def community_by_slug(slug: str) -> dict[str, Any] | None:
     row = await fetch_one(_COMMUNITY_BY_SLUG, slug)
     return dict(row) if row else None
+
+
+async def communities_by_id(community_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The communities with these (distinct) ids, in one statement."""
+    if not community_ids:
+        return []
+    statement = Sql(f"SELECT {_COMMUNITY_SQL_COLUMNS} FROM community"
+                    f" WHERE id IN ({', '.join(f'?{i}' for i in range(1, len(community_ids) + 1))})")
+    return [dict(row) for row in await fetch_all(statement, *community_ids)]
 
 
 async def community_by_id(community_id: int) -> dict[str, Any] | None:

@@ -48,8 +48,8 @@ __all__ = [
     "EmailTaken", "normalise_email", "create_user", "PublicProfile", "get_public_profile",
     "user_id_for_calendar_token", "rotate_calendar_token", "register", "login", "logout",
     "get_me", "update_me", "create_community", "list_communities", "get_community",
-    "find_community_by_slug", "find_community_by_id", "name_organizer", "user_id_for_email",
-    "rename_community", "community_organizers", "remove_organizer", "name_relay",
+    "find_community_by_slug", "find_community_by_id", "find_communities_by_id", "name_organizer",
+    "user_id_for_email", "rename_community", "community_organizers", "remove_organizer", "name_relay",
     "community_relays", "remove_relay", "relay_communities", "verify_email",
     "resend_verification", "forgot_password", "reset_password", "change_password",
     "logout_everywhere", "require_verified", "link_is_usable",
@@ -495,6 +495,12 @@ async def find_community_by_id(community_id: int) -> schemas.Community | None:
         return None
     row = await repository.community_by_id(community_id)
     return schemas.Community(**row) if row else None
+
+
+async def find_communities_by_id(community_ids: Sequence[int]) -> dict[int, schemas.Community]:
+    """These communities by id (unknown ids left out), in one query."""
+    ids = sorted({i for i in community_ids if is_id(i)})
+    return {row["id"]: schemas.Community(**row) for row in await repository.communities_by_id(ids)}
 
 
 async def name_organizer(slug: str, email: str) -> tuple[schemas.Organizer, bool]:

@@ -261,6 +261,13 @@ ENTRIES_OF_USER = Sql(
     f" WHERE o.\"session\" = e.\"session\" AND o.status = {_WAITING} AND o.id <= e.id) END AS position "
     "FROM waitlist_entry e WHERE e.\"user\" = ?1 ORDER BY e.id DESC LIMIT ?2 OFFSET ?3"
 )
+# ?1 user, ?2 entry: one of the user's entries, as ENTRIES_OF_USER reads them
+ENTRY_OF_USER = Sql(
+    "SELECT e.id, e.\"session\", e.seats, e.status, e.offer_expires_at, e.booking_id, "
+    f"CASE WHEN e.status = {_WAITING} THEN (SELECT COUNT(*) FROM waitlist_entry o "
+    f" WHERE o.\"session\" = e.\"session\" AND o.status = {_WAITING} AND o.id <= e.id) END AS position "
+    "FROM waitlist_entry e WHERE e.\"user\" = ?1 AND e.id = ?2"
+)
 COUNT_ENTRIES_OF_USER = Sql("SELECT COUNT(*) AS n FROM waitlist_entry WHERE \"user\" = ?1")
 # ?1 now: the sessions with something past its deadline (the worker's expiry jobs)
 SESSIONS_WITH_LAPSED_HOLDS = Sql(
@@ -318,6 +325,11 @@ async def entries_of_user(user_id: int, limit: int, offset: int) -> tuple[list[A
     """A page of the user's waitlist entries (newest first, with `position`) and the total."""
     rows = await fetch_all(ENTRIES_OF_USER, user_id, limit, offset)
     return rows, await fetch_value(COUNT_ENTRIES_OF_USER, user_id)
+
+
+async def entry_of_user(user_id: int, entry_id: int) -> Any:
+    """One of the user's waitlist entries (with `position`), or None (someone else's too)."""
+    return await fetch_one(ENTRY_OF_USER, user_id, entry_id)
 
 
 async def sessions_with_lapsed_holds(now: dt.datetime) -> list[int]:

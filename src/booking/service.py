@@ -16,7 +16,7 @@ from msgspec import UNSET
 
 from accounts.auth import CurrentUser, is_organizer_of
 from accounts.service import require_verified
-from kernel.ids import MAX_ID
+from kernel.ids import MAX_ID, is_id
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.runtime import Runtime
 from booking import checkout, ops, repository, rules
@@ -215,6 +215,14 @@ async def places_in_sessions(user: CurrentUser, session_ids: Sequence[int]) -> d
         if place.kind == "booking" or place.session_id not in places:  # a booking outranks an entry
             places[place.session_id] = place
     return places
+
+
+async def my_waitlist_entry(runtime: Runtime, user: CurrentUser, entry_id: int) -> WaitlistEntry:
+    """One of the user's own entries (an offer's page); NotFound for anyone else's."""
+    row = await repository.entry_of_user(user.id, entry_id) if is_id(entry_id) else None
+    if row is None:
+        raise NotFound(f"No waitlist entry {entry_id}.")
+    return _entry_from_row(row)
 
 
 # ---------------------------------------------------------------------------------- sessions

@@ -35,7 +35,7 @@ from booking.schemas import Attendance, BookingStatus, WaitlistStatus
 
 from kernel.settings import Settings
 from notify import context as ctx
-from notify import invites
+from notify import invites, links
 from kernel.i18n import environment, language_of
 from notify.ical import InviteEvent, invite_ics, zone
 from notify.links import feedback_url, payment_url
@@ -139,8 +139,7 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
     kind: str = record["kind"]
     payload: dict[str, Any] = record["payload"]
     base_url = settings.base_url
-    # Links: only to pages that exist (notify.links); the templates get no booking or
-    # waitlist-accept URL until those pages do.
+    # Links: only to pages that exist and do what the email says (notify.links, `_page_links`)
     values: dict[str, Any] = {"kind": kind, "payload": payload}
     booking: ctx.BookingView | None = None
     session: ctx.SessionView | None = None
@@ -197,9 +196,28 @@ async def prepare(record: dict[str, Any], settings: Settings, now: dt.datetime) 
                       community=session.workshop.community,
                       workshop_url=workshop_url(base_url, session.workshop.id))
 
+    values.update(_page_links(kind, base_url, values))
     return Prepared(record=record, recipient=recipient, language=language_of(recipient.locale),
                     values=values, booking=booking,
                     calendar_method=CALENDAR_METHODS.get(kind) if booking is not None else None)
+
+
+def _page_links(kind: str, base_url: str, values: dict[str, Any]) -> dict[str, str]:
+    """The pages where what the email says can be done (`notify.links`), by kind."""
+    found: dict[str, str] = {}
+    booking, entry, workshop = values.get("booking"), values.get("entry"), values.get("workshop")
+    if booking is not None:
+        found["booking_url"] = links.my_bookings_url(base_url, booking.id)
+        found["cancel_url"] = links.booking_cancel_url(base_url, booking.id)
+    if entry is not None:
+        found["entry_url"] = links.waitlist_entry_url(base_url, entry.id)
+    if kind == "workshop_submitted" and workshop is not None:
+        found["review_url"] = links.moderation_url(base_url, workshop.id)
+    if kind == "workshop_rejected" and workshop is not None:
+        found["edit_url"] = links.workshop_edit_url(base_url, workshop.id)
+    if kind == "host_roster" and values.get("session") is not None:
+        found["roster_url"] = links.roster_url(base_url, values["session"].id)
+    return found
 
 
 async def take_sequence(prepared: Prepared, *, preview: bool = False) -> int | None:

@@ -384,6 +384,7 @@ DUE_ROSTERS = _planned(
     ' FROM workshop_session s JOIN workshop w ON w.id = s."workshop"'
     f" WHERE s.starts_at > ?1 AND s.starts_at <= ?2 AND {{f}}s.status = {_SCHEDULED}"
     f" AND {{f}}w.status = {_PUBLISHED}"
+    f' AND EXISTS (SELECT 1 FROM booking b WHERE b."session" = s.id AND b.status = {_CONFIRMED})'
     " AND NOT EXISTS (SELECT 1 FROM outbox_message o WHERE o.dedupe_key = 'host_roster:' || s.id)"
 )
 # ends_at has no index: bound starts_at (indexed) first; a session starts before it ends

@@ -40,11 +40,14 @@ def reminder_wanted(starts_at: dt.datetime, booked_at: dt.datetime, offset: dt.t
 
 
 def roster_window(offsets: Iterable[dt.timedelta], now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
-    """The host gets the roster once, from the first (largest) reminder offset before start."""
+    """The host gets the roster once, from the last (smallest) reminder offset before start
+    (2 h by default): late enough to carry the bookings, early enough to print it. Sessions
+    nobody booked get none until someone does (`DUE_ROSTERS`): a roster saying "no one has
+    booked yet" helps nobody (issue 19.8)."""
     positive = [o for o in offsets if o > dt.timedelta(0)]
     if not positive:
         return None
-    return now, now + max(positive)
+    return now, now + min(positive)
 
 
 def feedback_window(now: dt.datetime, delay: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:

@@ -18,7 +18,8 @@ PAGES = [kit.stylesheet, *public.ROUTES, *account.ROUTES, *participant.ROUTES, *
          # the admin pages' `user` is an admin: one guard instead of a check in each handler
          Router(path="/", route_handlers=admin.ROUTES, dependencies={"user": Provide(kit.signed_in_admin)})]
 
-ROUTES = [Router(path="/", route_handlers=PAGES, dependencies={"user": Provide(kit.signed_in)},
+ROUTES = [Router(path="/", route_handlers=PAGES, dependencies={"user": Provide(kit.signed_in),
+                                                               "maybe_user": Provide(kit.maybe_signed_in)},
                  include_in_schema=False)]
 EXCEPTION_HANDLERS = {kit.LoginRequired: kit.login_redirect}
 

@@ -325,8 +325,9 @@ async def create_workshop(request: Request, runtime: RuntimeDep, user: UserDep) 
 async def edit_workshop_form(workshop_id: FromPath[str], request: Request, runtime: RuntimeDep,
                              user: UserDep) -> Response:
     workshop = await _managed_workshop(runtime, workshop_id, user)
-    return await _workshop_form(runtime, page_viewer(request, user), workshop_values(workshop), {},
-                                workshop)
+    # a pending revision is what the host edits (workshops_service.update_workshop)
+    return await _workshop_form(runtime, page_viewer(request, user),
+                                workshop_values(workshops_service.revised(workshop)), {}, workshop)
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -342,7 +343,7 @@ async def update_workshop(workshop_id: FromPath[str], request: Request, runtime:
     values = {**_typed_values(await form_of(request)), "community": workshop.community}
     body, errors = _body_from(values)
     if not errors:
-        before, _ = _body_from(workshop_values(workshop))
+        before, _ = _body_from(workshop_values(workshops_service.revised(workshop)))
         changes = _changes(before, body)
         if not changes:
             return see_other(workshop_path(workshop.id), runtime.settings, flash=N_("Nothing was changed."))
@@ -354,9 +355,9 @@ async def update_workshop(workshop_id: FromPath[str], request: Request, runtime:
             return see_other(workshop_path(workshop.id), runtime.settings,
                              flash=N_("This workshop can no longer be changed."))
         else:
-            resubmitted = workshop.status == WorkshopStatus.published and updated.status == WorkshopStatus.submitted
             return see_other(workshop_path(workshop.id), runtime.settings, flash=N_(
-                "Saved. The workshop is hidden until an organizer approves the changes.") if resubmitted
+                "Saved. Your changes are shown once an organizer approves them; meanwhile the "
+                "published version stays open for booking.") if updated.pending_revision is not None
                 else N_("Your changes are saved."))
     return await _workshop_form(runtime, page_viewer(request, user), values, errors, workshop)
 

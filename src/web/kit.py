@@ -59,6 +59,7 @@ from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.i18n import LANGUAGES, environment, language_of, page_language, translations
 from kernel.ids import is_id
 from kernel.settings import Settings, secure_cookies
+from workshops import service as workshops_service
 
 # Litestar appends "; charset=utf-8" to text/* media types itself: never name one here
 HTML = "text/html"
@@ -113,6 +114,9 @@ class Viewer:
     flash_notice: bool = False  # the flash tells of a refusal, not a success
     path: str = "/"  # this page's path and query, where the language switch comes back to
     cookies: list[Cookie] = field(default_factory=list)  # set with the page (CSRF, flash cleared)
+    organizes: bool = False  # the header's Moderation and Dashboard links (organizers, admins)
+    waiting: int = 0  # what waits for their moderation (submitted workshops, pending revisions)
+    login_next: str = ""  # an error page to a visitor: the header's Log in comes back here
 
     @property
     def other_language(self) -> str:
@@ -322,7 +326,12 @@ def _error_values(status: int) -> dict[str, Any]:
 def error_page(request: Request, status: int, *,
                headers: Mapping[str, str] | None = None) -> Response:
     """A friendly page for an error status, in the visitor's language (cookie, Accept-Language)."""
-    viewer = Viewer(language=chosen_language(request), csrf_token="", path="/")
+    # a visitor (no session cookie) may have followed an emailed link to a page that is theirs
+    # once logged in: the header offers Log in, back to this page
+    settings = settings_of(request)
+    visitor = not Cookies.of_headers(request.headers).get(cookie_name(SESSION_COOKIE, settings))
+    viewer = Viewer(language=chosen_language(request), csrf_token="", path="/",
+                    login_next=safe_next(here(request)) if visitor and request.method == "GET" else "")
     response = render(viewer, "errors/error.html", status=status, **_error_values(status))
     for name, value in (headers or {}).items():
         if name.lower() in ("retry-after", "allow"):
@@ -399,8 +408,10 @@ def page_viewer(request: Request, user: CurrentUser | None) -> Viewer:
         flash = flash[len(NOTICE_MARK):]
     if Cookies.of_headers(request.headers).present(cookie_name(FLASH_COOKIE, settings)):
         cookies.append(cleared_flash(settings))
+    organizes, waiting = request.state.get(NAV_STATE, (False, 0)) if user is not None else (False, 0)
     return Viewer(language=chosen_language(request, user.locale if user else None), csrf_token=token,
-                  user=user, flash=flash, flash_notice=flash_notice, path=here(request), cookies=cookies)
+                  user=user, flash=flash, flash_notice=flash_notice, path=here(request), cookies=cookies,
+                  organizes=organizes, waiting=waiting)
 
 
 def here(request: Request) -> str:
@@ -419,11 +430,28 @@ def login_required(next_path: str) -> LoginRequired:
     return LoginRequired(next_path)
 
 
+NAV_STATE = "organizer_nav"
+
+
+async def _with_nav(request: Request, user: CurrentUser | None) -> CurrentUser | None:
+    """A page shown to a logged-in user carries the header's organizer links and count
+    (`workshops_service.organizer_nav`: one query), read before the handler, kept in the
+    request's state for `page_viewer`. A POST answers with a redirect: nothing to show."""
+    if user is not None and request.method == "GET":
+        request.state[NAV_STATE] = await workshops_service.organizer_nav(user)
+    return user
+
+
+async def maybe_signed_in(request: Request) -> CurrentUser | None:
+    """The page router's `maybe_user` dependency: the user or None, with the header's links."""
+    return await _with_nav(request, await optional_user(request))
+
+
 async def signed_in(request: Request) -> CurrentUser:
     """The page router's `user` dependency — the one login guard of the pages: the user, else
     `LoginRequired` back to this page (a GET), or for a POST to the GET page its handler names
     with `back_to` (a path template over the path parameters, or a function of them)."""
-    user = await optional_user(request)
+    user = await _with_nav(request, await optional_user(request))
     if user is not None:
         return user
     back_to = request.route_handler.opt.get("back_to")

@@ -33,33 +33,97 @@ from web.kit import (
     query_string,
     render,
     see_other,
+    span,
     text_of,
     when_for,
     zone_of,
 )
+from web.public import price_text
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
+from workshops.calendar import workshop_path
+
+LANGUAGE_NAMES = {"en": N_("English"), "fr": N_("French")}
 
 # ----------------------------------------------------------------------------------- moderation
 
+# a revision's fields as the cards name them (the workshop form's labels)
+FIELD_LABELS = {
+    "title": N_("Title"), "summary": N_("Summary"), "description": N_("Description (optional)"),
+    "category": N_("Category"), "tags": N_("Tags (optional)"), "language": N_("Language of the workshop"),
+    "venue": N_("Where"), "online_url": N_("Online link"), "payment": N_("How participants pay"),
+    "price_cents": N_("Price"), "currency": N_("Currency"),
+}
+SESSIONS_ON_CARD = 5
+
+
+def _shown(workshop: workshops_schemas.Workshop, field: str, language: str) -> tuple[str, dict[str, Any]]:
+    """A content field as a card shows it: (a msgid or plain text, its values)."""
+    match field:
+        case "venue":
+            venue = workshop.venue
+            return ("%(text)s", {"text": f"{venue.name}, {venue.address}"}) if venue else (N_("None"), {})
+        case "tags":
+            return "%(text)s", {"text": ", ".join(workshop.tags)}
+        case "online_url":
+            return ("%(text)s", {"text": workshop.online_url}) if workshop.online_url else (N_("None"), {})
+        case "payment" | "price_cents" | "currency":
+            msgid, price = price_text(workshop, language)
+            return msgid, {} if price is None else {"price": price}
+        case "language":
+            return LANGUAGE_NAMES.get(workshop.language, workshop.language), {}
+        case _:
+            return "%(text)s", {"text": getattr(workshop, field)}
+
+
+def moderation_card(item: workshops_schemas.WaitingWorkshop, language: str, viewer_zone: str) -> dict[str, Any]:
+    """What a card shows: sessions in the community's zone, place, price, and for a revision each
+    changed field as published and as proposed."""
+    workshop = item.workshop
+    zone = zone_of(item.community_timezone)
+    changes = []
+    revision = workshop.pending_revision
+    if revision is not None:
+        proposed = workshops_service.revised(workshop)
+        seen_price = False
+        for field in revision.fields:
+            if field in ("payment", "price_cents", "currency"):
+                if seen_price:
+                    continue  # one row for the price, however many of its parts changed
+                seen_price = True
+            changes.append({"label": FIELD_LABELS[field], "field": field,
+                            "old": _shown(workshop, field, language), "new": _shown(proposed, field, language)})
+    return {
+        "workshop": workshop, "community": item.community_name, "revision": revision, "changes": changes,
+        "since": when_for(item.waiting_since, item.waiting_since, language, viewer_zone)[0],
+        "sessions": [span(s.starts_at, s.ends_at, zone, language) for s in workshop.sessions[:SESSIONS_ON_CARD]],
+        "more_sessions": max(0, len(workshop.sessions) - SESSIONS_ON_CARD),
+        "place": _shown(workshop, "venue", language), "price": _shown(workshop, "price_cents", language),
+    }
+
+
 @get("/organize/moderation", include_in_schema=False)
 async def moderation_queue(request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
-    """Workshops waiting for review in the communities the user organizes (admins: all)."""
+    """What waits for review in the communities the user organizes (admins: all): submitted
+    workshops and published ones' pending revisions, each card with its sessions, place and
+    price, and a revision's changes side by side."""
     queue = await workshops_service.moderation_queue(runtime, user)
     viewer = page_viewer(request, user)
-    return render(viewer, "organizer/moderation.html", workshops=queue,
-                  submitted=[when_for(w.updated_at, w.updated_at, viewer.language, user.timezone)[0]
-                             for w in queue])
+    return render(viewer, "organizer/moderation.html",
+                  cards=[moderation_card(item, viewer.language, user.timezone) for item in queue])
 
 
 @post("/workshops/{workshop_id:str}/approve", include_in_schema=False, back_to="/organize/moderation")
 async def approve_workshop(workshop_id: FromPath[str], request: Request, runtime: RuntimeDep,
                            user: UserDep) -> Response:
+    # from the workshop's own page, back to it; else back to the queue
+    back = workshop_path(path_id(workshop_id)) if (await form_of(request)).get("back") == "workshop" \
+        else "/organize/moderation"
     try:
         await workshops_service.approve_workshop(runtime, user, path_id(workshop_id))
     except InvalidState:
-        return see_other("/organize/moderation", runtime.settings, flash=NOT_WAITING)
-    return see_other("/organize/moderation", runtime.settings, flash=N_("Approved: the workshop is published."))
+        return see_other(back, runtime.settings, flash=NOT_WAITING)
+    return see_other(back, runtime.settings, flash=N_("Approved: the workshop is published."))
 
 
 NOT_WAITING = N_("This workshop is no longer waiting for review.")

@@ -380,7 +380,22 @@ async def my_waitlist(request: Request, runtime: RuntimeDep, user: UserDep) -> R
                   waiting=WaitlistStatus.waiting, offered=WaitlistStatus.offered, booked=WaitlistStatus.booked)
 
 
-@post("/me/waitlist/{entry_id:str}/accept", include_in_schema=False, back_to=MY_WAITLIST)
+@get("/me/waitlist/{entry_id:int}", include_in_schema=False)
+async def waitlist_entry_page(entry_id: FromPath[int], request: Request, runtime: RuntimeDep,
+                              user: UserDep) -> Response:
+    """One waitlist entry, where the `waitlist_offer` email leads: an open offer with Accept and
+    Decline, else what became of it. Someone else's entry is 404."""
+    viewer = page_viewer(request, user)
+    entry = await booking_service.my_waitlist_entry(runtime, user, entry_id)
+    lines = await _entry_lines([entry], user, viewer.language)
+    if not lines:
+        raise NotFound(f"No waitlist entry {entry_id}.")
+    return render(viewer, "participant/waitlist_entry.html", line=lines[0], statuses=ENTRY_STATUSES,
+                  waiting=WaitlistStatus.waiting, offered=WaitlistStatus.offered, booked=WaitlistStatus.booked)
+
+
+@post("/me/waitlist/{entry_id:str}/accept", include_in_schema=False,
+      back_to=lambda p: f"/me/waitlist/{path_id(p['entry_id'])}")
 async def accept_offer(entry_id: FromPath[str], request: Request, runtime: RuntimeDep,
                        user: UserDep) -> Response:
     try:
@@ -400,7 +415,8 @@ async def _leave(entry_id: str, runtime: Runtime, user: CurrentUser, flash: str)
     return see_other(MY_WAITLIST, runtime.settings, flash=flash)
 
 
-@post("/me/waitlist/{entry_id:str}/decline", include_in_schema=False, back_to=MY_WAITLIST)
+@post("/me/waitlist/{entry_id:str}/decline", include_in_schema=False,
+      back_to=lambda p: f"/me/waitlist/{path_id(p['entry_id'])}")
 async def decline_offer(entry_id: FromPath[str], runtime: RuntimeDep, user: UserDep) -> Response:
     """Declining an offer is leaving the waitlist: the seats go to the next in line."""
     return await _leave(entry_id, runtime, user, N_("Offer declined: the seats go to the next person in line."))
@@ -613,4 +629,4 @@ async def my_feedback_submit(booking_id: FromPath[str], request: Request, runtim
 
 
 ROUTES = [feedback_page, feedback_submit, book, join_waitlist, my_bookings, cancel_form, cancel, pay,
-          my_waitlist, accept_offer, decline_offer, leave_waitlist, my_feedback_page, my_feedback_submit]
+          my_waitlist, waitlist_entry_page, accept_offer, decline_offer, leave_waitlist, my_feedback_page, my_feedback_submit]

@@ -117,8 +117,13 @@ async def workshop_page(workshop_id: FromPath[str], request: Request, runtime: R
     places = await booking_service.places_in_sessions(maybe_user, [s.id for s in shown]) \
         if maybe_user is not None and shown else {}
     zone = zone_of(maybe_user.timezone) if maybe_user is not None else None
+    # organizers decide here too: a submitted workshop, or a pending revision (which only the
+    # host and the moderators are shown); one more query, only when something waits
+    waits = workshop.status == WorkshopStatus.submitted or workshop.pending_revision is not None
+    moderates = waits and maybe_user is not None and (
+        maybe_user.is_admin or workshop.community in await accounts_service.organizer_slugs(maybe_user.id))
     return render(
-        viewer, "public/workshop.html", workshop=workshop, price_msgid=price_msgid,
+        viewer, "public/workshop.html", workshop=workshop, price_msgid=price_msgid, moderates=moderates,
         price=price, sessions=[(s, *session_when(s, language)) for s in shown], places=places,
         offer_deadlines={p.session_id: moment(p.offer_expires_at, zone, language)
                          for p in places.values() if p.offer_expires_at is not None and zone is not None},

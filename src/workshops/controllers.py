@@ -91,14 +91,18 @@ async def get_workshop(request: Request, workshop_id: FromPath[int], runtime: Ru
 @patch("/api/v1/workshops/{workshop_id:int}", tags=TAGS, summary="Edit a workshop (host)",
        description="Partial update. A new venue or online URL bumps the sequence of every upcoming "
                    "session and sends participants an updated invite.\n\n"
-                   "**Moderation.** In a community with `moderation: true`, changing the content of a "
+                   "**Moderation.** In a community with `moderation: true`, a content change to a "
                    "*published* workshop (title, summary, description, category, tags, language, venue, "
-                   "online_url, payment, price_cents or currency) sends it back to `submitted`: it stops "
-                   "being public (listing, pages, community feed) until an organizer approves it again, "
-                   "and its organizers get the workshop_submitted email as for a first submission. Its "
-                   "sessions and bookings are kept. Other changes (capacity, max_seats_per_booking, "
-                   "waitlist, cancellation_deadline_hours) keep it published, as does any change in a "
-                   "community without moderation.",
+                   "online_url, payment, price_cents or currency) is kept as a pending revision: the "
+                   "published version stays public and bookable until an organizer approves the "
+                   "revision (`approve` applies it; a new place then moves the sessions) or rejects it "
+                   "(`reject`: the published version stays). Its organizers get the workshop_submitted "
+                   "email once per revision. The workshop answers `pending_revision: {fields, "
+                   "submitted_at, proposed}` to its host and organizers (null for others). The host "
+                   "edits the revision as it stands: a second edit adds to it, one that brings every "
+                   "field back withdraws it. Other changes (capacity, max_seats_per_booking, waitlist, "
+                   "cancellation_deadline_hours) apply at once, as does any change in a community "
+                   "without moderation or to a workshop that is not published.",
        responses=problems(400, 401, 403, 404, 409, conflict=f"invalid-state (a cancelled or archived "
                                                             f"workshop), or {PAYMENTS_409}"))
 async def update_workshop(
@@ -116,14 +120,20 @@ async def submit_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, user:
 
 
 @post("/api/v1/workshops/{workshop_id:int}/approve", tags=TAGS, status_code=200,
-      summary="Approve a submitted workshop (organizer of its community)",
+      summary="Approve a submitted workshop or a pending revision (organizer of its community)",
+      description="submitted → published; a published workshop's pending revision is applied (it "
+                  "stays published). Anything else (a published workshop with no pending revision "
+                  "included) → 409 invalid-state.",
       responses=problems(401, 403, 404, 409))
 async def approve_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, user: UserDep) -> schemas.Workshop:
     return await service.approve_workshop(runtime, user, workshop_id)
 
 
 @post("/api/v1/workshops/{workshop_id:int}/reject", tags=TAGS, status_code=200,
-      summary="Reject a submitted workshop with a reason (organizer of its community)",
+      summary="Reject a submitted workshop or a pending revision, with a reason (organizer of its community)",
+      description="submitted → rejected; a published workshop's pending revision is dropped and "
+                  "the published version stays. The host is sent the reason. Anything else → 409 "
+                  "invalid-state.",
       responses=problems(400, 401, 403, 404, 409))
 async def reject_workshop(
     workshop_id: FromPath[int], data: JSONBody[schemas.Reject], runtime: RuntimeDep, user: UserDep,

@@ -197,14 +197,53 @@ async def workshop_ids_of_host(host_id: int, limit: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
+# what waits for moderation: a submitted workshop, or a published one's pending revision
+_WAITING = (f"(w.status = '{WorkshopStatus.submitted}' OR (w.status = '{WorkshopStatus.published}'"
+            " AND w.revision_submitted_at IS NOT NULL))")
+# since when it waits (a submitted workshop: its last change)
+_WAITING_SINCE = "COALESCE(w.revision_submitted_at, w.updated_at)"
+
+
+@functools.lru_cache(maxsize=64)
+def _waiting_ids(count: int | None) -> Sql:
+    where = "" if count is None else f' AND w."community" IN ({placeholders(2, count)})'
+    return Sql(f"SELECT w.id FROM workshop w WHERE {_WAITING}{where}"
+               f" ORDER BY {_WAITING_SINCE}, w.id LIMIT ?1")
+
+
 async def submitted_workshop_ids(community_ids: Sequence[int] | None, limit: int) -> list[int]:
-    """Submitted workshops waiting for moderation, oldest change first (the longest waiting),
-    in these communities (None: every community)."""
-    query = Workshop.select(Workshop.id).where(Workshop.status == WorkshopStatus.submitted)
-    if community_ids is not None:
-        query = query.where(Workshop.community.is_in(list(community_ids)))
-    rows = await query.order_by(Workshop.updated_at).order_by(Workshop.id).limit(limit)
+    """What waits for moderation (submitted workshops and published ones with a pending revision),
+    the longest waiting first, in these communities (None: every community)."""
+    if community_ids is not None and not community_ids:
+        return []
+    ids = None if community_ids is None else list(community_ids)
+    rows = await fetch_all(_waiting_ids(None if ids is None else len(ids)), limit, *(ids or ()))
     return [r["id"] for r in rows]
+
+
+_WAITING_COUNT_ALL = Sql(f"SELECT count(*) FROM workshop w WHERE {_WAITING}")
+
+
+@functools.cache
+def _organizer_nav() -> Sql:
+    from accounts.repository import ORGANIZED_COMMUNITIES
+    count_them = ORGANIZED_COMMUNITIES.replace('SELECT o."community"', "SELECT count(*)", 1)
+    return Sql(f"SELECT ({count_them}) AS communities,"
+               f' (SELECT count(*) FROM workshop w WHERE {_WAITING} AND w."community" IN ({ORGANIZED_COMMUNITIES}))'
+               " AS waiting")
+
+
+async def waiting_count(user_id: int | None) -> int:
+    """How many workshops wait for moderation in every community (an admin's count)."""
+    return int(await fetch_value(_WAITING_COUNT_ALL) or 0)
+
+
+async def organizer_nav(user_id: int) -> tuple[int, int]:
+    """(how many communities user ?1 organizes, how many workshops wait for moderation in them):
+    one statement, for the header of every page, the organizer rows read in it through
+    `accounts.repository.ORGANIZED_COMMUNITIES`."""
+    row = await fetch_one(_organizer_nav(), user_id)
+    return int(row["communities"] or 0), int(row["waiting"] or 0)
 
 
 # -------------------------------------------------------------------------------- sessions
@@ -228,6 +267,18 @@ async def session_rows(session_ids: Sequence[int]) -> list[Any]:
     """These sessions, in start order."""
     ids = sorted(set(session_ids))
     return await fetch_all(_sessions_by_id(len(ids)), *ids) if ids else []
+
+
+@functools.lru_cache(maxsize=64)
+def _upcoming_of(count: int) -> Sql:
+    return Sql(f"SELECT {SESSION_ROW_COLUMNS} FROM workshop_session s"
+               f" WHERE s.\"workshop\" IN ({placeholders(2, count)}) AND s.status = '{SessionStatus.scheduled}'"
+               " AND s.starts_at >= ?1 ORDER BY s.starts_at, s.id")
+
+
+async def upcoming_sessions_of(workshop_ids: Sequence[int], now: dt.datetime) -> list[Any]:
+    """The scheduled sessions of these (distinct) workshops starting from `now`, in start order."""
+    return await fetch_all(_upcoming_of(len(workshop_ids)), now, *workshop_ids) if workshop_ids else []
 
 
 async def sessions_of(workshop_id: int) -> list[Any]:

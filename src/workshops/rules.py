@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -303,11 +304,6 @@ def status_after_submit(status: str, moderation: bool) -> str:
     return WorkshopStatus.submitted if moderation else WorkshopStatus.published
 
 
-def check_can_moderate(status: str) -> None:
-    """Approve and reject apply to submitted workshops only."""
-    if status != WorkshopStatus.submitted:
-        raise InvalidState(f"Only a submitted workshop can be approved or rejected; this one is {status}.")
-
 
 def may_view(status: str, *, is_host: bool, is_admin: bool, is_organizer: bool) -> bool:
     """Published (and cancelled/archived) workshops are public; the others only for their host,
@@ -316,25 +312,60 @@ def may_view(status: str, *, is_host: bool, is_admin: bool, is_organizer: bool) 
     return status in PUBLIC_STATUSES or is_host or is_admin or is_organizer
 
 
+# what moderators approve, by the API's field names (a revision holds some of these)
+CONTENT_FIELDS = ("title", "summary", "description", "category", "tags", "language", "venue",
+                  "online_url", "payment", "price_cents", "currency")
+
+
+def _content_value(f: WorkshopFields, name: str) -> Any:
+    """A content field as stored (trimmed, currency lowercased), for comparison."""
+    match name:
+        case "title" | "summary" | "category":
+            return getattr(f, name).strip()
+        case "tags":
+            return tuple(t.strip() for t in f.tags)
+        case "currency":
+            return normalise_currency(f.currency) or f.currency
+        case _:
+            return getattr(f, name)
+
+
+def changed_content(before: WorkshopFields, after: WorkshopFields) -> list[str]:
+    """The content fields (`CONTENT_FIELDS`, in that order) an edit changed: the texts, category,
+    tags, language, place (venue or online URL) or price. Capacity, seats per booking, the
+    waitlist and the cancellation deadline are not content. Compared as stored; a venue resent
+    to the precision it is stored with is the same venue."""
+    changed = []
+    for name in CONTENT_FIELDS:
+        if name == "venue":
+            if not _same_venue(before.venue, after.venue):
+                changed.append(name)
+        elif _content_value(before, name) != _content_value(after, name):
+            changed.append(name)
+    return changed
+
+
 def content_changed(before: WorkshopFields, after: WorkshopFields) -> bool:
-    """Did an edit change what moderators approved: the texts, category, tags, language, place
-    (venue or online URL) or price? Capacity, seats per booking, the waitlist and the
-    cancellation deadline are not content. Compared as stored (trimmed, currency lowercased)."""
-    def shown(f: WorkshopFields) -> tuple:
-        return (f.title.strip(), f.summary.strip(), f.description, f.category.strip(),
-                tuple(t.strip() for t in f.tags), f.language, f.payment, f.price_cents,
-                normalise_currency(f.currency) or f.currency)
-
-    return shown(before) != shown(after) or place_changed((before.venue, before.online_url),
-                                                          (after.venue, after.online_url))
+    """Did an edit change what moderators approved (`changed_content`)?"""
+    return bool(changed_content(before, after))
 
 
-def status_after_edit(status: str, moderation: bool, changed_content: bool) -> str:
-    """Where the community moderates, a content change sends a published workshop back to
-    `submitted` (no longer public until approved again); anything else keeps its status."""
-    if status == WorkshopStatus.published and moderation and changed_content:
-        return WorkshopStatus.submitted
-    return status
+def keeps_revision(status: str, moderation: bool) -> bool:
+    """Where the community moderates, a content change to a published workshop is kept as a
+    pending revision: the published version stays public and bookable until an organizer
+    approves the revision. Elsewhere (drafts, submitted and rejected workshops, communities
+    without moderation) an edit applies at once."""
+    return status == WorkshopStatus.published and moderation
+
+
+def check_can_moderate(status: str, *, pending_revision: bool = False) -> None:
+    """Approve and reject apply to what waits for moderation: a submitted workshop, or a
+    published one's pending revision."""
+    if status == WorkshopStatus.submitted or (status == WorkshopStatus.published and pending_revision):
+        return
+    raise InvalidState(f"Only a submitted workshop or a pending revision can be approved or rejected; "
+                       f"this one is {status}" + (" with no pending revision." if status == WorkshopStatus.published
+                                                  else "."))
 
 
 def check_open_for_changes(status: str) -> None:

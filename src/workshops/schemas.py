@@ -6,7 +6,7 @@ in `rules.py` stay the authority, also for callers that build these Structs in P
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -163,10 +163,31 @@ class WorkshopSummary(Struct, kw_only=True):
     recipe_id: int | None = None  # the recipe this workshop was copied from
 
 
+class PendingRevision(Struct, kw_only=True):
+    """A published workshop's edit waiting for its community's organizers (moderated
+    communities): the published version stays public and bookable meanwhile."""
+
+    fields: list[str]  # the content fields it changes, by their names in the workshop
+    submitted_at: dt.datetime  # when the host last changed it
+    proposed: dict[str, Any]  # each changed field's proposed value, shaped as in the workshop
+
+
 class Workshop(WorkshopSummary, kw_only=True):
-    """A workshop with all its sessions, in start order."""
+    """A workshop with all its sessions, in start order; `pending_revision` only for its host,
+    its community's organizers and admins (null for everyone else, and when none waits)."""
 
     sessions: list[Session]
+    pending_revision: PendingRevision | None = None
+
+
+class WaitingWorkshop(Struct, kw_only=True):
+    """A moderation card: the workshop with its upcoming sessions (and its pending revision,
+    if that is what waits), its community's name and zone, and since when it waits."""
+
+    workshop: Workshop
+    community_name: str
+    community_timezone: str
+    waiting_since: dt.datetime
 
 
 class WorkshopList(Struct, kw_only=True):

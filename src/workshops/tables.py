@@ -45,6 +45,12 @@ class Workshop(Table, tablename="workshop"):
     updated_at = Timestamptz(default=TimestamptzNow())
     published_at = Timestamptz(null=True, default=None)
     recipe_id = Integer(null=True, default=None, index=True)  # the recipe it was copied from
+    # a published workshop's edit waiting for moderation (workshops.service.update_workshop): the
+    # proposed content fields as JSON in the API's shape ("" when none), its description rendered
+    # when submitted, and when it was last changed (NULL when no revision waits)
+    revision = Text(default="")
+    revision_description_html = Text(default="")
+    revision_submitted_at = Timestamptz(null=True, default=None)
 
 
 class WorkshopSession(Table, tablename="workshop_session"):

@@ -94,11 +94,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         process.communicate(timeout=30)
 
 
-def emailed_link(server: DemoServer, to: str, kind: str) -> str:
+def emailed_link(server: DemoServer, to: str, kind: str, pattern: str = mail_files.ONE_TIME_LINK) -> str:
     """The path of the link (`/verify/…`, `/reset/…`) in the `kind` email to `to`, read from
     the server's mail files (`tests.mail_files`: the server runs without its worker)."""
     env = {**os.environ, "ALVEOLE_DATABASE_URL": f"sqlite:///{server.database}", "ALVEOLE_RATE_LIMITS": "off"}
-    return mail_files.emailed_link(env, server.database.parent / "mail", server.url, to, kind)
+    return mail_files.emailed_link(env, server.database.parent / "mail", server.url, to, kind, pattern)
 
 
 @pytest.fixture(scope="session")
@@ -146,7 +146,15 @@ def log_in(page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label(re.compile("^(Email address|Adresse e-mail)")).fill(email)
     page.get_by_label(re.compile("^(Password|Mot de passe)")).fill(password)
     page.get_by_role("button", name=re.compile("^(Log in|Se connecter)$")).click()
-    assert page.locator("header").get_by_role("button", name=re.compile("Log out|Se déconnecter")).count() == 1
+    assert page.locator("header").get_by_role("button", name=re.compile("Log out|Se déconnecter"),
+                                              include_hidden=True).count() == 1
+
+
+def open_menu(page) -> None:
+    """Unfold the header's account menu (a <details>: no script needed)."""
+    menu = page.locator("header details")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
 
 
 @pytest.fixture(scope="module")

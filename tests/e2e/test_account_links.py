@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import emailed_link, log_in, sign_up
+from tests.e2e.conftest import emailed_link, log_in, open_menu, sign_up
 
 pytestmark = pytest.mark.slow
 WORKSHOP = "Pain au levain"
@@ -45,6 +45,7 @@ def test_sign_up_from_a_workshop_verify_from_the_mail_and_book(new_page, demo_se
 def test_forgot_reset_then_log_in_with_the_new_password(new_page, demo_server):
     page = new_page()
     address = sign_up(page, "Rosa")
+    open_menu(page)
     page.locator("header").get_by_role("button", name="Log out").click()
     page.goto("/login")
     page.get_by_role("link", name="Forgot your password?").click()

@@ -20,16 +20,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
 
 from kernel.i18n import LOCALE_DIR
-from tests.e2e.conftest import ORGANIZER, emailed_link, expect_title, log_in, sign_up
+from tests.e2e.conftest import ORGANIZER, emailed_link, expect_title, log_in, open_menu, sign_up
 
 pytestmark = pytest.mark.slow
 PARIS = ZoneInfo("Europe/Paris")
@@ -62,6 +64,7 @@ class Journey:
     session_id: str = ""
     pages: dict = field(default_factory=dict)  # who → their page
     code: str = ""  # the promoted neighbour's check-in code
+    addresses: dict = field(default_factory=dict)  # who → the email they signed up with
     step: int = 0
 
     def t(self, msgid: str, **values: object) -> str:
@@ -108,6 +111,7 @@ def newcomer(journey: Journey, who: str, name: str):
     page.get_by_role("button", name=journey.t("Confirm my address")).click()
     assert journey.t("Your email address is confirmed. Thank you!") in journey.flash(page)
     journey.pages[who] = page
+    journey.addresses[who] = address
     return page
 
 
@@ -122,7 +126,8 @@ def organizer(journey: Journey):
 # ------------------------------------------------------------------------------ the steps
 
 def propose(journey: Journey) -> None:
-    """The host proposes a free workshop of one seat per session, with an automatic waitlist."""
+    """The host proposes a free workshop of one seat per session; a freed seat is offered to the
+    next in line, who accepts it from the offer email."""
     page, t = journey.pages["host"], journey.t
     _to_host_page(journey, page)
     page.get_by_role("link", name=t("Propose a workshop")).click()
@@ -137,7 +142,7 @@ def propose(journey: Journey) -> None:
     page.get_by_label(t("Seats per session")).fill("1")
     page.get_by_label(t("Most seats one person may book")).fill("1")
     page.get_by_label(t("Open a waitlist when a session is full")).check()
-    page.get_by_label(t("Give freed seats to the next in line at once")).check()
+    page.get_by_label(t("Offer freed seats to the next in line for a while")).check()
     page.get_by_role("button", name=t("Save the draft")).click()
     assert re.search(r"/workshops/\d+$", page.url), page.url
     journey.workshop_url = page.url.removeprefix(page.url.split("/workshops/")[0])
@@ -176,6 +181,7 @@ def submit(journey: Journey) -> None:
 
 
 def _to_host_page(journey: Journey, page) -> None:
+    open_menu(page)
     page.get_by_role("navigation", name=journey.t("Main")).get_by_role(
         "link", name=journey.t("Host"), exact=True).click()
     assert page.url.endswith("/host"), page.url
@@ -191,6 +197,44 @@ def approve(journey: Journey) -> None:
     card.get_by_role("button", name=journey.exactly("Approve")).click()
     page.goto("/organize/moderation")
     assert page.locator(".card", has_text=journey.title).count() == 0
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _phone_shot(journey: Journey, target, name: str) -> None:
+    """A 360 px picture, with the test's; into docs/screenshots too (English run) when
+    ALVEOLE_DOCS_SCREENSHOTS=1, so an ordinary run leaves the checkout as it was."""
+    target.screenshot(path=str(journey.shots / f"{journey.language}-phone-{name}.png"))
+    if journey.language == "en" and os.environ.get("ALVEOLE_DOCS_SCREENSHOTS") == "1":
+        target.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def revise(journey: Journey) -> None:
+    """Issue 19.2: the host fixes a typo in the published workshop; it stays public and bookable
+    while the organizer sees the change side by side and approves it."""
+    page, t = journey.pages["host"], journey.t
+    page.goto(journey.workshop_url + "/edit")
+    summary = page.get_by_label(t("Summary"), exact=True)
+    summary.fill("Swap seeds, learn to keep them dry and to label them.")
+    page.get_by_role("button", name=re.compile(re.escape(t("Save the changes")))).click()
+    assert t("Saved. Your changes are shown once an organizer approves them; meanwhile the published "
+             "version stays open for booking.") in journey.flash(page)
+    visitor = journey.new_page(locale="en-GB", width=360)
+    visitor.goto(journey.workshop_url)
+    expect_title(visitor, journey.title)  # still public
+    organizer = journey.pages["organizer"]
+    organizer.set_viewport_size({"width": 360, "height": 800})
+    organizer.goto("/organize/moderation")
+    card = organizer.locator(f"#workshop-{journey.workshop_url.rsplit('/', 1)[1]}")
+    assert t("Changes to a published workshop") in card.inner_text()
+    assert "to label them" in card.locator("td.new").inner_text()
+    _phone_shot(journey, card, "moderation-revision")
+    journey.shot(organizer, "revision")
+    card.get_by_role("button", name=journey.exactly("Approve the changes")).click()
+    organizer.set_viewport_size({"width": 1024, "height": 800})
+    visitor.goto(journey.workshop_url)
+    assert "to label them" in visitor.locator("main").inner_text()
 
 
 def book(journey: Journey) -> None:
@@ -244,8 +288,24 @@ def cancel(journey: Journey) -> None:
 
 
 def promoted(journey: Journey) -> None:
-    """The second neighbour now holds the seat, with a check-in code and its QR code."""
-    page, t = journey.pages["second"], journey.t
+    """Issue 19.3: the freed seat is offered to the second neighbour by email. Its link, opened
+    logged out on a phone, asks to log in and comes back to the offer, where Accept books it;
+    then she holds the seat, with a check-in code and its QR code."""
+    t = journey.t
+    link = emailed_link(journey.server, journey.addresses["second"], "waitlist_offer", r"/me/waitlist/\d+")
+    page = journey.new_page(locale="en-GB", width=360)
+    page.goto(link)
+    assert "/login?next=" in page.url, page.url
+    page.get_by_label(re.compile("^(Email address|Adresse e-mail)")).fill(journey.addresses["second"])
+    page.get_by_label(re.compile("^(Password|Mot de passe)")).fill("a long enough password")
+    page.get_by_role("button", name=re.compile("^(Log in|Se connecter)$")).click()
+    assert page.url.endswith(link), page.url
+    expect_title(page, t("A seat is free for you"))
+    assert journey.title in page.locator("main").inner_text()
+    _phone_shot(journey, page, "offer")
+    journey.shot(page, "offer")
+    page.get_by_role("button", name=t("Accept the seats")).click()
+    journey.pages["second"] = page
     page.goto("/me/bookings")
     card = page.locator(".booking", has_text=journey.title)
     assert card.count() == 1
@@ -332,6 +392,7 @@ def test_propose_book_waitlist_promote_check_in_feedback_dashboard(new_page, dem
     add_a_session(journey)
     submit(journey)
     approve(journey)
+    revise(journey)
     book(journey)
     full(journey)
     join_the_waitlist(journey)

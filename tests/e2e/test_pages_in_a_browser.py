@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, expect_title, sign_up
+from tests.e2e.conftest import DEMO_PASSWORD, ORGANIZER, expect_title, open_menu, sign_up
 
 pytestmark = pytest.mark.slow
 
@@ -18,6 +18,7 @@ def test_sign_up_see_the_workshops_then_log_out(new_page):
     assert page.url.endswith("/")
     status = page.get_by_role("status")
     assert "Welcome" in status.inner_text()
+    open_menu(page)
     assert "Logged in as Noor" in page.locator("header").inner_text()
     assert "Belleville" in page.title()
     assert page.get_by_role("link", name="Pain au levain").is_visible()
@@ -49,6 +50,7 @@ def test_log_in_with_a_demo_login(new_page):
     page.get_by_role("button", name="Log in").click()
     # Amina's account is in French: her pages follow it
     assert "Vous êtes connecté·e" in page.get_by_role("status").inner_text()
+    open_menu(page)
     assert "Amina Diallo" in page.locator("header").inner_text()
 
 
@@ -158,3 +160,29 @@ def test_a_participant_sees_her_booking_on_the_workshop_page(new_page):
     assert "Vous êtes inscrit·e" in place.inner_text()
     place.get_by_role("link", name="La voir dans mes réservations").click()
     assert "/me/bookings" in page.url
+
+
+def test_the_logged_in_header_is_compact_at_360_px(new_page, locale):
+    """Issue 19.6: the logged-in header took 7 lines on a phone. Now at most 3, the account's
+    items folded in a menu that opens without JavaScript; an organizer has Moderation (with
+    what waits) in the bar and Dashboard in the menu."""
+    page = new_page(locale=locale, width=360, user=ORGANIZER)
+    page.goto("/")
+    header = page.locator("header")
+    # the lines the header's items sit on (an item's vertical middle, items of a line within 12 px)
+    middles = sorted(b["y"] + b["height"] / 2 for b in (
+        item.bounding_box() for item in header.locator(".site-name, .language-switch, .nav > li").all()))
+    lines = 1 + sum(1 for a, b in zip(middles, middles[1:]) if b - a > 12)
+    assert lines <= 3, middles
+    moderation = header.get_by_role("link", name=re.compile("^(Moderation|Modération)"))
+    assert re.search(r"\d+ (waiting|en attente)", moderation.inner_text() + moderation.text_content())
+    moderation.click()
+    assert "/organize/moderation" in page.url
+    open_menu(page)
+    page.locator("header").get_by_role("link", name=re.compile("^(Dashboard|Tableau de bord)$")).click()
+    assert "/organize/dashboard" in page.url
+    assert not header.get_by_role("link", name=re.compile("My account|Mon compte")).is_visible()
+    open_menu(page)
+    page.locator("header").get_by_role("link", name=re.compile("My account|Mon compte")).click()
+    assert page.url.endswith("/me/account")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360

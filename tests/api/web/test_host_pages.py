@@ -352,9 +352,19 @@ class TestEdit:
         answer = await client.post(f"/workshops/{cast.published['id']}/edit", data={**form, "csrf_token": token},
                                    headers=BROWSER)
         after = await api_workshop(client, cast.host, cast.published["id"])
-        assert after["title"] == "Bike repair for beginners" and after["status"] == "submitted"
+        assert after["title"] == "Bike repair" and after["status"] == "published"  # still the published one
+        assert after["pending_revision"]["proposed"] == {"title": "Bike repair for beginners"}
         shown = html_page(await client.get(answer.headers["location"], headers=BROWSER))
-        assert "hidden until an organizer approves the changes" in shown.visible
+        assert "the published version stays open for booking" in shown.visible
+        # the form starts from the revision, and saving it again keeps it
+        page = await client.get(f"/workshops/{cast.published['id']}/edit", headers=BROWSER)
+        html_page(page)
+        assert 'value="Bike repair for beginners"' in page.text
+        form["capacity"] = "26"
+        await client.post(f"/workshops/{cast.published['id']}/edit", data={**form, "csrf_token": token},
+                          headers=BROWSER)
+        after = await api_workshop(client, cast.host, cast.published["id"])
+        assert after["capacity"] == 26 and after["pending_revision"]["fields"] == ["title"]
 
     async def test_a_refused_edit_keeps_what_was_typed(self, client, cast, settings):
         token = log_in(client, cast.host, settings)

@@ -2,12 +2,17 @@
 approve, reject with a reason; every role, CSRF refusals, French."""
 from __future__ import annotations
 
+import re
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.api.web import test_host_pages
 from tests.api.web.test_host_pages import BROWSER, FR, api_workshop, error_ids, log_in
 from tests.api.workshops.test_pages import html_page
-from tests.factories import make_workshop
+from tests.factories import make_session, make_workshop
+
+PARIS = ZoneInfo("Europe/Paris")
 
 cast = test_host_pages.cast  # the same people and workshops as the host pages' tests
 
@@ -119,3 +124,78 @@ class TestReject:
         answer = await client.post(f"/workshops/{queue['mine']['id']}/reject", data={"reason": "", "csrf_token": token},
                                    headers=FR)
         assert "Dites à l’animateur" in html_page(answer, 400).visible
+
+
+@pytest.fixture
+async def revision(client, cast) -> dict:
+    """The host's pending revision of `cast.published`: a new title, place and price."""
+    from tests.factories import auth
+
+    answer = await client.patch(f"/api/v1/workshops/{cast.published['id']}", headers=auth(cast.host), json={
+        "title": "Bike repair for beginners", "venue": {"name": "Atelier Vélo", "address": "2 rue des Cascades"},
+        "payment": "on_site", "price_cents": 500})
+    assert answer.status_code == 200 and answer.json()["pending_revision"], answer.text
+    return answer.json()
+
+
+class TestCards:
+    async def test_a_card_shows_sessions_place_price(self, client, cast, settings, queue):
+        from web.kit import span
+        from workshops.service import get_session
+
+        session = await make_session(queue["mine"])
+        log_in(client, cast.organizer, settings)
+        answer = await client.get("/organize/moderation", headers=BROWSER)
+        page = html_page(answer)
+        start = (await get_session(session["id"])).starts_at
+        shown = span(start, start, PARIS, "en")[0].replace("\u202f", " ")
+        assert f'id="workshop-{queue["mine"]["id"]}"' in answer.text
+        assert shown in page.visible  # in the community's zone
+        assert "Maison du quartier, 1 rue de la Paix, Paris" in page.visible and "Free" in page.visible
+
+    async def test_a_revision_shows_what_changes_side_by_side(self, client, cast, settings, revision):
+        log_in(client, cast.organizer, settings)
+        answer = await client.get("/organize/moderation", headers=BROWSER)
+        page = html_page(answer)
+        assert f'id="workshop-{cast.published["id"]}"' in answer.text
+        assert "Changes to a published workshop" in page.visible
+        rows = re.findall(r'<tr><th scope="row">(.*?)</th><td class="old">(.*?)</td><td class="new">(.*?)</td></tr>',
+                          answer.text, re.DOTALL)
+        assert rows == [("Title", "Bike repair", "Bike repair for beginners"),
+                        ("Where", "Maison du quartier, 1 rue de la Paix, Paris", "Atelier Vélo, 2 rue des Cascades"),
+                        ("How participants pay", "Free", "€5.00, paid on site")]
+        assert "Approve the changes" in page.visible and "Reject the changes" in page.visible
+
+    async def test_in_french(self, client, cast, settings, revision):
+        log_in(client, cast.organizer, settings, "fr")
+        page = html_page(await client.get("/organize/moderation", headers=FR))
+        for text in ("Modifications d'un atelier publié", "Publié", "Proposé", "Ce qui change", "Approuver les modifications",
+                     "Gratuit", "à régler sur place"):
+            assert text in page.visible, text
+
+
+class TestOnTheWorkshopPage:
+    async def test_organizers_approve_a_revision_there(self, client, cast, settings, revision):
+        token = log_in(client, cast.organizer, settings)
+        page = html_page(await client.get(f"/workshops/{cast.published['id']}", headers=BROWSER))
+        assert "Approve the changes" in page.visible and "wait for an organizer's approval" in page.visible
+        assert "Bike repair for beginners" not in page.title  # the published version is shown
+        answer = await client.post(f"/workshops/{cast.published['id']}/approve",
+                                   data={"csrf_token": token, "back": "workshop"}, headers=BROWSER)
+        assert answer.status_code == 303 and answer.headers["location"] == f"/workshops/{cast.published['id']}"
+        page = html_page(await client.get(answer.headers["location"], headers=BROWSER))
+        assert "Bike repair for beginners" in page.title and "Approved" in page.visible
+        assert "Approve the changes" not in page.visible and "wait for an organizer" not in page.visible
+
+    async def test_organizers_review_a_submitted_workshop_there(self, client, cast, settings, queue):
+        log_in(client, cast.organizer, settings, "fr")
+        page = html_page(await client.get(f"/workshops/{queue['mine']['id']}", headers=FR))
+        assert "Approuver" in page.visible and "Refuser" in page.visible
+
+    @pytest.mark.parametrize("role", ["participant", "host", "other_organizer", None])
+    async def test_nobody_else_sees_the_buttons(self, client, cast, settings, revision, role):
+        log_in(client, getattr(cast, role) if role else None, settings)
+        page = html_page(await client.get(f"/workshops/{cast.published['id']}", headers=BROWSER))
+        assert "Approve" not in page.visible and "Reject" not in page.visible
+        # the host is told the changes wait; nobody else
+        assert ("wait for an organizer's approval" in page.visible) == (role == "host")

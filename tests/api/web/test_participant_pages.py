@@ -600,7 +600,9 @@ class TestMyWaitlist:
             path = f"/me/waitlist/{entry_id}/{action}"
             client.cookies.clear()
             anonymous = await client.post(path, data={}, headers=BROWSER)
-            assert anonymous.headers["location"] == login_location("/me/waitlist")
+            # an offer's buttons come back to the offer's page after logging in
+            back = "/me/waitlist" if action == "leave" else f"/me/waitlist/{entry_id}"
+            assert anonymous.headers["location"] == login_location(back)
             as_user(client, cast["participant"], settings)
             html_page(await client.post(path, data={}, headers=BROWSER), 403)
             csrf = as_user(client, cast["other"], settings)
@@ -670,3 +672,50 @@ class TestFeedback:
         in_french(client)
         page = html_page(await client.get(f"/me/bookings/{past['id']}/feedback", headers=BROWSER))
         assert "Votre note" in page.visible and "Envoyer mon avis" in page.visible
+
+
+class TestTheOfferPage:
+    """Issue 19.3: the offer email leads to a page where the offer is accepted or declined."""
+
+    async def test_logged_out_it_asks_to_log_in_then_comes_back(self, client, cast, settings, offer):
+        path = f"/me/waitlist/{offer['entry']['id']}"
+        client.cookies.clear()
+        answer = await client.get(path, headers=BROWSER)
+        assert answer.status_code == 303 and answer.headers["location"] == login_location(path)
+        csrf = as_user(client, cast["participant"], settings)
+        page = await client.get(path, headers=BROWSER)
+        assert "A seat is free for you" in html_page(page).visible and "Poterie" in page.text
+        assert f'action="{path}/accept"' in page.text and f'action="{path}/decline"' in page.text
+        accepted = await client.post(f"{path}/accept", data={"csrf_token": csrf}, headers=BROWSER)
+        assert accepted.status_code == 303 and accepted.headers["location"] == "/me/bookings"
+        (booking,) = await api_bookings(client, cast["participant"])
+        assert booking["status"] == "confirmed"
+        after = html_page(await client.get(path, headers=BROWSER))  # the page then says what became of it
+        assert "See it in my bookings" in after.visible
+
+    async def test_decline_there(self, client, cast, settings, offer):
+        path = f"/me/waitlist/{offer['entry']['id']}"
+        csrf = as_user(client, cast["participant"], settings)
+        declined = await client.post(f"{path}/decline", data={"csrf_token": csrf}, headers=BROWSER)
+        assert declined.status_code == 303
+        assert (await api_entries(client, cast["participant"]))[0]["status"] == "withdrawn"
+        assert "This offer is no longer open." in html_page(await client.get(path, headers=BROWSER)).visible
+
+    async def test_in_french(self, client, cast, settings, offer):
+        as_user(client, cast["participant"], settings)
+        client.cookies.set("alveole_lang", "fr")
+        page = html_page(await client.get(f"/me/waitlist/{offer['entry']['id']}", headers=BROWSER))
+        assert "Une place s'est libérée pour vous" in page.visible and "Décliner" in page.visible
+
+    async def test_nobody_else_sees_it(self, client, cast, settings, offer):
+        as_user(client, cast["other"], settings)
+        html_page(await client.get(f"/me/waitlist/{offer['entry']['id']}", headers=BROWSER), 404)
+        html_page(await client.get("/me/waitlist/424242", headers=BROWSER), 404)
+
+
+class TestTheNotFoundPage:
+    async def test_a_visitor_is_offered_to_log_in_and_come_back(self, client):
+        client.cookies.clear()
+        answer = await client.get("/workshops/424242", headers=BROWSER)
+        html_page(answer, 404)
+        assert 'href="/login?next=/workshops/424242"' in answer.text

@@ -267,31 +267,94 @@ class TestEditingAPublishedWorkshop:
         booking = await make_booking_row(session, cast.participant)
         return workshop, session, booking
 
-    async def test_a_content_change_goes_back_to_the_organizers(self, client, cast, notifier, clock):
+    async def test_a_typo_fix_keeps_it_public_and_bookable(self, client, cast, notifier, clock):
         from notify.tables import OutboxMessage
 
-        workshop, session, booking = await self.published(client, cast)
+        workshop, session, _ = await self.published(client, cast)
         url = f"{WORKSHOPS}/{workshop['id']}"
         clock.advance(hours=1)
         response = await client.patch(url, headers=auth(cast.host), json={
-            "title": "FREE iPhone – claim at http://phish.example", "online_url": "http://phish.example"})
+            "title": "Fix your bike!", "description": "Bring **your** bike."})
         assert response.status_code == 200, response.text
-        assert response.json()["status"] == "submitted"
-        problem(await client.get(url), 404, "not-found")  # no longer public
-        assert (await client.get(WORKSHOPS)).json()["total"] == 0
-        problem(await client.get(f"/api/v1/sessions/{session['id']}"), 404, "not-found")
-        assert "WorkshopSubmitted" in notifier.names()
+        body = response.json()
+        assert body["status"] == "published" and body["title"] == "Fix your bike"  # the published one
+        assert body["pending_revision"]["fields"] == ["title", "description"]
+        assert body["pending_revision"]["proposed"] == {"title": "Fix your bike!", "description": "Bring **your** bike."}
+        # still public, unchanged, and bookable; nobody else sees the revision
+        public = (await client.get(url)).json()
+        assert public["title"] == "Fix your bike" and public["pending_revision"] is None
+        assert (await client.get(url, headers=auth(cast.other_host))).json()["pending_revision"] is None
+        assert (await client.get(WORKSHOPS)).json()["total"] == 1
+        assert (await client.get(f"/api/v1/sessions/{session['id']}")).status_code == 200
+        booked = await client.post(f"/api/v1/sessions/{session['id']}/bookings", headers=auth(cast.other_host),
+                                   json={"seats": 1})
+        assert booked.status_code == 201, booked.text
+        assert await service.description_html(workshop["id"]) == "<p>Bring your bike.</p>\n"
+        # the organizers are asked, once per revision
+        assert notifier.names().count("WorkshopSubmitted") == 1
+        for who in (cast.host, cast.organizer):
+            seen = (await client.get(url, headers=auth(who))).json()["pending_revision"]
+            assert seen["fields"] == ["title", "description"]
+        again = await client.patch(url, headers=auth(cast.host), json={"summary": "Brakes and gears."})
+        assert again.json()["pending_revision"]["fields"] == ["title", "summary", "description"]
+        assert notifier.names().count("WorkshopSubmitted") == 1
         rows = await OutboxMessage.select(OutboxMessage.kind).where(OutboxMessage.kind == "workshop_submitted")
         assert len(rows) >= 1
-        # kept: the sessions and the bookings
-        detail = (await client.get(url, headers=auth(cast.host))).json()
-        assert [s["id"] for s in detail["sessions"]] == [session["id"]]
-        from booking.tables import Booking
-        assert await Booking.count().where(Booking.id == booking["id"]) == 1
-        # approved again, it is public again
+
+    async def test_approve_applies_the_revision(self, client, cast, notifier, clock):
+        workshop, session, _ = await self.published(client, cast)
+        url = f"{WORKSHOPS}/{workshop['id']}"
+        await client.patch(url, headers=auth(cast.host), json={
+            "title": "Fix your bike!", "description": "Bring **your** bike.",
+            "venue": {"name": "Atelier", "address": "2 rue Y"}})
+        assert (await client.get(f"/api/v1/sessions/{session['id']}")).json()["sequence"] == 0  # not moved yet
+        assert "SessionUpdated" not in notifier.names()
+        clock.advance(minutes=5)
         response = await client.post(f"{url}/approve", headers=auth(cast.organizer))
-        assert response.json()["status"] == "published"
-        assert (await client.get(url)).status_code == 200
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["status"] == "published" and body["pending_revision"] is None
+        assert (body["title"], body["description"], body["venue"]["name"]) == (
+            "Fix your bike!", "Bring **your** bike.", "Atelier")
+        assert await service.description_html(workshop["id"]) == "<p>Bring <strong>your</strong> bike.</p>\n"
+        assert (await client.get(f"/api/v1/sessions/{session['id']}")).json()["sequence"] == 1
+        assert "SessionUpdated" in notifier.names() and "WorkshopApproved" in notifier.names()
+        # nothing waits any more: a second approval is refused
+        problem(await client.post(f"{url}/approve", headers=auth(cast.organizer)), 409, "invalid-state")
+        problem(await client.post(f"{url}/reject", headers=auth(cast.organizer), json={"reason": "x"}),
+                409, "invalid-state")
+
+    async def test_reject_keeps_the_published_version(self, client, cast, notifier):
+        workshop, _, _ = await self.published(client, cast)
+        url = f"{WORKSHOPS}/{workshop['id']}"
+        await client.patch(url, headers=auth(cast.host), json={"title": "FREE iPhone", "description": "Spam"})
+        response = await client.post(f"{url}/reject", headers=auth(cast.organizer), json={"reason": "Spam."})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["status"], body["title"], body["pending_revision"]) == ("published", "Fix your bike", None)
+        assert await service.description_html(workshop["id"]) == "<p>Bring your bike.</p>\n"
+        assert (await client.get(url)).json()["title"] == "Fix your bike"
+        assert "WorkshopRejected" in notifier.names()
+        # the host's next edit starts from the published version
+        again = await client.patch(url, headers=auth(cast.host), json={"summary": "Other"})
+        assert again.json()["pending_revision"]["fields"] == ["summary"]
+
+    async def test_only_its_organizers_moderate_a_revision(self, client, cast):
+        workshop, _, _ = await self.published(client, cast)
+        url = f"{WORKSHOPS}/{workshop['id']}"
+        await client.patch(url, headers=auth(cast.host), json={"title": "New"})
+        for who in (cast.host, cast.participant, cast.other_organizer):
+            problem(await client.post(f"{url}/approve", headers=auth(who)), 403, "forbidden")
+            problem(await client.post(f"{url}/reject", headers=auth(who), json={"reason": "x"}), 403, "forbidden")
+        assert (await client.get(url, headers=auth(cast.host))).json()["pending_revision"]["fields"] == ["title"]
+
+    async def test_bringing_every_field_back_withdraws_the_revision(self, client, cast):
+        workshop, _, _ = await self.published(client, cast)
+        url = f"{WORKSHOPS}/{workshop['id']}"
+        await client.patch(url, headers=auth(cast.host), json={"title": "New"})
+        back = await client.patch(url, headers=auth(cast.host), json={"title": "Fix your bike"})
+        assert back.json()["pending_revision"] is None
+        problem(await client.post(f"{url}/approve", headers=auth(cast.organizer)), 409, "invalid-state")
 
     @pytest.mark.parametrize("change", [
         {"summary": "Other"}, {"description": "Other"}, {"category": "other"}, {"tags": ["x"]},
@@ -301,31 +364,38 @@ class TestEditingAPublishedWorkshop:
     async def test_every_content_field_counts(self, client, cast, change):
         workshop, _, _ = await self.published(client, cast)
         response = await client.patch(f"{WORKSHOPS}/{workshop['id']}", headers=auth(cast.host), json=change)
-        assert response.json()["status"] == "submitted", change
+        assert response.json()["status"] == "published", change
+        assert set(response.json()["pending_revision"]["fields"]) == set(change), change
 
     @pytest.mark.parametrize("change", [
         {"capacity": 30}, {"max_seats_per_booking": 2}, {"cancellation_deadline_hours": 48},
         {"waitlist": {"enabled": False, "mode": "auto", "offer_ttl_minutes": 60}},
         {"title": "Fix your bike"},  # the same title resent
     ])
-    async def test_other_changes_keep_it_published(self, client, cast, notifier, change):
+    async def test_other_changes_apply_at_once(self, client, cast, notifier, change):
         workshop, _, _ = await self.published(client, cast)
         response = await client.patch(f"{WORKSHOPS}/{workshop['id']}", headers=auth(cast.host), json=change)
         assert response.json()["status"] == "published", change
+        assert response.json()["pending_revision"] is None
         assert "WorkshopSubmitted" not in notifier.names()
+        for name, value in change.items():
+            assert response.json()[name] == value
 
-    async def test_without_moderation_nothing_changes(self, client, cast, notifier):
+    async def test_without_moderation_an_edit_applies_at_once(self, client, cast, notifier):
         open_village = await make_community(slug="open-village", moderation=False)
         workshop, _, _ = await self.published(client, cast, community=open_village)
         response = await client.patch(f"{WORKSHOPS}/{workshop['id']}", headers=auth(cast.host),
-                                      json={"title": "New title"})
-        assert response.json()["status"] == "published"
+                                      json={"title": "New title", "description": "*New*"})
+        body = response.json()
+        assert (body["status"], body["title"], body["pending_revision"]) == ("published", "New title", None)
+        assert (await client.get(f"{WORKSHOPS}/{workshop['id']}")).json()["title"] == "New title"
+        assert await service.description_html(workshop["id"]) == "<p><em>New</em></p>\n"
         assert "WorkshopSubmitted" not in notifier.names()
 
     async def test_the_rule_is_documented(self, client):
         schema = (await client.get("/schema/openapi.json")).json()
         text = schema["paths"]["/api/v1/workshops/{workshop_id}"]["patch"]["description"]
-        assert "submitted" in text and "moderation" in text
+        assert "pending revision" in text and "moderation" in text
 
 
 class TestNothingLeaks:

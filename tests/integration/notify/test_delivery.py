@@ -251,7 +251,7 @@ class TestFanOut:
         assert set(by_address) == {first["email"], second["email"]}
         assert by_address[first["email"]]["Subject"] == "Workshop to review: Fix your bike"
         assert by_address[second["email"]]["Subject"] == "Atelier à examiner\u00a0: Fix your bike"
-        assert f"http://alveole.test/workshops/{workshop['id']}" in parts_of(by_address[first["email"]])["text/plain"]
+        assert f"http://alveole.test/organize/moderation#workshop-{workshop['id']}" in parts_of(by_address[first["email"]])["text/plain"]
         children = [r for r in await outbox_rows(kind="workshop_submitted") if r["recipient"]]
         assert sorted(r["recipient"] for r in children) == sorted([first["id"], second["id"]])
 

@@ -148,18 +148,20 @@ class TestReminders:
 
 
 class TestHostRoster:
-    async def test_sent_once_at_the_first_offset_with_the_participants(self, notify_runtime, mailer, clock):
+    async def test_sent_once_at_the_last_offset_with_the_participants(self, notify_runtime, mailer, clock):
         host = await make_user(display_name="Hélène")
         session = await make_session(await make_workshop(host=host), starts_at=START, capacity=10)
         await make_booking_row(session, await make_user(display_name="Ana"), seats=2)
         await make_booking_row(session, await make_user(display_name="Ben"))
         await make_booking_row(session, await make_user(display_name="Cancelled Carl"), status="cancelled")
-        clock.set(START - 24 * H - dt.timedelta(minutes=1))
-        await run(notify_runtime)
-        assert mailer.to(host["email"]) == []
         clock.set(START - 24 * H)
         await run(notify_runtime)
+        clock.set(START - 2 * H - dt.timedelta(minutes=1))
+        await run(notify_runtime)
+        assert mailer.to(host["email"]) == []
         clock.set(START - 2 * H)
+        await run(notify_runtime)
+        clock.set(START - H)
         await run(notify_runtime)
         (roster,) = mailer.to(host["email"])
         assert roster["X-Alveole-Kind"] == "host_roster"
@@ -168,6 +170,19 @@ class TestHostRoster:
         assert "Seats booked: 3 of 10" in text
         html = parts_of(roster)["text/html"]
         assert "<caption" in html and "Ana" in html
+
+    async def test_none_while_nobody_booked_then_once_someone_does(self, notify_runtime, mailer, clock):
+        """Issue 19.8: it went out at approval saying "No one has booked yet", and never again."""
+        host = await make_user()
+        session = await make_session(await make_workshop(host=host), starts_at=START)
+        clock.set(START - 2 * H)
+        await run(notify_runtime)
+        assert mailer.to(host["email"]) == []
+        await make_booking_row(session, await make_user(display_name="Ana"))
+        clock.set(START - H)
+        await run(notify_runtime)
+        (roster,) = mailer.to(host["email"])
+        assert "Ana" in parts_of(roster)["text/plain"] and "No one has booked" not in parts_of(roster)["text/plain"]
 
     async def test_none_for_cancelled_sessions(self, notify_runtime, mailer, clock):
         host = await make_user()

@@ -111,14 +111,17 @@ async def scenario(kind: str, runtime, clock, recipient_locale: str):
                      if kind == "workshop_approved" else
                      WorkshopRejected(at=now, workshop_id=workshop["id"], host_id=who["id"],
                                       reason="Please say <what> to bring"))
-        return who, [event], [f"{BASE}/workshops/{workshop['id']}"]
+        # the review email leads to the workshop's moderation card, the refusal to its edit form
+        return who, [event], [{"workshop_submitted": f"{BASE}/organize/moderation#workshop-{workshop['id']}",
+                               "workshop_rejected": f"{BASE}/workshops/{workshop['id']}/edit"}.get(
+            kind, f"{BASE}/workshops/{workshop['id']}")]
     if kind == "host_roster":
         workshop = await make_workshop(host=who, community=community)
         roster_session = await make_session(workshop, starts_at=START)
         await make_booking_row(roster_session, await make_user(display_name="Ana & Co"), seats=2)
         row = OutboxRow("host_roster", f"host_roster:{roster_session['id']}", who["id"],
                         {"session_id": roster_session["id"]})
-        return who, [row], [f"{BASE}/workshops/{workshop['id']}"]
+        return who, [row], [f"{BASE}/sessions/{roster_session['id']}/roster", f"{BASE}/workshops/{workshop['id']}"]
     if kind in ("waitlist_joined", "waitlist_offer", "offer_expired"):
         entry = await make_waitlist_row(session, who, status="offered" if kind == "waitlist_offer" else "waiting",
                                         offer_expires_at=START - dt.timedelta(days=1))
@@ -127,7 +130,8 @@ async def scenario(kind: str, runtime, clock, recipient_locale: str):
                  "waitlist_offer": lambda: WaitlistOffered(offer_expires_at=START - dt.timedelta(days=1),
                                                            **common),
                  "offer_expired": lambda: OfferExpired(**common)}[kind]()
-        return who, [event], [w_url]  # (no accept page yet: the offer links the workshop)
+        # an offer leads to its own page, with Accept and Decline
+        return who, [event], [f"{BASE}/me/waitlist/{entry['id']}"] if kind == "waitlist_offer" else [w_url]
     status = "pending_payment" if kind == "payment_link" else "confirmed"
     booking = await make_booking_row(session, who, status=status, seats=2, amount_cents=3000,
                                      attendance="attended", checkout_url="https://checkout.example/c/1")
@@ -160,7 +164,9 @@ async def scenario(kind: str, runtime, clock, recipient_locale: str):
     # no booking page nor feedback form yet: booking messages link the workshop page
     # a payment link leads to our page that opens the hold's Stripe Checkout (not to Stripe
     # directly: a hold the waitlist opened has no Checkout Session until it is followed)
-    links = {"payment_link": [f"{BASE}/me/bookings/{booking['id']}/pay"]}.get(kind, [w_url])
+    mine = [f"{BASE}/me/bookings#booking-{booking['id']}", f"{BASE}/me/bookings/{booking['id']}/cancel"]
+    links = {"payment_link": [f"{BASE}/me/bookings/{booking['id']}/pay"],
+             "booking_confirmed": [w_url, *mine], "reminder": [w_url, *mine]}.get(kind, [w_url])
     return who, events, links
 
 
@@ -225,6 +231,13 @@ LINKABLE = (re.compile(rf"{re.escape(BASE)}/workshops/\d+"),
             re.compile(rf"{re.escape(BASE)}/calendar/[A-Za-z0-9_-]+/feed\.ics"),
             re.compile(rf"{re.escape(BASE)}/feedback/\d+\.\d+\.[A-Za-z0-9_-]+"),
             re.compile(rf"{re.escape(BASE)}/me/bookings/\d+/pay"),
+            # pages behind a login (logged out: the login page, then back; tests/api/web/test_email_links.py)
+            re.compile(rf"{re.escape(BASE)}/me/bookings(#booking-\d+)?"),
+            re.compile(rf"{re.escape(BASE)}/me/bookings/\d+/cancel"),
+            re.compile(rf"{re.escape(BASE)}/me/waitlist/\d+"),
+            re.compile(rf"{re.escape(BASE)}/organize/moderation#workshop-\d+"),
+            re.compile(rf"{re.escape(BASE)}/workshops/\d+/edit"),
+            re.compile(rf"{re.escape(BASE)}/sessions/\d+/roster"),
             # the one-time links of accounts (their pages: tests/api/web/test_verification_pages.py)
             re.compile(rf"{re.escape(BASE)}/(verify|reset)/[A-Za-z0-9_-]{{43}}"))
 
@@ -260,3 +273,80 @@ async def test_every_link_leads_to_a_page_that_exists(kind, language, notify_run
     assert found["text"] and found["html"]  # every message still points somewhere useful
     if part:
         assert found["invite.ics"]
+
+
+BROWSER_HEADERS = {"Accept": "text/html,application/xhtml+xml"}
+# what a link's page must offer its reader: the action the email speaks of
+PROMISED = (
+    (re.compile(r"/organize/moderation"), lambda path, frag: [f'id="{frag}"', "/approve\"", "/reject\""]),
+    (re.compile(r"/me/waitlist/(\d+)"), lambda path, frag: [f'action="{path}/accept"', f'action="{path}/decline"']),
+    (re.compile(r"/workshops/(\d+)/edit"), lambda path, frag: [f'action="{path}"']),
+    (re.compile(r"/me/bookings/(\d+)/cancel"), lambda path, frag: [f'action="{path}"']),
+    (re.compile(r"/me/bookings"), lambda path, frag: [f'id="{frag}"', "/cancel\"", "/invite.ics"]),
+    (re.compile(r"/sessions/(\d+)/roster"), lambda path, frag: [f'action="{path.removesuffix("/roster")}/checkin"']),
+)
+
+
+# where an email must lead (issue 19): the page that does what it says
+LEADS_TO = {
+    "waitlist_offer": r"/me/waitlist/\d+", "workshop_submitted": r"/organize/moderation#workshop-\d+",
+    "workshop_rejected": r"/workshops/\d+/edit", "booking_confirmed": r"/me/bookings/\d+/cancel",
+    "reminder": r"/me/bookings/\d+/cancel", "host_roster": r"/sessions/\d+/roster",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("kind", sorted(set(KINDS) - {"verify_email", "password_reset"}))
+async def test_every_link_lands_logged_out_and_as_its_reader(kind, language, notify_runtime, mailer, clock,
+                                                              client, settings):
+    """Issue 19.1: every link of every kind of email, followed as its reader would: logged out
+    (a public page, or the login page that comes back to it), then logged in as the recipient
+    (the page answers and offers what the email promised). The one-time links of accounts
+    have their own pages' tests (tests/api/web/test_verification_pages.py): this scenario
+    sends them without storing their tokens."""
+    from urllib.parse import quote
+
+    who, items, _ = await scenario(kind, notify_runtime, clock, language)
+    mailer.messages.clear()
+    rows = [i for i in items if isinstance(i, OutboxRow)]
+    events = [i for i in items if not isinstance(i, OutboxRow)]
+    if rows:
+        await insert_rows(rows, clock.now())
+    if events:
+        await emit(notify_runtime, *events)
+    clock.advance(seconds=1)
+    await deliver_due(notify_runtime)
+    (message,) = mailer.to(who["email"])
+    texts = parts_of(message)
+    page = Page()
+    page.feed(texts["text/html"])
+    found = {u for u in urls_in(texts["text/plain"]) + page.links if u.startswith(BASE)}
+    assert found, kind
+    if kind in LEADS_TO:
+        assert any(re.fullmatch(re.escape(BASE) + LEADS_TO[kind], u) for u in found), (kind, found)
+    if kind == "reminder":  # the code to show at the door
+        assert re.search(r"(check-in code|code d.accueil)\W+[A-Za-z0-9]{4,}", texts["text/plain"]), texts["text/plain"]
+    if kind == "feedback_request":  # sent after the session's end: followed then
+        clock.set(START + dt.timedelta(hours=3))
+    for url in sorted(found):
+        path, _, fragment = url.removeprefix(BASE).partition("#")
+        client.cookies.clear()
+        client.cookies.set("alveole_lang", language)
+        outside = await client.get(path, headers=BROWSER_HEADERS)
+        if outside.status_code == 303:  # behind a login: the login page, then back here
+            assert outside.headers["location"] == f"/login?next={quote(path, safe='')}", (url, outside.headers)
+            login = await client.get(outside.headers["location"], headers=BROWSER_HEADERS)
+            assert login.status_code == 200 and f'name="next" value="{path}"' in login.text, url
+        else:
+            assert outside.status_code == 200, (url, outside.status_code)
+        client.cookies.set("alveole_session", who["token"])
+        inside = await client.get(path, headers=BROWSER_HEADERS)
+        if inside.status_code == 303:  # the payment page sends its participant on to Stripe
+            assert not inside.headers["location"].startswith("/login"), url
+            continue
+        assert inside.status_code == 200, (url, inside.status_code, inside.text[:300])
+        for pattern, promised in PROMISED:
+            if pattern.fullmatch(path):
+                for text in promised(path, fragment):
+                    assert text in inside.text, (url, text)
+                break

@@ -40,8 +40,8 @@ class TestReminderWindows:
         assert reminder_wanted(starts, booked_at=NOW, offset=2 * H)
         assert not reminder_wanted(starts, booked_at=starts - 2 * H, offset=2 * H)
 
-    def test_roster_window_is_the_largest_offset(self):
-        assert roster_window([2 * H, 24 * H], NOW) == (NOW, NOW + 24 * H)
+    def test_roster_window_is_the_smallest_offset(self):
+        assert roster_window([2 * H, 24 * H], NOW) == (NOW, NOW + 2 * H)
         assert roster_window([], NOW) is None
 
     def test_feedback_window_ends_one_delay_ago(self):

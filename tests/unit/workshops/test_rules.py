@@ -131,6 +131,12 @@ class TestLifecycle:
             rules.check_can_moderate(status)
         rules.check_can_moderate("submitted")
 
+    def test_a_published_one_is_moderated_while_a_revision_waits(self):
+        rules.check_can_moderate("published", pending_revision=True)
+        for status in ("draft", "rejected", "cancelled", "archived"):
+            with pytest.raises(InvalidState):
+                rules.check_can_moderate(status, pending_revision=True)
+
     def test_closed_workshops_cannot_change(self):
         for status in ("cancelled", "archived"):
             with pytest.raises(InvalidState):

@@ -84,10 +84,11 @@ class TestEditsOfPublishedWorkshops:
         {"online_url": "https://phish.example"}, {"payment": "on_site", "price_cents": 500},
         {"currency": "chf"},
     ])
-    def test_a_content_change_goes_back_to_moderation(self, change):
+    def test_a_content_change_is_named_field_by_field(self, change):
         after = dataclasses.replace(BASE, **change)
         assert rules.content_changed(BASE, after)
-        assert rules.status_after_edit(WorkshopStatus.published, True, True) == WorkshopStatus.submitted
+        names = {"venue" if k == "venue" else k for k in change}
+        assert set(rules.changed_content(BASE, after)) == names
 
     @pytest.mark.parametrize("change", [
         {"capacity": 20}, {"max_seats_per_booking": 1}, {"waitlist_enabled": False},
@@ -98,12 +99,13 @@ class TestEditsOfPublishedWorkshops:
     def test_other_changes_and_resent_values_are_not_content(self, change):
         assert not rules.content_changed(BASE, dataclasses.replace(BASE, **change))
 
-    @pytest.mark.parametrize("status", ["draft", "submitted", "rejected"])
-    def test_only_published_ones_change_status(self, status):
-        assert rules.status_after_edit(status, True, True) == status
+    @pytest.mark.parametrize("status", ["draft", "submitted", "rejected", "cancelled", "archived"])
+    def test_only_published_ones_keep_a_revision(self, status):
+        assert not rules.keeps_revision(status, True)
+        assert rules.keeps_revision(WorkshopStatus.published, True)
 
-    def test_without_moderation_nothing_changes(self):
-        assert rules.status_after_edit(WorkshopStatus.published, False, True) == WorkshopStatus.published
+    def test_without_moderation_an_edit_applies_at_once(self):
+        assert not rules.keeps_revision(WorkshopStatus.published, False)
 
 
 class TestWhoMaySee:
