@@ -387,7 +387,7 @@ async def waitlist_entry_page(entry_id: FromPath[int], request: Request, runtime
     Decline, else what became of it. Someone else's entry is 404."""
     viewer = page_viewer(request, user)
     entry = await booking_service.my_waitlist_entry(runtime, user, entry_id)
-    lines = await _entry_lines([entry], user, viewer.language)
+    lines = await _entry_lines([entry], user, viewer.language, runtime.clock.now())
     if not lines:
         raise NotFound(f"No waitlist entry {entry_id}.")
     return render(viewer, "participant/waitlist_entry.html", line=lines[0], statuses=ENTRY_STATUSES,

@@ -68,7 +68,7 @@ def test_language_of_locales():
 # Masculine-only words for people, which the pages' French writes inclusively ("participant·e·s")
 # or avoids ("le voisinage"); a word followed by "·" or by its feminine ("animateur ou animatrice") is fine.
 MASCULINE_ONLY = re.compile(
-    r"\b(participants?|organisateurs?|animateurs?|voisins|inscrits?|connecté|absent|nouveaux|venus|"
+    r"\b(participants?|organisateurs?|animateurs?|voisins|inscrits?|connecté|absent|nouveaux(?!\s+ateliers)|venus|"
     r"qu['’]ils)\b(?!·|\s+(?:ou|et)\s)", re.IGNORECASE)
 
 
