@@ -104,6 +104,7 @@ class BookingView:
     session: SessionView
     checkin_code: str = ""  # shown at the door (and as the confirmation's QR code)
     guest_name: str | None = None  # booked by a relay for a neighbour: the email goes to the relay
+    guest_phone: str | None = None  # that neighbour's number (E.164), for text messages
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def _booking(row: dict[str, Any]) -> BookingView:
         currency=row["b_currency"] or "eur", created_at=utc(row["b_created_at"]),
         checkout_url=row["b_checkout_url"], hold_expires_at=utc(row["b_hold_expires_at"]),
         participant=_person(row, "p_"), session=_session(row), checkin_code=row["b_checkin_code"] or "",
-        guest_name=row["b_guest_name"],
+        guest_name=row["b_guest_name"], guest_phone=row["b_guest_phone"],
     )
 
 

@@ -7,7 +7,8 @@ rendering when the participant takes texts, so it has the email's guarantees: on
 `notify.outbox`.
 
 Who gets it is decided when it is rendered, in ONE place (`text_recipient`): a participant
-with an account who gave a mobile number and opted in. A row with no one to text is settled
+with an account who gave a mobile number and opted in, or the neighbour a relay booked for
+when the relay gave their phone (the relay asked them; their STOP is honoured the same way). A row with no one to text is settled
 `skipped`. Before each send the number is checked again (`still_wanted`): a STOP, or an
 opt-in withdrawn, drops what was queued.
 """
@@ -38,8 +39,14 @@ async def text_recipient(booking: ctx.BookingView) -> TextRecipient | None:
     """Who gets the texts about this booking, if anyone: the ONE place that decides.
 
     A participant with an account gets them at the number they gave while they opt in (and
-    the number has not answered STOP)."""
+    the number has not answered STOP). A guest (booked by a relay, a host or an organizer for
+    a neighbour without an account) gets them at the phone the relay gave, in the relay's
+    language (the slip's), unless that number answered STOP; the relay keeps the emails."""
     participant = booking.participant
+    if booking.guest_name is not None:
+        if not booking.guest_phone or await accounts_repo.is_opted_out(booking.guest_phone):
+            return None
+        return TextRecipient(phone=booking.guest_phone, language=language_of(participant.locale), user_id=None)
     if participant.deleted:
         return None
     row = await fetch_one(accounts_repo.USER_TEXT_PHONE, participant.id)

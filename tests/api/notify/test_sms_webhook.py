@@ -155,6 +155,23 @@ class TestReplies:
         assert (await booking_row(older["id"]))["status"] == "confirmed"
         assert (await booking_row(newer["id"]))["status"] == "cancelled"
 
+    async def test_a_neighbour_booked_by_a_relay_frees_the_seat_by_text(self, client):
+        """The guest has no account: ANNULER from the phone the relay gave cancels that booking
+        (as the relay who made it), and the relay's own booking stays."""
+        from booking.tables import Booking
+
+        relay = await make_user()
+        session = await make_session()
+        guest = await make_booking_row(session, relay, booked_by=relay["id"], source="relay", guest_name="Mme Duval",
+                                       guest_phone=PHONE, active_slot=None)
+        await Booking.update({Booking.user: None}).where(Booking.id == guest["id"])
+        own = await make_booking_row(session, relay)
+        await text_was_sent(guest["id"])
+        response = await post(client, reply("annuler"))
+        assert response.status_code == 200, response.text
+        assert (await booking_row(guest["id"]))["status"] == "cancelled"
+        assert (await booking_row(own["id"]))["status"] == "confirmed"
+
     async def test_stop_opts_the_number_out(self, client):
         user = await make_user(phone=PHONE, sms_opt_in=True)
         booking = await make_booking_row(await make_session(), user)

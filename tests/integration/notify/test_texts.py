@@ -54,6 +54,16 @@ async def texting_participants(count: int, session=None, **user):
     return session, bookings
 
 
+async def guest_booking(session, relay, name, phone):
+    """A booking a relay made for a neighbour without an account (as the booking engine stores it)."""
+    from booking.tables import Booking
+
+    booking = await make_booking_row(session, relay, booked_by=relay["id"], source="relay", guest_name=name,
+                                     guest_phone=phone, active_slot=None)
+    await Booking.update({Booking.user: None}).where(Booking.id == booking["id"])
+    return booking
+
+
 def updated(clock, session, bookings) -> SessionUpdated:
     return SessionUpdated(at=clock.now(), session_id=session["id"], sequence=1,
                           booking_ids=tuple(b["id"] for b in bookings))
@@ -110,6 +120,35 @@ class TestWhoGetsTexts:
         await deliver_due(notify_runtime)
         (to, body, key), = texter.sent
         assert to == PHONES[0] and key.startswith("sms:reminder:") and "ANNULER" in body
+
+    async def test_a_neighbour_booked_by_a_relay_gets_the_text_at_the_phone_given(self, notify_runtime, texter,
+                                                                                     clock):
+        """The relay keeps the emails; the guest's phone gets the texts (no opt-in of theirs:
+        the relay asked them), in the relay's language; no phone, no text."""
+        session = await make_session()
+        relay = await make_user(locale="fr", phone=PHONES[4], sms_opt_in=True)
+        guest = await guest_booking(session, relay, "Mme Duval", PHONES[2])
+        silent = await guest_booking(session, relay, "M. Roux", None)
+        await emit(notify_runtime, updated(clock, session, [guest, silent]))
+        await deliver_due(notify_runtime)
+        await deliver_due(notify_runtime)
+        assert [(to, key) for to, _, key in texter.sent] == [
+            (PHONES[2], f"sms:session_updated:{session['id']}:1:{guest['id']}")]
+        assert texter.sent[0][1].startswith("Changement")
+        emails = await outbox_rows(channel="email", status="sent")
+        assert sorted(r["recipient"] for r in emails) == [relay["id"], relay["id"]]
+
+    async def test_a_neighbour_whose_number_said_stop_gets_no_text(self, notify_runtime, texter, clock):
+        from accounts.repository import opt_out_phone
+
+        session = await make_session()
+        relay = await make_user()
+        guest = await guest_booking(session, relay, "Mme Duval", PHONES[3])
+        await opt_out_phone(PHONES[3], clock.now())
+        await emit(notify_runtime, updated(clock, session, [guest]))
+        await deliver_due(notify_runtime)
+        await deliver_due(notify_runtime)
+        assert texter.sent == []
 
     async def test_by_default_each_text_is_a_file_under_the_sms_dir(self, notify_runtime, clock, tmp_path):
         notify_runtime.settings = dataclasses.replace(notify_runtime.settings, sms_dir=tmp_path / "sms")
