@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
+from litestar.openapi import ResponseSpec
 from litestar.response import Redirect
 from markupsafe import Markup
 
@@ -24,7 +25,7 @@ from booking import service as booking_service
 from booking.schemas import DoorCreate, Guest
 from booking.slip import qr_inline_svg, slip_view
 from kernel.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from kernel.http import RuntimeDep
+from kernel.http import ProblemResponses, RuntimeDep
 from kernel.i18n import LANGUAGES
 from kernel.phones import display_phone
 from web.kit import (
@@ -68,9 +69,18 @@ def _price(payment: str, cents: int, currency: str, language: str) -> tuple[str,
     return N_("%(amount)s, paid online"), money(cents, currency, language)
 
 
+_problems = ProblemResponses({
+    403: "forbidden: not the booking's participant, its relay, host or an organizer (a browser gets the same as a page)",
+    404: "not-found (a browser gets the same as a page)"})
+_SEE_OTHER = {303: ResponseSpec(data_container=None, description="See Other: the workshop's page (`Location`)")}
+
+
 # ------------------------------------------------------------------------------------ the slip
 
-@get("/bookings/{booking_id:str}/slip", include_in_schema=False)
+@get("/bookings/{booking_id:str}/slip", tags=["pages"], summary="A booking's printable slip (HTML)",
+     description="For its participant, the relay who made it, the host and organizers: A6 / half-A4 HTML with "
+                 "the check-in code in large type and as a QR code; `?lang=en|fr`. A visitor gets the "
+                 "login page.", media_type="text/html", responses=_problems(403, 404))
 async def slip(booking_id: FromPath[str], request: Request, runtime: RuntimeDep, user: UserDep) -> Response:
     """A6 / half-A4 slip in the guest's language: the relay's (the person told of the booking),
     or `?lang=`."""
@@ -104,14 +114,18 @@ def paper_stylesheet() -> Response:
 
 # ------------------------------------------------------------------- short codes, programme
 
-@get("/s/{code:str}", include_in_schema=False)
+@get("/s/{code:str}", tags=["pages"], summary="A session's short code: 303 to its workshop page",
+     description="Six characters without look-alikes, any case; unknown → 404 page.",
+     responses={**_SEE_OTHER, **_problems(404)})
 async def short_link(code: FromPath[str]) -> Redirect:
     """A session's short code (any case) → 303 to its workshop's page; unknown → 404."""
     _, workshop_id = await workshops_service.session_of_short_code(code)
     return Redirect(path=f"/workshops/{workshop_id}", status_code=303)
 
 
-@get("/communities/{slug:str}/programme", include_in_schema=False)
+@get("/communities/{slug:str}/programme", tags=["pages"], summary="A community's printable programme (HTML)",
+     description="The published sessions of the next 14 days on A4, with short codes, places and prices.",
+     media_type="text/html", responses=_problems(404))
 async def programme(slug: FromPath[str], request: Request, runtime: RuntimeDep,
                     maybe_user: MaybeUserDep) -> Response:
     """The community's sessions of the next 14 days on A4 paper, with their short codes."""

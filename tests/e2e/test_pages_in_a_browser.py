@@ -162,6 +162,7 @@ def test_a_participant_sees_her_booking_on_the_workshop_page(new_page):
     assert "/me/bookings" in page.url
 
 
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
 def test_the_logged_in_header_is_compact_at_360_px(new_page, locale):
     """Issue 19.6: the logged-in header took 7 lines on a phone. Now at most 3, the account's
     items folded in a menu that opens without JavaScript; an organizer has Moderation (with

@@ -168,9 +168,14 @@ async def test_the_relay_is_reminded_and_no_feedback_request_goes_to_a_guest(cli
     booking = (await guest_book(client, cast["relay"], cast["session"]["id"])).json()
     clock.set(cast["session"]["starts_at"] - dt.timedelta(hours=1, minutes=59))
     await run_once(runtime)
-    reminders = await rows("SELECT recipient, dedupe_key FROM outbox_message WHERE kind = 'reminder'")
+    reminders = await rows("SELECT recipient, dedupe_key FROM outbox_message WHERE kind = 'reminder'"
+                           " AND channel = 'email'")
     assert [r["dedupe_key"].split(":")[1] for r in reminders] == [str(booking["id"])], reminders
     assert reminders and {r["recipient"] for r in reminders} == {cast["relay"]["id"]}
+    # the neighbour's phone gets the text (issue 23), not the relay's
+    texts = await rows("SELECT recipient, recipient_email, dedupe_key FROM outbox_message WHERE kind = 'reminder'"
+                       " AND channel = 'sms'")
+    assert [(t["recipient"], t["recipient_email"]) for t in texts] == [(None, booking["guest"]["phone"])], texts
     clock.set(cast["session"]["ends_at"] + dt.timedelta(hours=2))
     await run_once(runtime)
     assert not await rows("SELECT id FROM outbox_message WHERE kind = 'feedback_request'")
