@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath
 from litestar.openapi import ResponseSpec
+from litestar.params import FromPath
 from litestar.response import Redirect
 from markupsafe import Markup
 
