@@ -544,57 +544,58 @@ _SUMS = ", ".join(f"CAST(SUM({name}) AS BIGINT) AS {name}" for name in REPORT_FI
 _PEOPLE = "new_participants, returning_participants"
 _COALESCED_PEOPLE = ("COALESCE(pc.new_participants, 0) AS new_participants, "
                      "COALESCE(pc.returning_participants, 0) AS returning_participants")
+_IS_CANCELLED = f"s.status = {_CANCELLED_SESSION}"
+_BOOKED = f"b.status = {_CONFIRMED}"
+# the people with a confirmed booking of a session of the community (not cancelled) that
+# started before the range: a participant of the range among them is returning, others new
+_EARLIER = (f'earlier AS (SELECT DISTINCT b."user" AS uid FROM booking b WHERE {_BOOKED} AND b."session" IN '
+            f"(SELECT s.id{community_sessions_from('?1', '?2')} AND NOT {_IS_CANCELLED}))")
+
+
+def _open(aggregate: str) -> str:
+    """`aggregate` for a session not cancelled, else 0 (the rates' denominators)."""
+    return f"CASE WHEN {_IS_CANCELLED} THEN 0 ELSE {aggregate} END"
+
+
+def _count_if(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+_BOOKED_SEATS = _seats_if(_BOOKED)
+_ATTENDED_SEATS = _seats_if(f"{_BOOKED} AND b.attendance = {_ATTENDED}")
+_NO_SHOW_SEATS = _seats_if(f"{_BOOKED} AND b.attendance = {_NO_SHOW}")
 _REPORT = (
-    # the sessions of the range
-    f"WITH ss AS (SELECT {REPORT_SESSION_COLUMNS}{community_sessions_from('?1', '?3')} AND s.starts_at >= ?2), "
-    # the people with a confirmed booking of a session of the community (not cancelled) that
-    # started before the range: a participant of the range among them is returning, others new
-    f'earlier AS (SELECT DISTINCT b."user" AS uid FROM booking b WHERE b.status = {_CONFIRMED} AND b."session" IN '
-    f"(SELECT s.id{community_sessions_from('?1', '?2')} AND s.status <> {_CANCELLED_SESSION})), "
-    # bookings (with their feedback: at most one each) per session
-    'sb AS (SELECT b."session" AS sid, '
-    f"{_seats_if(f'b.status = {_CONFIRMED}')} AS booked_seats, "
-    f"{_seats_if(f'b.status = {_CONFIRMED} AND b.attendance = {_ATTENDED}')} AS attended_seats, "
-    f"{_seats_if(f'b.status = {_CONFIRMED} AND b.attendance = {_NO_SHOW}')} AS no_show_seats, "
-    f"SUM(CASE WHEN b.status = {_sql(BookingStatus.cancelled)} AND b.late_cancellation THEN 1 ELSE 0 END)"
-    " AS late_cancellations, "
-    "SUM(f.rating) AS rating_total, COUNT(f.rating) AS rating_count, "
-    f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NULL THEN 1 ELSE 0 END) AS new_participants, "
-    f"SUM(CASE WHEN b.status = {_CONFIRMED} AND e.uid IS NOT NULL THEN 1 ELSE 0 END) AS returning_participants, "
-    f"SUM(CASE WHEN b.source = 'relay' AND (b.status = {_CONFIRMED} OR b.released_at IS NOT NULL) THEN 1 ELSE 0 END)"
+    f"WITH {_EARLIER}, "
+    # the session rows: one pass over the range's sessions with their bookings (with their
+    # feedback: at most one each), one aggregate per figure; the waitlist's two counts per
+    # session through its index (waitlist_entry_session_status_id)
+    f"r AS (SELECT {REPORT_SESSION_COLUMNS}, 1 AS sessions, "
+    f"CASE WHEN {_IS_CANCELLED} THEN 1 ELSE 0 END AS cancelled_sessions, "
+    f"{_open('s.capacity')} AS open_capacity, {_BOOKED_SEATS} AS booked_seats, "
+    f"{_open(_BOOKED_SEATS)} AS open_booked_seats, {_ATTENDED_SEATS} AS attended_seats, "
+    f"{_NO_SHOW_SEATS} AS no_show_seats, {_open(_NO_SHOW_SEATS)} AS open_no_show_seats, "
+    f"{_BOOKED_SEATS} - {_ATTENDED_SEATS} - {_NO_SHOW_SEATS} AS unknown_seats, "
+    f"{_count_if(f'b.status = {_sql(BookingStatus.cancelled)} AND b.late_cancellation')} AS late_cancellations, "
+    f'(SELECT COUNT(*) FROM waitlist_entry q WHERE q."session" = s.id AND q.status = {_WAITING}) AS waitlist_length, '
+    f'(SELECT COUNT(*) FROM waitlist_entry q WHERE q."session" = s.id AND q.status = {_sql(WaitlistStatus.booked)})'
+    " AS waitlist_promoted, "
+    "COALESCE(SUM(f.rating), 0) AS rating_total, COUNT(f.rating) AS rating_count, "
+    f"{_count_if(f'{_BOOKED} AND e.uid IS NULL')} AS new_participants, "
+    f"{_count_if(f'{_BOOKED} AND e.uid IS NOT NULL')} AS returning_participants, "
+    f"{_count_if(f'b.source = {chr(39)}relay{chr(39)} AND ({_BOOKED} OR b.released_at IS NOT NULL)')}"
     " AS relay_bookings, "
     f"{_seats_if(_WALK_IN)} AS walk_in_seats, {_seats_if(_FROM_STANDBY)} AS standby_seats_served, "
-    f"{_seats_if('b.released_at IS NOT NULL')} AS released_no_show_seats "
-    'FROM ss JOIN booking b ON b."session" = ss.session_id LEFT JOIN feedback f ON f.booking = b.id '
-    'LEFT JOIN earlier e ON e.uid = b."user" GROUP BY b."session"), '
-    # waitlist entries per session
-    'sw AS (SELECT q."session" AS sid, '
-    f"SUM(CASE WHEN q.status = {_WAITING} THEN 1 ELSE 0 END) AS waitlist_length, "
-    f"SUM(CASE WHEN q.status = {_sql(WaitlistStatus.booked)} THEN 1 ELSE 0 END) AS waitlist_promoted "
-    'FROM ss JOIN waitlist_entry q ON q."session" = ss.session_id GROUP BY q."session"), '
-    # the session rows
-    "r AS (SELECT ss.session_id, ss.workshop_id, ss.workshop_title, ss.host_id, ss.host_name, ss.starts_at, "
-    f"ss.timezone, 1 AS sessions, CASE WHEN ss.status = {_CANCELLED_SESSION} THEN 1 ELSE 0 END AS cancelled_sessions, "
-    f"ss.capacity, CASE WHEN ss.status = {_CANCELLED_SESSION} THEN 0 ELSE ss.capacity END AS open_capacity, "
-    "COALESCE(sb.booked_seats, 0) AS booked_seats, "
-    f"CASE WHEN ss.status = {_CANCELLED_SESSION} THEN 0 ELSE COALESCE(sb.booked_seats, 0) END AS open_booked_seats, "
-    "COALESCE(sb.attended_seats, 0) AS attended_seats, COALESCE(sb.no_show_seats, 0) AS no_show_seats, "
-    f"CASE WHEN ss.status = {_CANCELLED_SESSION} THEN 0 ELSE COALESCE(sb.no_show_seats, 0) END AS open_no_show_seats, "
-    "COALESCE(sb.booked_seats, 0) - COALESCE(sb.attended_seats, 0) - COALESCE(sb.no_show_seats, 0) AS unknown_seats, "
-    "COALESCE(sb.late_cancellations, 0) AS late_cancellations, COALESCE(sw.waitlist_length, 0) AS waitlist_length, "
-    "COALESCE(sw.waitlist_promoted, 0) AS waitlist_promoted, COALESCE(sb.rating_total, 0) AS rating_total, "
-    "COALESCE(sb.rating_count, 0) AS rating_count, COALESCE(sb.new_participants, 0) AS new_participants, "
-    "COALESCE(sb.returning_participants, 0) AS returning_participants, "
-    "COALESCE(sb.relay_bookings, 0) AS relay_bookings, COALESCE(sb.walk_in_seats, 0) AS walk_in_seats, "
-    "COALESCE(sb.standby_seats_served, 0) AS standby_seats_served, "
-    "COALESCE(sb.released_no_show_seats, 0) AS released_no_show_seats "
-    "FROM ss LEFT JOIN sb ON sb.sid = ss.session_id LEFT JOIN sw ON sw.sid = ss.session_id), "
+    f"{_seats_if('b.released_at IS NOT NULL')} AS released_no_show_seats"
+    + community_sessions_from("?1", "?3", ' LEFT JOIN booking b ON b."session" = s.id'
+                              " LEFT JOIN feedback f ON f.booking = b.id"
+                              ' LEFT JOIN earlier e ON e.uid = b."user"')
+    + " AND s.starts_at >= ?2 GROUP BY s.id, w.id, h.id), "
     # distinct people (confirmed bookings of sessions not cancelled) per workshop: one each,
-    # however many of its sessions they booked
+    # however many of its sessions they booked (a second pass, over the confirmed bookings only)
     'p AS (SELECT DISTINCT r.workshop_id, r.host_id, b."user" AS uid, '
     "CASE WHEN e.uid IS NULL THEN 1 ELSE 0 END AS is_new "
     'FROM r JOIN booking b ON b."session" = r.session_id LEFT JOIN earlier e ON e.uid = b."user" '
-    f"WHERE r.cancelled_sessions = 0 AND b.status = {_CONFIRMED}), "
+    f"WHERE r.cancelled_sessions = 0 AND {_BOOKED}), "
     "pw AS (SELECT workshop_id AS id, SUM(is_new) AS new_participants, COUNT(*) - SUM(is_new) AS returning_participants"
     " FROM p GROUP BY workshop_id), "
     "ph AS (SELECT host_id AS id, SUM(is_new) AS new_participants, COUNT(*) - SUM(is_new) AS returning_participants"

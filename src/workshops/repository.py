@@ -500,13 +500,14 @@ REPORT_SESSION_COLUMNS = (
 )
 
 
-def community_sessions_from(community: str, starts_before: str) -> str:
+def community_sessions_from(community: str, starts_before: str, joins: str = "") -> str:
     """FROM … WHERE of the sessions (`s`) of community `community`'s workshops (`w`, host `h`)
-    that were ever published, starting before `starts_before` (both SQL expressions).
-    `booking.repository`'s attendance report adds its lower bound and aggregates bookings,
-    waitlist entries and feedback per session in the same statement."""
+    that were ever published, starting before `starts_before` (both SQL expressions), with
+    `joins` (the caller's tables, joined to `s`) before the WHERE. `booking.repository`'s
+    attendance report adds its lower bound and aggregates bookings, waitlist entries and
+    feedback per session in the same statement."""
     return (' FROM workshop_session s JOIN workshop w ON w.id = s."workshop"'
-            ' JOIN app_user h ON h.id = w."host"'
+            f' JOIN app_user h ON h.id = w."host"{joins}'
             f' WHERE w."community" = {community} AND w.published_at IS NOT NULL'
             f" AND s.starts_at < {starts_before}")
 
