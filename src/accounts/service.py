@@ -258,12 +258,9 @@ async def update_me(runtime: Runtime, user_id: int, data: schemas.UserUpdate) ->
         changes["sms_opt_in"] = data.sms_opt_in
     if changes:
         async with write_transaction():
+            # an opt-in does not lift a STOP the number sent: typing a number in is no proof of
+            # owning it; only a START from that number lifts it (notify.replies)
             await repository.update_active_user(user_id, changes)
-            if changes.get("sms_opt_in"):
-                # an explicit opt-in undoes an earlier STOP from that number
-                row = await repository.me_row(user_id)
-                if row is not None and row["phone"]:
-                    await repository.forget_opt_out(row["phone"])
     return await get_me(runtime, user_id)
 
 

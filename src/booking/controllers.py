@@ -60,9 +60,9 @@ class SessionBookingController(Controller):
         user = await required_user(request)
         data = data or NO_SEATS
         if data.guest is not None:
-            guest_booking = await service.book_for_guest(request.app.state.runtime, user, session_id,
-                                                         data.seats, data.guest)
-            return Response(guest_booking, status_code=201)
+            guest_booking, made = await service.book_for_guest(request.app.state.runtime, user, session_id,
+                                                               data.seats, data.guest, idempotency_key)
+            return Response(guest_booking, status_code=201 if made else 200)
         booking, created = await service.book(request.app.state.runtime, user, session_id,
                                               data.seats, idempotency_key)
         return Response(booking, status_code=201 if created else 200)

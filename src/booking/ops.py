@@ -231,8 +231,8 @@ class Unit:
                                    name: str | None, phone: str | None = None, note: str | None = None,
                                    attendance: Attendance = Attendance.unknown) -> Booking:
         """A booking for someone without an account (`user` NULL): the one who made it
-        (`booked_by`) is told what the participant would be."""
-        new = rules.new_booking(facts, seats, self.now, self.policy)
+        (`booked_by`) is told what the participant would be. Confirmed at once, paid on site."""
+        new = rules.new_guest_booking(facts, seats)
         code = new_checkin_code()
         row = await self.tx.one(
             INSERT_GUEST_BOOKING, facts.id, seats, new.status.value, attendance.value, new.amount_cents,
@@ -289,6 +289,27 @@ class IdempotencyClaim:
     request_hash: str
 
 
+async def _take_key(tx: Tx, claim: IdempotencyClaim | None, now: dt.datetime) -> tuple[int | None, Booking | None]:
+    """(the claimed key's id, None) for a first request, (None, the first booking) for a replay,
+    (None, None) without a key. Called after the session lock: a concurrent retry waits for it,
+    then finds the key."""
+    if claim is None:
+        return None, None
+    claimed = await tx.one(CLAIM_KEY, claim.user_key, claim.request_hash, now)
+    prior = None
+    if claimed is None:
+        prior = await tx.one(SELECT_KEY, claim.user_key)
+        if prior is None:  # purged between the two statements (24 h old): claim it afresh
+            claimed = await tx.one(CLAIM_KEY, claim.user_key, claim.request_hash, now)
+    if claimed is None:
+        if prior is None:
+            raise StoreUnavailable("the Idempotency-Key changed hands meanwhile; retry")
+        if prior["request_hash"] != claim.request_hash:
+            raise IdempotencyKeyReused("this Idempotency-Key was used for another request")
+        return None, booking_from_row(await tx.one(SELECT_BOOKING, prior["booking_id"]))
+    return claimed["id"], None
+
+
 async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: dt.datetime,
                      policy: BookingPolicy, claim: IdempotencyClaim | None = None,
                      viewer_is_admin: bool = False, quotas_on: bool = False) -> tuple[Booking, bool]:
@@ -297,21 +318,9 @@ async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: 
     unit = Unit(tx, now, policy)
     locked = await unit.lock(session_id, user_id)
     await unit.ensure_visible(locked.facts, user_id, viewer_is_admin)
-    key_id = None
-    if claim is not None:
-        # after the session lock: a concurrent retry waits for it, then finds the key
-        claimed = await tx.one(CLAIM_KEY, claim.user_key, claim.request_hash, now)
-        if claimed is None:
-            prior = await tx.one(SELECT_KEY, claim.user_key)
-            if prior is None:  # purged between the two statements (24 h old): claim it afresh
-                claimed = await tx.one(CLAIM_KEY, claim.user_key, claim.request_hash, now)
-        if claimed is None:
-            if prior is None:
-                raise StoreUnavailable("the Idempotency-Key changed hands meanwhile; retry")
-            if prior["request_hash"] != claim.request_hash:
-                raise IdempotencyKeyReused("this Idempotency-Key was used for another request")
-            return booking_from_row(await tx.one(SELECT_BOOKING, prior["booking_id"])), False
-        key_id = claimed["id"]
+    key_id, replayed = await _take_key(tx, claim, now)
+    if replayed is not None:
+        return replayed, False
     facts = locked.facts
     rules.check_seats(seats, facts.max_seats_per_booking)
     rules.ensure_open(facts, now)
@@ -335,9 +344,12 @@ async def book_seats(tx: Tx, *, session_id: int, user_id: int, seats: int, now: 
 
 async def book_for_guest(tx: Tx, *, session_id: int, actor_id: int, seats: int, name: str,
                          phone: str | None, note: str | None, now: dt.datetime, policy: BookingPolicy,
-                         actor_is_admin: bool = False, quotas_on: bool = False) -> Booking:
+                         claim: IdempotencyClaim | None = None, actor_is_admin: bool = False,
+                         quotas_on: bool = False) -> tuple[Booking, bool]:
     """A relay of the community, the host or an organizer books for a neighbour without an
-    account: the same capacity rule, free and on-site workshops only; the one who booked is told."""
+    account: the same capacity rule, free and on-site workshops only; the one who booked is told.
+    Returns (booking, created): with a claim, a replay (a double-submitted desk form, a retried
+    request) answers the first booking."""
     unit = Unit(tx, now, policy)
     locked = await unit.lock(session_id)
     await unit.ensure_visible(locked.facts, actor_id, actor_is_admin)
@@ -345,6 +357,9 @@ async def book_for_guest(tx: Tx, *, session_id: int, actor_id: int, seats: int, 
     if not (actor_id == facts.host_id or actor_is_admin or await unit.is_organizer(facts.community_id, actor_id)
             or await unit.is_relay(facts.community_id, actor_id)):
         raise Forbidden("only a relay of this community, the host or an organizer may book for a neighbour")
+    key_id, replayed = await _take_key(tx, claim, now)
+    if replayed is not None:
+        return replayed, False
     rules.check_seats(seats, facts.max_seats_per_booking)
     rules.ensure_open(facts, now)
     rules.ensure_guest_payment(facts)
@@ -352,9 +367,11 @@ async def book_for_guest(tx: Tx, *, session_id: int, actor_id: int, seats: int, 
     await quotas.spend(tx, user_id=actor_id, action=quotas.BOOKING, now=now, enabled=quotas_on)
     booking = await unit.insert_guest_booking(facts, booked_by=actor_id, seats=seats, source=BookingSource.relay,
                                               name=name, phone=phone, note=note)
+    if key_id is not None:
+        await tx.execute(KEY_BOOKED, key_id, booking.id)
     unit.events.append(BookingConfirmed(now, booking_id=booking.id, session_id=facts.id, user_id=actor_id))
     await unit.flush()
-    return booking
+    return booking, True
 
 
 async def add_walk_in(tx: Tx, *, session_id: int, actor_id: int, name: str | None, seats: int,

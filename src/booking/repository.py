@@ -210,10 +210,11 @@ USER_ACTIVE_ENTRIES = Sql(
 # the door (issue 22): ?1 session, ?2 now — free and on-site bookings made ahead (by their
 # participant or a relay) not checked in become released no-shows: cancelled (their seats free
 # again), attendance no_show, `released_at` set
+# not checked in: not marked at all, or marked no-show by hand (both give their seats back)
 RELEASE_NO_SHOWS = Sql(
     f"UPDATE booking SET status = {_sql(BookingStatus.cancelled)}, active_slot = NULL, "
     f"attendance = {_sql(Attendance.no_show)}, released_at = ?2, cancelled_at = ?2, cancelled_by = 'released', "
-    f"updated_at = ?2 WHERE \"session\" = ?1 AND status = {_CONFIRMED} AND attendance = {_sql(Attendance.unknown)} "
+    f"updated_at = ?2 WHERE \"session\" = ?1 AND status = {_CONFIRMED} AND attendance IN ({_sql(Attendance.unknown)}, {_sql(Attendance.no_show)}) "
     "AND source IN ('self', 'relay') RETURNING id, \"user\", booked_by, seats"
 )
 _STANDBY_WAITING = "'waiting'"
@@ -592,7 +593,8 @@ _REPORT = (
     + " AND s.starts_at >= ?2 GROUP BY s.id, w.id, h.id), "
     # distinct people (confirmed bookings of sessions not cancelled) per workshop: one each,
     # however many of its sessions they booked (a second pass, over the confirmed bookings only)
-    'p AS (SELECT DISTINCT r.workshop_id, r.host_id, b."user" AS uid, '
+    # a guest (no account) is one person per booking: -booking id never meets a user id
+    'p AS (SELECT DISTINCT r.workshop_id, r.host_id, COALESCE(b."user", -b.id) AS uid, '
     "CASE WHEN e.uid IS NULL THEN 1 ELSE 0 END AS is_new "
     'FROM r JOIN booking b ON b."session" = r.session_id LEFT JOIN earlier e ON e.uid = b."user" '
     f"WHERE r.cancelled_sessions = 0 AND {_BOOKED}), "

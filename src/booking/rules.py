@@ -151,6 +151,16 @@ def new_booking(session: SessionFacts, seats: int, now: dt.datetime, policy: Boo
     return NewBooking(BookingStatus.pending_payment, amount, session.currency, now + policy.payment_hold)
 
 
+def new_guest_booking(session: SessionFacts, seats: int) -> NewBooking:
+    """A booking made for someone without an account (by a relay, or at the door: walk-in,
+    standby) is confirmed at once, whatever the workshop's payment: there is no one to send to a
+    checkout, so it never holds seats as `pending_payment` (a hold without a deadline would take
+    no seat and never lapse). What it costs is collected on site (relays cannot book online-paid
+    workshops: `ensure_guest_payment`)."""
+    amount = 0 if session.payment == Payment.free else session.price_cents * seats
+    return NewBooking(BookingStatus.confirmed, amount, session.currency, None)
+
+
 def ensure_room(capacity: int, taken: int, seats: int) -> None:
     free = seats_free(capacity, taken)
     if seats > free:

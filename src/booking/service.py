@@ -43,14 +43,15 @@ def ensure_id(value: int, what: str) -> int:
     return value
 
 
-def _claim(user_id: int, key: str | None, session_id: int, seats: int) -> ops.IdempotencyClaim | None:
+def _claim(user_id: int, key: str | None, session_id: int, seats: int,
+           extra: str = "") -> ops.IdempotencyClaim | None:
     if key is None:
         return None
     if not 1 <= len(key) <= rules.IDEMPOTENCY_KEY_MAX or not key.isprintable():
         message = f"1 to {rules.IDEMPOTENCY_KEY_MAX} printable characters"
         raise ValidationFailed(f"Idempotency-Key: {message}",
                                errors=[{"field": "Idempotency-Key", "message": message, "source": "header"}])
-    digest = hashlib.sha256(f"{session_id}:{seats}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{session_id}:{seats}{':' + extra if extra else ''}".encode()).hexdigest()
     return ops.IdempotencyClaim(user_key=f"{user_id}:{key}", request_hash=digest)
 
 
@@ -70,9 +71,11 @@ async def book(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
 
 
 async def book_for_guest(runtime: Runtime, user: CurrentUser, session_id: int, seats: int,
-                         guest: Guest) -> Booking:
+                         guest: Guest, idempotency_key: str | None = None) -> tuple[Booking, bool]:
     """A relay of the community, the host or an organizer books for a neighbour without an
-    account (`ops.book_for_guest`); a phone is kept in E.164 (400 naming `guest.phone`)."""
+    account (`ops.book_for_guest`); a phone is kept in E.164 (400 naming `guest.phone`).
+    Returns (booking, created); an `Idempotency-Key` replayed with the same body answers the
+    first booking."""
     require_verified(user)
     ensure_id(session_id, "session")
     name = guest.name.strip()
@@ -89,10 +92,11 @@ async def book_for_guest(runtime: Runtime, user: CurrentUser, session_id: int, s
         errors.append({"field": "guest.note", "message": "no NUL characters"})
     if errors:
         raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+    claim = _claim(user.id, idempotency_key, session_id, seats, f"guest:{name}:{phone}:{note}")
     return await run(runtime, partial(
         ops.book_for_guest, session_id=session_id, actor_id=user.id, seats=seats, name=name, phone=phone,
-        note=note, now=runtime.clock.now(), policy=policy_of(runtime), actor_is_admin=user.is_admin,
-        quotas_on=runtime.settings.rate_limits))
+        note=note, now=runtime.clock.now(), policy=policy_of(runtime), claim=claim,
+        actor_is_admin=user.is_admin, quotas_on=runtime.settings.rate_limits))
 
 
 async def neighbours_bookings(user: CurrentUser) -> list[Any]:

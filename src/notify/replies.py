@@ -26,8 +26,8 @@ from kernel.phones import normalise_phone
 from kernel.runtime import Runtime
 from kernel.sql import write_transaction
 from notify import context as ctx
-from notify import repository
-from notify.texts import CANCEL_WORDS, CONFIRM_WORDS, STOP_WORDS, answer, reply_word
+from notify import repository, texting
+from notify.texts import CANCEL_WORDS, CONFIRM_WORDS, START_WORDS, STOP_WORDS, answer, reply_word
 from workshops.enums import SessionStatus
 
 log = logging.getLogger("alveole.notify.replies")
@@ -69,12 +69,19 @@ async def handle_reply(runtime: Runtime, params: Mapping[str, str], signature: s
         async with write_transaction():
             await accounts_repo.opt_out_phone(phone, now)
         return twiml(answer(language, "stopped"))
+    if phone and word in START_WORDS:
+        async with write_transaction():
+            await accounts_repo.forget_opt_out(phone)
+        return twiml(answer(language, "started"))
     help_text = twiml(answer(language, "help"))
     if last is None or word not in CANCEL_WORDS | CONFIRM_WORDS:
         return help_text
     booking = await ctx.load_booking(int(last["payload"]["booking_id"]))
     if (booking is None or booking.status != BookingStatus.confirmed
             or booking.session.status != SessionStatus.scheduled or now >= booking.session.starts_at):
+        return help_text
+    recipient = await texting.text_recipient(booking)
+    if recipient is None or recipient.phone != phone:  # the number no longer stands for this booking
         return help_text
     title = booking.session.workshop.title
     if word in CONFIRM_WORDS:

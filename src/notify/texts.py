@@ -84,6 +84,7 @@ ANSWERS = {
     "cancelled": "Your seat for {title} is freed. Thank you for telling us.",
     "confirmed": "Thank you, see you {when}.",
     "stopped": "You will get no more texts from Alveole. Your account keeps your bookings.",
+    "started": "You will get texts from Alveole again. Reply STOP to stop them.",
     "help": "Reply ANNULER to free your seat, YES to confirm you are coming, STOP to get no more texts.",
 }
 # the date and time, short: "sam. 12 déc. 14:30" / "Sat 12 Dec 14:30"
@@ -152,6 +153,8 @@ def reply_word(body: str) -> str:
 CANCEL_WORDS = frozenset({"ANNULER", "ANNULE", "ANNULATION", "CANCEL"})
 CONFIRM_WORDS = frozenset({"OUI", "YES", "CONFIRMER", "CONFIRM"})
 STOP_WORDS = frozenset({"STOP", "STOPALL", "ARRET", "ARRETER", "UNSUBSCRIBE", "END", "QUIT"})
+# only the number itself lifts its STOP (an account that types the number in cannot: it is not proof of owning it)
+START_WORDS = frozenset({"START", "UNSTOP"})
 
 
 def text_twin(record: dict[str, Any]) -> OutboxRow | None:

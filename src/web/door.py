@@ -260,7 +260,7 @@ async def desk_book(request: Request, runtime: RuntimeDep, user: UserDep) -> Res
     if not errors:
         guest = Guest(name=values["name"][:100], phone=values["phone"] or None, note=values["note"][:300] or None)
         try:
-            booking = await booking_service.book_for_guest(runtime, user, session_id, seats, guest)
+            booking, _ = await booking_service.book_for_guest(runtime, user, session_id, seats, guest)
         except ValidationFailed as error:
             fields = {e.get("field") for e in error.extra.get("errors") or []}
             if "guest.phone" in fields:

@@ -45,12 +45,14 @@ class TestPatchMe:
         response = await client.patch(ME, json={"phone": None}, headers=auth(user))
         assert response.json()["phone"] is None
 
-    async def test_opting_in_again_undoes_an_earlier_stop_from_that_number(self, client, clock):
+    async def test_opting_in_again_does_not_lift_a_stop_from_that_number(self, client, clock):
+        """Typing a number in proves nothing about owning it: only a START sent from the number
+        lifts its STOP (tests/api/notify/test_review_findings.py)."""
         user = await make_user(phone="+33612345678", sms_opt_in=True)
         await opt_out_phone("+33612345678", clock.now())
         assert (await client.get(ME, headers=auth(user))).json()["sms_opt_in"] is False
         await client.patch(ME, json={"sms_opt_in": True}, headers=auth(user))
-        assert await rows("SELECT * FROM sms_opt_out") == []
+        assert [r["phone"] for r in await rows("SELECT phone FROM sms_opt_out")] == ["+33612345678"]
 
     async def test_anonymous_is_401(self, client):
         assert (await client.patch(ME, json={"phone": "0612345678"})).status_code == 401
