@@ -13,6 +13,55 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
+from accounts import quotas
+from accounts.repository import IS_ORGANIZER, IS_RELAY
+from booking import rules
+from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
+from booking.repository import (
+    CANCEL_BOOKING,
+    CANCEL_SESSION_BOOKINGS,
+    CLAIM_KEY,
+    CLOSE_ENTRY,
+    CONFIRM_HOLD,
+    CONFIRMED_BOOKING_IDS,
+    COUNT_STANDBY,
+    ERASE_GUESTS,
+    ERASE_STANDBY_NAMES,
+    EXPIRE_HOLDS,
+    EXPIRE_OFFERS,
+    INSERT_BOOKING,
+    INSERT_ENTRY,
+    INSERT_GUEST_BOOKING,
+    INSERT_STANDBY,
+    KEY_BOOKED,
+    LOCK_AND_COUNT,
+    OCCUPANCY,
+    OFFER_ENTRY,
+    PURGE_KEYS,
+    REFUND_BOOKING,
+    REFUND_SESSION_BOOKINGS,
+    RELEASE_NO_SHOWS,
+    SELECT_BOOKING,
+    SELECT_ENTRY,
+    SELECT_KEY,
+    SERVE_STANDBY,
+    SET_REFUND_STATUS,
+    USER_ACTIVE_BOOKINGS,
+    USER_ACTIVE_ENTRIES,
+    WAITING_STANDBY,
+    WAITING_THAT_FIT,
+    WITHDRAW_SESSION_ENTRIES,
+)
+from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
+from booking.schemas import (
+    Attendance,
+    Booking,
+    BookingSource,
+    BookingStatus,
+    GuestView,
+    RefundStatus,
+    WaitlistStatus,
+)
 from kernel.errors import Forbidden, InvalidState, NotFound
 from kernel.events import (
     BookingCancelled,
@@ -26,22 +75,6 @@ from kernel.events import (
     SessionUpdated,
     WaitlistJoined,
     WaitlistOffered,
-)
-from booking import rules
-from booking.errors import AlreadyBooked, IdempotencyKeyReused, OfferExpiredError, StoreUnavailable
-from booking.rules import BookingPolicy, Occupancy, SessionFacts, WaitingEntry
-from booking.schemas import (
-    Attendance, Booking, BookingSource, BookingStatus, GuestView, RefundStatus, WaitlistStatus,
-)
-from accounts import quotas
-from accounts.repository import IS_ORGANIZER, IS_RELAY
-from booking.repository import (
-    CANCEL_BOOKING, CANCEL_SESSION_BOOKINGS, CLAIM_KEY, CLOSE_ENTRY, CONFIRM_HOLD,
-    CONFIRMED_BOOKING_IDS, EXPIRE_HOLDS, EXPIRE_OFFERS, INSERT_BOOKING, INSERT_ENTRY, KEY_BOOKED,
-    LOCK_AND_COUNT, OCCUPANCY, OFFER_ENTRY, PURGE_KEYS, REFUND_BOOKING, REFUND_SESSION_BOOKINGS,
-    SELECT_BOOKING, SELECT_ENTRY, SELECT_KEY, SET_REFUND_STATUS,
-    USER_ACTIVE_BOOKINGS, USER_ACTIVE_ENTRIES, WAITING_THAT_FIT, WITHDRAW_SESSION_ENTRIES,
-    COUNT_STANDBY, ERASE_GUESTS, ERASE_STANDBY_NAMES, INSERT_GUEST_BOOKING, INSERT_STANDBY, RELEASE_NO_SHOWS, SERVE_STANDBY, WAITING_STANDBY,
 )
 from kernel.sql import Tx, UniqueViolation, as_datetime
 from workshops import rules as workshop_rules

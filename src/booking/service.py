@@ -16,17 +16,26 @@ from msgspec import UNSET
 
 from accounts.auth import CurrentUser, is_organizer_of
 from accounts.service import require_verified
-from kernel.ids import MAX_ID, is_id
-from kernel.errors import Forbidden, NotFound, ValidationFailed
-from kernel.runtime import Runtime
 from booking import checkout, ops, repository, rules
 from booking.rules import BookingPolicy
 from booking.schemas import (
-    Booking, BookingList, DoorCreate, Guest, PlaceInSession, ReleaseResult, SessionChange, StandbyEntryView,
-    WaitlistEntry, WaitlistList, WaitlistStatus,
+    Booking,
+    BookingList,
+    DoorCreate,
+    Guest,
+    PlaceInSession,
+    ReleaseResult,
+    SessionChange,
+    StandbyEntryView,
+    WaitlistEntry,
+    WaitlistList,
+    WaitlistStatus,
 )
-from kernel.phones import normalise_phone
 from booking.store import run
+from kernel.errors import Forbidden, NotFound, ValidationFailed
+from kernel.ids import MAX_ID, is_id
+from kernel.phones import normalise_phone
+from kernel.runtime import Runtime
 from kernel.sql import as_datetime
 from workshops.schemas import Session
 

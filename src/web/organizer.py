@@ -42,6 +42,7 @@ from web.public import price_text
 from workshops import schemas as workshops_schemas
 from workshops import service as workshops_service
 from workshops.calendar import workshop_path
+from workshops.errors import RevisionChanged
 
 LANGUAGE_NAMES = {"en": N_("English"), "fr": N_("French")}
 
@@ -117,16 +118,20 @@ async def moderation_queue(request: Request, runtime: RuntimeDep, user: UserDep)
 async def approve_workshop(workshop_id: FromPath[str], request: Request, runtime: RuntimeDep,
                            user: UserDep) -> Response:
     # from the workshop's own page, back to it; else back to the queue
-    back = workshop_path(path_id(workshop_id)) if (await form_of(request)).get("back") == "workshop" \
-        else "/organize/moderation"
+    form = await form_of(request)
+    back = workshop_path(path_id(workshop_id)) if form.get("back") == "workshop" else "/organize/moderation"
     try:
-        await workshops_service.approve_workshop(runtime, user, path_id(workshop_id))
-    except InvalidState:
+        seen = workshops_service.seen_revision(form.get("revision"))
+        await workshops_service.approve_workshop(runtime, user, path_id(workshop_id), seen_revision=seen)
+    except RevisionChanged:
+        return see_other(back, runtime.settings, flash=REVISION_CHANGED)
+    except (InvalidState, ValidationFailed):
         return see_other(back, runtime.settings, flash=NOT_WAITING)
     return see_other(back, runtime.settings, flash=N_("Approved: the workshop is published."))
 
 
 NOT_WAITING = N_("This workshop is no longer waiting for review.")
+REVISION_CHANGED = N_("The host changed these changes since you saw them: nothing was applied. Look at them again.")
 REASON_MESSAGE = N_("Tell the host why, in at most 1,000 characters.")
 
 

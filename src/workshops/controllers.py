@@ -5,11 +5,16 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts.auth import CurrentUser
 from kernel.caching import (
-    NOT_MODIFIED, PRIVATE, PUBLIC_FEED, PUBLIC_LISTING, rendered_feeds, validated,
+    NOT_MODIFIED,
+    PRIVATE,
+    PUBLIC_FEED,
+    PUBLIC_LISTING,
+    rendered_feeds,
+    validated,
 )
 from kernel.http import CALENDAR, MAX_ID, ProblemResponses, RuntimeDep
 from workshops import rules, schemas, service
@@ -123,10 +128,13 @@ async def submit_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, user:
       summary="Approve a submitted workshop or a pending revision (organizer of its community)",
       description="submitted → published; a published workshop's pending revision is applied (it "
                   "stays published). Anything else (a published workshop with no pending revision "
-                  "included) → 409 invalid-state.",
-      responses=problems(401, 403, 404, 409))
-async def approve_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, user: UserDep) -> schemas.Workshop:
-    return await service.approve_workshop(runtime, user, workshop_id)
+                  "included) → 409 invalid-state. `?revision=` (the `pending_revision.submitted_at` "
+                  "the moderator was shown) makes sure what is applied is what was read: if the host "
+                  "changed the revision since, 409 invalid-state and nothing is applied.",
+      responses=problems(400, 401, 403, 404, 409))
+async def approve_workshop(workshop_id: FromPath[int], runtime: RuntimeDep, user: UserDep,
+                           revision: FromQuery[str | None] = None) -> schemas.Workshop:
+    return await service.approve_workshop(runtime, user, workshop_id, seen_revision=service.seen_revision(revision))
 
 
 @post("/api/v1/workshops/{workshop_id:int}/reject", tags=TAGS, status_code=200,

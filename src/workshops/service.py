@@ -29,7 +29,7 @@ from accounts.service import (
     require_verified,
 )
 from kernel.caching import ShortLived, etag_of, etag_of_version
-from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.events import (
     DomainEvent,
     SessionUpdated,
@@ -43,7 +43,7 @@ from kernel.runtime import Runtime
 from kernel.sql import PiccoloTx, as_datetime, write_transaction
 from workshops import calendar, repository, rules, schemas, text
 from workshops.enums import Payment, SessionStatus, WorkshopStatus
-from workshops.errors import PaymentsNotConfigured
+from workshops.errors import PaymentsNotConfigured, RevisionChanged
 from workshops.rules import VenueFields, WorkshopFields, validate_session_times
 
 __all__ = [
@@ -69,8 +69,8 @@ __all__ = [
     "organizer_nav",
     "reject_workshop",
     "render_sessions",
-    "session_answer",
     "revised",
+    "session_answer",
     "session_detail",
     "submit_workshop",
     "update_workshop",
@@ -610,7 +610,10 @@ async def update_workshop(
                 else:  # kept from the revision it came with
                     revision_html = workshop.revision_description_html
                 values.update(revision=_revision_json(after, proposed), revision_description_html=revision_html,
-                              revision_submitted_at=now)
+                              # strictly later than the revision it replaces: the time a moderator
+                              # was shown (`seen_revision`) names one version of the revision
+                              revision_submitted_at=now if workshop.revision_submitted_at is None
+                              else max(now, workshop.revision_submitted_at + dt.timedelta(microseconds=1)))
                 if pending is None:  # organizers are asked once per revision, not per edit of it
                     await quotas.spend(PiccoloTx(), user_id=user.id, action=quotas.WORKSHOP_SUBMITTED, now=now,
                                        enabled=runtime.settings.rate_limits)
@@ -680,10 +683,27 @@ async def submit_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int)
     return await _detail(runtime, await get_workshop(workshop_id), user)
 
 
-async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int) -> schemas.Workshop:
+def seen_revision(text: str | None) -> dt.datetime | None:
+    """The `pending_revision.submitted_at` a moderator was shown (`?revision=`, a form's hidden
+    field), or None when not given; anything but an RFC 3339 time with offset → 400."""
+    if text is None or not text.strip():
+        return None
+    try:
+        seen = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        seen = None
+    if seen is None or seen.tzinfo is None:
+        raise ValidationFailed("revision: the pending revision's submitted_at (RFC 3339 with offset)",
+                               errors=[{"field": "revision", "message": "a time with its offset"}])
+    return seen
+
+
+async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int,
+                           seen_revision: dt.datetime | None = None) -> schemas.Workshop:
     """By an organizer of the workshop's community (or an admin): submitted → published, or a
     published workshop's pending revision applied (a new place then moves its upcoming sessions
-    and tells their participants). Anything else → 409 `invalid-state`."""
+    and tells their participants). Anything else → 409 `invalid-state`. With `seen_revision`,
+    a revision the host changed since it was shown is not applied (409 `invalid-state`)."""
     now = runtime.clock.now()
     async with write_transaction():
         workshop = await _locked_workshop(workshop_id)
@@ -692,6 +712,9 @@ async def approve_workshop(runtime: Runtime, user: CurrentUser, workshop_id: int
             raise Forbidden("Only the community's organizers may approve its workshops.")
         pending = _pending_update(workshop)
         rules.check_can_moderate(workshop.status, pending_revision=pending is not None)
+        if (seen_revision is not None and pending is not None and workshop.revision_submitted_at is not None
+                and seen_revision.timestamp() != workshop.revision_submitted_at.timestamp()):
+            raise RevisionChanged("The host changed this revision since it was shown: look at it again.")
         events: list[DomainEvent] = [WorkshopApproved(at=now, workshop_id=workshop_id, host_id=workshop.host_id)]
         if workshop.status == WorkshopStatus.published and pending is not None:
             published = workshop.fields()

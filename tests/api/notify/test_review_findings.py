@@ -1,7 +1,14 @@
 """What an outside review of text messages found, each a test that failed before its fix."""
 from __future__ import annotations
 
-from tests.api.notify.test_sms_webhook import PHONE, booking_row, post, reply, settings, text_was_sent  # noqa: F401
+from tests.api.notify.test_sms_webhook import (  # noqa: F401
+    PHONE,
+    booking_row,
+    post,
+    reply,
+    settings,
+    text_was_sent,
+)
 from tests.factories import auth, make_booking_row, make_session, make_user
 
 
