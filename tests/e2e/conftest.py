@@ -7,6 +7,7 @@ The server is one per test run (session-scoped, with the demo data); each test m
 needs (its own accounts, its own workshop), so tests do not depend on each other's order."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -63,10 +64,9 @@ class DemoServer:
     log: Path  # its standard error (tracebacks of a 500)
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """`alveole serve --demo` on 127.0.0.1 with its own SQLite file."""
-    tmp = tmp_path_factory.mktemp("e2e-server")
+@contextlib.contextmanager
+def serving_demo(tmp: Path) -> Iterator[DemoServer]:
+    """`alveole serve --demo` on 127.0.0.1 with its own SQLite file under `tmp`, until the block ends."""
     port = _free_port()
     env = {**os.environ, "ALVEOLE_DATABASE_URL": f"sqlite:///{tmp / 'alveole.db'}",
            "ALVEOLE_MAIL_DIR": str(tmp / "mail"), "ALVEOLE_RATE_LIMITS": "off", "ALVEOLE_BASE_URL": ""}
@@ -92,6 +92,13 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """`alveole serve --demo` on 127.0.0.1 with its own SQLite file."""
+    with serving_demo(tmp_path_factory.mktemp("e2e-server")) as served:
+        yield served
 
 
 def emailed_link(server: DemoServer, to: str, kind: str, pattern: str = mail_files.ONE_TIME_LINK) -> str:

@@ -11,11 +11,6 @@ As in test_journey, "the session is over" is the one thing a browser cannot do: 
 that session into the past in the server's database."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -23,10 +18,10 @@ import pytest
 from tests.e2e.conftest import (
     ADMIN,
     DemoServer,
-    _free_port,
     emailed_link,
     expect_title,
     log_in,
+    serving_demo,
     sign_up,
 )
 from tests.e2e.test_journey import (
@@ -48,32 +43,8 @@ OTHER = "menilmontant"
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """`alveole serve --demo` for this module alone (as the session's, in tests/e2e/conftest.py)."""
-    tmp = tmp_path_factory.mktemp("e2e-recipes")
-    port = _free_port()
-    env = {**os.environ, "ALVEOLE_DATABASE_URL": f"sqlite:///{tmp / 'alveole.db'}",
-           "ALVEOLE_MAIL_DIR": str(tmp / "mail"), "ALVEOLE_RATE_LIMITS": "off", "ALVEOLE_BASE_URL": ""}
-    log = tmp / "server.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "alveole.cli", "serve", "--demo", "--port", str(port), "--no-worker"],
-            env=env, stdout=subprocess.DEVNULL, stderr=log_file, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=5):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    raise AssertionError(f"the server stopped: {log.read_text()}") from None
-                if time.monotonic() > deadline:
-                    raise AssertionError("the server did not start") from None
-                time.sleep(0.1)  # polling for start-up, not waiting for a deadline
-        yield DemoServer(base, tmp / "alveole.db", log)
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    with serving_demo(tmp_path_factory.mktemp("e2e-recipes")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
