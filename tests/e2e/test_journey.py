@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
+from playwright.sync_api import expect
 
 from kernel.i18n import LOCALE_DIR
 from tests.e2e.conftest import ORGANIZER, emailed_link, expect_title, log_in, open_menu, sign_up
@@ -147,7 +148,7 @@ def propose(journey: Journey) -> None:
     assert re.search(r"/workshops/\d+$", page.url), page.url
     journey.workshop_url = page.url.removeprefix(page.url.split("/workshops/")[0])
     assert t("Your draft is saved. Add its sessions, then submit it for review.") in journey.flash(page)
-    assert page.locator("main strong", has_text="seeds").count() == 1  # the Markdown, rendered
+    expect(page.locator("main strong", has_text="seeds")).to_have_count(1)  # the Markdown, rendered
     journey.shot(page, "draft")
 
 
@@ -166,9 +167,9 @@ def add_a_session(journey: Journey) -> None:
     assert page.url.endswith(journey.workshop_url), page.url
     book_form = page.locator("form[action^='/sessions/'][action$='/book']")
     manage = page.locator("a[href^='/sessions/'][href$='/edit']")
-    assert manage.count() == 1
+    expect(manage).to_have_count(1)
     journey.session_id = manage.get_attribute("href").split("/")[2]
-    assert book_form.count() == 0  # not published yet
+    expect(book_form).to_have_count(0)  # not published yet
 
 
 def submit(journey: Journey) -> None:
@@ -196,7 +197,7 @@ def approve(journey: Journey) -> None:
     journey.shot(page, "moderation")
     card.get_by_role("button", name=journey.exactly("Approve")).click()
     page.goto("/organize/moderation")
-    assert page.locator(".card", has_text=journey.title).count() == 0
+    expect(page.locator(".card", has_text=journey.title)).to_have_count(0)
 
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -249,7 +250,7 @@ def book(journey: Journey) -> None:
     page.get_by_role("button", name=journey.exactly("Book")).click()
     assert page.url.endswith("/me/bookings"), page.url
     card = page.locator(".booking", has_text=journey.title)
-    assert card.count() == 1
+    expect(card).to_have_count(1)
     journey.shot(page, "booked")
 
 
@@ -259,7 +260,7 @@ def full(journey: Journey) -> None:
     page.goto(journey.workshop_url)
     main = page.locator("main")
     assert t("Full, waitlist open") in main.inner_text()
-    assert page.get_by_role("button", name=journey.exactly("Book")).count() == 0
+    expect(page.get_by_role("button", name=journey.exactly("Book"))).to_have_count(0)
     journey.shot(page, "full")
 
 
@@ -284,7 +285,7 @@ def cancel(journey: Journey) -> None:
     assert page.url.endswith("/me/bookings"), page.url
     assert t("Cancelled") in page.locator(".booking", has_text=journey.title).inner_text()
     page.goto(journey.workshop_url)
-    assert page.get_by_role("button", name=journey.exactly("Book")).count() == 0  # the seat went to the waitlist
+    expect(page.get_by_role("button", name=journey.exactly("Book"))).to_have_count(0)  # the seat went to the waitlist
 
 
 def promoted(journey: Journey) -> None:
@@ -308,9 +309,9 @@ def promoted(journey: Journey) -> None:
     journey.pages["second"] = page
     page.goto("/me/bookings")
     card = page.locator(".booking", has_text=journey.title)
-    assert card.count() == 1
+    expect(card).to_have_count(1)
     assert t("Confirmed") in card.inner_text()
-    assert card.get_by_role("img", name=t("QR code of your check-in code")).count() == 1
+    expect(card.get_by_role("img", name=t("QR code of your check-in code"))).to_have_count(1)
     journey.code = card.locator(".code").inner_text().strip()
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){3}", journey.code), journey.code
     journey.shot(page, "promoted")
@@ -330,7 +331,7 @@ def check_in(journey: Journey) -> None:
     assert f"/sessions/{journey.session_id}/roster" in page.url, page.url
     assert t("Checked in: %(name)s (%(num)s seat).", name="Sofia", num=1) in page.locator("main").inner_text()
     roster = page.locator("ul.roster > li")
-    assert roster.count() == 1
+    expect(roster).to_have_count(1)
     assert t("Attended") in roster.first.inner_text()
     journey.shot(page, "checked-in")
 
